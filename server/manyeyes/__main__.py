@@ -1,0 +1,3 @@
+from manyeyes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""What every analyzer of the offline panel shares: its contract, its result, and building anchored findings.
+
+Analyzers are synchronous (they run a subprocess or walk an AST) and are run off the event loop by the panel.
+They see the documents written to a scratch mirror of the workspace, so unsaved or staged text is what they check.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from manyeyes.models import Concern, Finding, Fix, Severity, Span
+from manyeyes.plan.context import TestIndex
+from manyeyes.plan.documents import Document
+
+SUBPROCESS_TIMEOUT_S = 300
+
+
+@dataclass
+class AnalyzerRun:
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # files it could not analyze, and why
+    failed: str | None = None  # the analyzer itself did not run
+
+
+@dataclass
+class Scratch:
+    """The documents under review, mirrored at `root` with their workspace-relative paths."""
+
+    root: Path
+    documents: dict[str, Document]
+    tests: TestIndex
+
+    def rel(self, reported: str) -> str | None:
+        """The workspace-relative path for a path an analyzer reported, or None if it is not ours."""
+        path = Path(reported)
+        path = path if path.is_absolute() else self.root / path
+        try:
+            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+        return rel if rel in self.documents else None
+
+
+class Analyzer(Protocol):
+    name: str
+    concerns: tuple[Concern, ...]
+
+    def run(self, scratch: Scratch) -> AnalyzerRun: ...
+
+
+def run_tool(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run an analyzer's command; its stdout is captured, never inherited (stdout may be the LSP channel)."""
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def byte_col_to_char(line: str, byte_offset: int) -> int:
+    """A 0-based UTF-8 byte offset (what Python's ast reports) as a 1-based code point column."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
+
+
+def quote(document: Document, span: Span) -> str:
+    lines = document.lines[span.start_line - 1 : span.end_line]
+    return "\n".join(lines)
+
+
+def make_finding(
+    document: Document,
+    *,
+    source: str,
+    concern: Concern,
+    severity: Severity,
+    confidence: float,
+    title: str,
+    span: Span,
+    explanation: str = "",
+    rule: str | None = None,
+    cwe: str | None = None,
+    fix: Fix | None = None,
+) -> Finding:
+    return Finding(
+        path=document.path, concerns=[concern], severity=severity, confidence=confidence, title=title,
+        explanation=explanation, span=span, evidence=quote(document, span), fix=fix,
+        rules=[rule] if rule else [], cwe=[cwe] if cwe else [], sources=[source],
+    )

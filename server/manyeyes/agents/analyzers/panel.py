@@ -1,0 +1,86 @@
+"""The offline panel: runs each analyzer once over all documents, off the event loop and in parallel.
+
+Agent tasks ask the panel for a concern's hits; the first request starts the analyzers that cover it and later
+requests wait for the same run, so bandit runs once however many security tasks there are.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from manyeyes.agents.analyzers.bandit import Bandit
+from manyeyes.agents.analyzers.base import Analyzer, AnalyzerRun, Scratch
+from manyeyes.agents.analyzers.radon import Radon
+from manyeyes.agents.analyzers.ruff import Ruff
+from manyeyes.agents.analyzers.testgap import TestGap
+from manyeyes.models import Concern, Finding
+from manyeyes.plan.context import TestIndex
+from manyeyes.plan.documents import Document
+
+
+def default_analyzers() -> list[Analyzer]:
+    return [Bandit(), Ruff(), Radon(), TestGap()]
+
+
+class OfflinePanel:
+    def __init__(self, documents: list[Document], tests: TestIndex, analyzers: list[Analyzer] | None = None):
+        self.analyzers = analyzers if analyzers is not None else default_analyzers()
+        self._documents = {d.path: d for d in documents}
+        self._tests = tests
+        self._root: Path | None = None
+        self._runs: dict[str, AnalyzerRun] = {}
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def __aenter__(self) -> OfflinePanel:
+        self._root = Path(tempfile.mkdtemp(prefix="manyeyes-"))
+        for document in self._documents.values():
+            target = self._root / document.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(document.text, encoding="utf-8")
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+    async def start_all(self, concerns: list[Concern]) -> None:
+        """Run every analyzer the concerns need, in parallel; results are kept for `hits`."""
+        async with anyio.create_task_group() as group:
+            for analyzer in self._for(concerns):
+                group.start_soon(self._run, analyzer)
+
+    async def hits(self, concern: Concern, path: str) -> tuple[list[Finding], list[str]]:
+        """The concern's findings in one file, and the analyzer failures that make them incomplete."""
+        findings: list[Finding] = []
+        failures: list[str] = []
+        for analyzer in self._for([concern]):
+            run = await self._run(analyzer)
+            if run.failed:
+                failures.append(run.failed)
+            findings.extend(f for f in run.findings if f.path == path and concern in f.concerns)
+        return findings, failures
+
+    def problems(self) -> list[str]:
+        return sorted({p for run in self._runs.values() for p in run.problems})
+
+    def _for(self, concerns: list[Concern]) -> list[Analyzer]:
+        return [a for a in self.analyzers if any(c in a.concerns for c in concerns)]
+
+    async def _run(self, analyzer: Analyzer) -> AnalyzerRun:
+        lock = self._locks.setdefault(analyzer.name, anyio.Lock())
+        async with lock:
+            if analyzer.name not in self._runs:
+                self._runs[analyzer.name] = await anyio.to_thread.run_sync(self._run_sync, analyzer)
+        return self._runs[analyzer.name]
+
+    def _run_sync(self, analyzer: Analyzer) -> AnalyzerRun:
+        scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests)
+        try:
+            return analyzer.run(scratch)
+        except Exception as exc:  # an analyzer bug must not take the review down: it becomes that agent's failure
+            return AnalyzerRun(failed=f"{analyzer.name} failed: {type(exc).__name__}: {exc}")

@@ -1,0 +1,75 @@
+"""Tests: public functions and classes under review that no test file of the workspace refers to.
+
+A name counts as tested when any test file mentions it. When the workspace has coverage data
+(`coverage.json`, written by `coverage json`), a definition none of whose lines ran is flagged more strongly, and
+one that ran is not flagged even if no test names it (it is tested indirectly).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.models import Concern, Severity, Span
+from manyeyes.plan.context import is_test_path
+from manyeyes.plan.documents import Document
+
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+class TestGap:
+    name = "test-gap"
+    concerns = (Concern.tests,)
+    __test__ = False  # not a pytest class, despite the name
+
+    def run(self, scratch: Scratch) -> AnalyzerRun:
+        run = AnalyzerRun()
+        coverage = load_coverage(scratch.tests.workspace)
+        for document in scratch.documents.values():
+            if document.language != "python" or is_test_path(document.path):
+                continue
+            try:
+                tree = ast.parse(document.text)
+            except (SyntaxError, ValueError):
+                run.problems.append(f"{document.path}: the test-gap analysis could not parse it")
+                continue
+            executed = coverage.get(document.path) if coverage else None
+            for node in _public_definitions(tree):
+                finding = self._finding(document, node, scratch.tests.referenced_names, executed)
+                if finding is not None:
+                    run.findings.append(finding)
+        return run
+
+    def _finding(self, document: Document, node: Definition, referenced: frozenset[str], executed: set[int] | None):
+        ran = executed is not None and any(line in executed for line in range(node.lineno, node.end_lineno + 1))
+        if ran or (node.name in referenced and executed is None):
+            return None
+        kind = "class" if isinstance(node, ast.ClassDef) else "function"
+        if executed is not None:
+            title, severity, confidence = f"{kind} '{node.name}' never ran under the tests", Severity.medium, 0.9
+        else:
+            title, severity, confidence = f"no test refers to {kind} '{node.name}'", Severity.low, 0.6
+        return make_finding(
+            document, source=self.name, concern=Concern.tests, severity=severity, confidence=confidence,
+            title=title, span=Span(start_line=node.lineno, end_line=node.lineno), rule="test-gap",
+            explanation=f"'{node.name}' is public but no test file in the workspace exercises it; add a test "
+            "that pins its behaviour before it changes.",
+        )
+
+
+def _public_definitions(tree: ast.Module):
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+            yield node
+
+
+def load_coverage(workspace: Path) -> dict[str, set[int]] | None:
+    """Executed lines per workspace-relative path from coverage.json, or None when there is none (or it is bad)."""
+    path = workspace / "coverage.json"
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        return {Path(name).as_posix().removeprefix("./"): set(data.get("executed_lines", [])) for name, data in files.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,0 +1,25 @@
+"""The one contract every agent keeps: a task in, a report out. A failure is a report with an error, never an
+exception, so one agent going wrong never touches the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from manyeyes.models import Finding
+from manyeyes.plan.planner import Task
+
+
+@dataclass
+class AgentReport:
+    findings: list[Finding] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    retries: int = 0
+    dropped: int = 0
+    error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
+
+
+class Agent(Protocol):
+    async def review(self, task: Task) -> AgentReport: ...

@@ -1,0 +1,134 @@
+"""The model agent: render the concern's prompt, call the model, parse the reply, anchor every finding.
+
+Every message is redacted before it is sent. Findings are anchored against the redacted text (what the model
+saw) and quote the original. A reply that was cut off, refused or empty makes the task fail with that reason,
+never pass as "no findings".
+"""
+
+from __future__ import annotations
+
+from manyeyes.agents.anchoring import anchor
+from manyeyes.agents.base import AgentReport
+from manyeyes.agents.parsing import ParseError, Parsed, RawFinding, parse_reply
+from manyeyes.agents.prompts import load_prompt
+from manyeyes.llm.client import ModelClient, ModelReply
+from manyeyes.llm.errors import ModelCallError
+from manyeyes.models import Finding, Fix, Span
+from manyeyes.plan.documents import Document, split_lines
+from manyeyes.plan.planner import Task
+from manyeyes.safety.redact import redact, redact_message
+
+_REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
+
+
+def render_messages(task: Task) -> list[dict]:
+    """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent."""
+    chunk, context = task.chunk, task.context
+    document = chunk.document
+    numbered = "\n".join(f"{n:>5} | {line}" for n, line in zip(range(chunk.start, chunk.end + 1), chunk.text.split("\n")))
+    user = load_prompt("context").render(
+        path=document.path, language=document.language, start=str(chunk.start), end=str(chunk.end),
+        imports=f"\nImports of the file:\n{context.imports}\n" if context.imports else "",
+        related_test=_related_test(context.related_test), code=numbered,
+    )
+    brief = load_prompt(task.concern.value).render(evidence=_evidence(task))
+    system = load_prompt("system").render()
+    sources = (document.text, context.related_test[1] if context.related_test else "")
+    return [{"role": "system", "content": system}, {"role": "user", "content": redact_message(user + "\n" + brief, sources)}]
+
+
+def _related_test(related: tuple[str, str] | None) -> str:
+    if related is None:
+        return ""
+    path, text = related
+    return f"\nRelated test file {path}:\n```\n{text}\n```\n"
+
+
+def _evidence(task: Task) -> str:
+    if not task.context.evidence:
+        return ""
+    lines = ["", "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):"]
+    for hit in task.context.evidence:
+        code = hit.evidence.split("\n")[0].strip()
+        lines.append(f"- line {hit.span.start_line}, rule {'/'.join(hit.rules) or '-'} ({hit.sources[0]}): {hit.title} | {code}")
+    return "\n".join(lines) + "\n"
+
+
+class ModelAgent:
+    def __init__(self, client: ModelClient):
+        self.client = client
+
+    async def review(self, task: Task) -> AgentReport:
+        try:
+            reply = await self.client.complete(task.agent, render_messages(task))
+        except ModelCallError as exc:
+            return AgentReport(error=f"{exc.kind}: {exc.message}")
+        report = AgentReport(
+            prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens, cost_usd=reply.cost_usd,
+            retries=reply.retries,
+        )
+        refused = _refusal(reply)
+        if refused:
+            report.error = refused
+            return report
+        try:
+            parsed = parse_reply(reply.text)
+        except ParseError as exc:
+            report.error = f"unparseable reply: {exc}"
+            return report
+        self._collect(task, parsed, report)
+        if reply.finish_reason == "length":
+            report.error = (
+                f"reply cut off at the completion token limit; {len(report.findings)} finding(s) salvaged "
+                "(raise max_completion_tokens)"
+            )
+        return report
+
+    def _collect(self, task: Task, parsed: Parsed, report: AgentReport) -> None:
+        document = task.chunk.document
+        seen_lines = split_lines(redact(document.text))
+        report.dropped = len(parsed.dropped)
+        for raw in parsed.findings:
+            span = anchor(raw.quote, seen_lines, raw.line)
+            if span is None:
+                report.dropped += 1  # the quoted code is not in the file: a hallucination, not a finding
+                continue
+            report.findings.append(_finding(task, document, raw, span))
+
+
+def _refusal(reply: ModelReply) -> str | None:
+    if reply.refusal:
+        return f"model refused: {reply.refusal.strip()[:200]}"
+    if reply.finish_reason == "content_filter":
+        return "model refused: stopped by the provider's content filter"
+    text = reply.text.strip()
+    if not text:
+        return "empty reply" + (" (cut off at the token limit)" if reply.finish_reason == "length" else "")
+    if "{" not in text and text.lower().startswith(_REFUSAL_OPENINGS):
+        return f"model refused: {text[:200]}"
+    return None
+
+
+def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Finding:
+    quoted = "\n".join(document.lines[span.start_line - 1 : span.end_line])
+    return Finding(
+        path=document.path, concerns=[task.concern], severity=raw.severity, confidence=raw.confidence,
+        title=raw.title.strip(), explanation=raw.explanation.strip(), span=span, evidence=quoted,
+        fix=_fix(raw, span), cwe=[raw.cwe] if raw.cwe else [], rules=[raw.rule] if raw.rule else [],
+        sources=[f"model:{task.agent}", *_confirmed_sources(task, raw)],
+    )
+
+
+def _confirmed_sources(task: Task, raw: RawFinding) -> list[str]:
+    """The analyzers whose evidence the model confirmed by naming its rule."""
+    if not raw.rule:
+        return []
+    return sorted({s for hit in task.context.evidence if raw.rule in hit.rules for s in hit.sources})
+
+
+def _fix(raw: RawFinding, span: Span) -> Fix | None:
+    """The model's replacement for the whole quoted lines; never one that would write a redaction marker."""
+    if raw.fix is None or "<redacted:" in raw.fix.replacement:
+        return None
+    whole_lines = Span(start_line=span.start_line, start_col=1, end_line=span.end_line, end_col=0)
+    return Fix(span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description)

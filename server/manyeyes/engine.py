@@ -1,0 +1,147 @@
+"""The review engine: plan -> ground -> dispatch -> synthesize, as one cancellable run.
+
+The CLI and the language server are thin front ends over `ReviewRun`. With a model configured, the offline
+panel runs first and its hits go to each model agent as evidence; if a model agent fails, its chunk's analyzer
+hits are reported instead (marked unconfirmed), so a provider outage never empties a review.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from manyeyes.agents.analyzers.panel import OfflinePanel
+from manyeyes.agents.base import Agent
+from manyeyes.agents.model import ModelAgent, render_messages
+from manyeyes.agents.offline import OfflineAgent
+from manyeyes.config import Settings
+from manyeyes.dispatch import Completed, Dispatcher, Subscriber
+from manyeyes.models import Finding, ReviewRequest, ReviewResult
+from manyeyes.plan.context import estimate_tokens
+from manyeyes.plan.documents import Document
+from manyeyes.plan.planner import Plan, Task, plan_review
+from manyeyes.synthesis.merge import synthesize
+from manyeyes.synthesis.suppressions import load_suppressions
+
+UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
+
+
+class ReviewRun:
+    def __init__(self, request: ReviewRequest, settings: Settings, client=None):
+        self.request = request
+        self.settings = settings
+        self._client = client
+        self.dispatcher = Dispatcher(
+            settings.concurrency, settings.task_timeout_s, settings.run_deadline_s, settings.run_token_budget
+        )
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.dispatcher.subscribe(subscriber)
+
+    def cancel(self) -> None:
+        self.dispatcher.cancel()
+
+    async def execute(self) -> ReviewResult:
+        started = time.monotonic()
+        plan = await anyio.to_thread.run_sync(plan_review, self.request, self.settings)
+        async with OfflinePanel(plan.documents, plan.tests) as panel:
+            await self._ground(plan, panel)
+            completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
+            problems = panel.problems()
+        result = self._assemble(plan, completed)
+        result.notes.extend(problems)
+        result.duration_s = round(time.monotonic() - started, 3)
+        return result
+
+    async def _ground(self, plan: Plan, panel: OfflinePanel) -> None:
+        """Attach each model task's analyzer hits for its concern and chunk as evidence."""
+        model_tasks = [t for t in plan.tasks if not t.offline]
+        if not model_tasks:
+            return
+        await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
+        for task in model_tasks:
+            hits, _ = await panel.hits(task.concern, task.chunk.document.path)
+            task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
+
+    def _agent_factory(self, panel: OfflinePanel):
+        offline = OfflineAgent(panel)
+        model: Agent | None = None
+
+        def agent_for(task: Task) -> Agent:
+            nonlocal model
+            if task.offline:
+                return offline
+            if model is None:
+                model = ModelAgent(self._model_client())
+            return model
+
+        return agent_for
+
+    def _model_client(self):
+        if self._client is None:
+            from manyeyes.llm.client import ModelClient
+
+            self._client = ModelClient(self.settings)
+        return self._client
+
+    def _assemble(self, plan: Plan, completed: list[Completed]) -> ReviewResult:
+        documents = {d.path: d for d in plan.documents}
+        findings: list[Finding] = []
+        for item in completed:
+            findings.extend(item.report.findings)
+            if item.outcome.state != "done" and not item.task.offline:
+                findings.extend(_unconfirmed(item.task.context.evidence, item.outcome.error))
+        in_focus = [f for f in findings if _in_focus(f, documents)]
+        synthesis = synthesize(
+            in_focus, min_severity=self.settings.min_severity, max_per_file=self.settings.max_findings_per_file,
+            suppressed=load_suppressions(self.request.workspace),
+        )
+        return ReviewResult(
+            findings=synthesis.findings, outcomes=[c.outcome for c in completed], not_reviewed=plan.not_reviewed,
+            notes=plan.notes, omitted=synthesis.omitted, suppressed=synthesis.suppressed,
+        )
+
+
+def _unconfirmed(evidence: list[Finding], error: str | None) -> list[Finding]:
+    fallback = []
+    for hit in evidence:
+        copy = hit.model_copy(deep=True)
+        copy.confidence = round(copy.confidence * UNCONFIRMED_CONFIDENCE_FACTOR, 3)
+        copy.notes.append(f"analyzer finding, not confirmed: the model agent failed ({error})")
+        fallback.append(copy)
+    return fallback
+
+
+def _in_focus(finding: Finding, documents: dict[str, Document]) -> bool:
+    document = documents.get(finding.path)
+    return document is None or document.in_focus(finding.span.start_line, finding.span.end_line)
+
+
+@dataclass
+class DryRunTask:
+    task: Task
+    messages: list[dict]
+    estimated_tokens: int
+
+
+async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, list[DryRunTask]]:
+    """What a review would send, after redaction, with token estimates; nothing is sent."""
+    plan = await anyio.to_thread.run_sync(plan_review, request, settings)
+    async with OfflinePanel(plan.documents, plan.tests) as panel:
+        await ReviewRun(request, settings)._ground(plan, panel)
+    planned = []
+    for task in plan.tasks:
+        if task.offline:
+            continue
+        messages = render_messages(task)
+        planned.append(DryRunTask(task, messages, sum(estimate_tokens(m["content"]) for m in messages)))
+    return plan, planned
+
+
+async def review(request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None) -> ReviewResult:
+    run = ReviewRun(request, settings)
+    if subscriber:
+        run.subscribe(subscriber)
+    return await run.execute()

@@ -1,0 +1,157 @@
+"""The domain: every piece of data that flows between planner, agents, synthesizer and front ends.
+
+Plain pydantic models, no behaviour beyond small derived values, so any stage can be tested on its own and the
+result of a review serialises to JSON as it is.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Concern(str, Enum):
+    security = "security"
+    performance = "performance"
+    readability = "readability"
+    tests = "tests"
+
+
+ALL_CONCERNS: tuple[Concern, ...] = tuple(Concern)
+
+
+class Severity(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe; used for sorting and thresholds."""
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {Severity.critical: 4, Severity.high: 3, Severity.medium: 2, Severity.low: 1, Severity.info: 0}
+
+
+class Span(BaseModel):
+    """A range of a file, 1-based lines and 1-based columns counted in Unicode code points.
+
+    end_col is exclusive; end_col 0 means "to the end of end_line". Front ends convert to their own encodings.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start_line: int = Field(ge=1)
+    start_col: int = Field(default=1, ge=1)
+    end_line: int = Field(ge=1)
+    end_col: int = Field(default=0, ge=0)
+
+    def overlaps(self, other: Span, slack: int = 0) -> bool:
+        return self.start_line <= other.end_line + slack and other.start_line <= self.end_line + slack
+
+    def lines(self) -> range:
+        return range(self.start_line, self.end_line + 1)
+
+
+class Fix(BaseModel):
+    """Replacement text for a span of the reviewed file."""
+
+    span: Span
+    replacement: str
+    description: str = ""
+
+
+class Finding(BaseModel):
+    path: str  # relative to the workspace root, with forward slashes
+    concerns: list[Concern]
+    severity: Severity
+    confidence: float = Field(ge=0.0, le=1.0)
+    title: str
+    explanation: str = ""
+    span: Span
+    evidence: str = ""  # the quoted code the finding is anchored to
+    fix: Fix | None = None
+    cwe: list[str] = Field(default_factory=list)  # "CWE-89"
+    rules: list[str] = Field(default_factory=list)  # "B608", "PERF401"
+    sources: list[str] = Field(default_factory=list)  # "bandit", "ruff", "model:openai/gpt-4o"
+    notes: list[str] = Field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def score(self) -> float:
+        """Ranking key: severity first, confidence within a severity."""
+        return self.severity.rank + self.confidence
+
+
+class ReviewKind(str, Enum):
+    files = "files"
+    selection = "selection"
+    diff = "diff"
+
+
+class ReviewRequest(BaseModel):
+    """What to review. Paths are absolute or relative to the workspace root."""
+
+    kind: ReviewKind = ReviewKind.files
+    workspace: Path
+    paths: list[Path] = Field(default_factory=list)
+    lines: tuple[int, int] | None = None  # for a selection: inclusive, 1-based
+    diff_base: str | None = None  # a ref; None with kind=diff means unstaged changes
+    staged: bool = False
+    # An editor may review unsaved text: path (relative or absolute) -> text.
+    overrides: dict[str, str] = Field(default_factory=dict)
+
+
+TaskState = Literal["queued", "running", "done", "failed", "cancelled", "skipped"]
+
+
+class AgentOutcome(BaseModel):
+    task_id: str
+    agent: str  # "offline" or the model name
+    concern: Concern
+    target: str  # "path:start-end"
+    state: TaskState = "queued"
+    duration_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    retries: int = 0
+    findings: int = 0
+    dropped: int = 0  # findings rejected: unanchored quotes or invalid items
+    error: str | None = None
+
+
+class NotReviewed(BaseModel):
+    path: str
+    reason: str
+
+
+class ReviewResult(BaseModel):
+    findings: list[Finding] = Field(default_factory=list)
+    outcomes: list[AgentOutcome] = Field(default_factory=list)
+    not_reviewed: list[NotReviewed] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # e.g. "x.py: syntax error, sliced by line windows"
+    omitted: dict[str, int] = Field(default_factory=dict)  # path -> findings left out by the per-file cap
+    suppressed: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> list[AgentOutcome]:
+        return [o for o in self.outcomes if o.state == "failed"]
+
+    def totals(self) -> tuple[int, int, float]:
+        """(prompt tokens, completion tokens, cost in USD) over every agent."""
+        return (
+            sum(o.prompt_tokens for o in self.outcomes),
+            sum(o.completion_tokens for o in self.outcomes),
+            sum(o.cost_usd for o in self.outcomes),
+        )

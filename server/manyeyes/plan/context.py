@@ -1,0 +1,121 @@
+"""The minimal context of one agent task, and the index of the workspace's tests it draws on.
+
+Context is trimmed to the task's token budget in a fixed order (related test file first, then imports); a chunk
+that does not fit on its own is reported as not reviewed rather than cut silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from manyeyes.config import Settings
+from manyeyes.models import Concern, Finding
+from manyeyes.plan.documents import excluded_by, relative_to_workspace
+from manyeyes.plan.slicing import Chunk
+
+PROMPT_OVERHEAD_TOKENS = 900  # the rendered prompt template without the code
+MAX_TEST_FILES = 5000
+MAX_RELATED_TEST_CHARS = 12_000
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral estimate (about 4 characters a token for code); exact counts come back from the model."""
+    return len(text) // 4 + 1
+
+
+@dataclass
+class TaskContext:
+    imports: str = ""
+    related_test: tuple[str, str] | None = None  # (path, text)
+    evidence: list[Finding] = field(default_factory=list)  # analyzer hits for this chunk and concern
+    estimated_tokens: int = 0
+
+
+def is_test_path(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    parts = rel.split("/")[:-1]
+    return name.startswith("test_") or name.endswith("_test.py") or any(p in ("tests", "test") for p in parts)
+
+
+class TestIndex:
+    """The workspace's Python test files: which test relates to a module, and which names tests mention."""
+
+    def __init__(self, workspace: Path, files: list[str]):
+        self.workspace = workspace
+        self.files = files
+
+    @classmethod
+    def scan(cls, workspace: Path, settings: Settings) -> TestIndex:
+        files: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(workspace):
+            rel_dir = relative_to_workspace(Path(dirpath), workspace) or ""
+            dirnames[:] = [d for d in dirnames if not excluded_by(f"{rel_dir}/{d}/x".lstrip("/"), settings.exclude)]
+            for name in filenames:
+                rel = f"{rel_dir}/{name}".lstrip("/").removeprefix("./")
+                if name.endswith(".py") and is_test_path(rel):
+                    files.append(rel)
+            if len(files) >= MAX_TEST_FILES:
+                break
+        return cls(workspace, sorted(files))
+
+    def related(self, module_path: str) -> str | None:
+        stem = module_path.rsplit("/", 1)[-1].removesuffix(".py")
+        candidates = [f for f in self.files if f.rsplit("/", 1)[-1] in (f"test_{stem}.py", f"{stem}_test.py")]
+        return min(candidates, key=len) if candidates else None
+
+    def read(self, rel: str) -> str:
+        try:
+            return (self.workspace / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    @cached_property
+    def referenced_names(self) -> frozenset[str]:
+        """Every identifier any test file mentions (read once, on first use)."""
+        names: set[str] = set()
+        for rel in self.files:
+            names.update(_IDENTIFIER.findall(self.read(rel)))
+        return frozenset(names)
+
+
+def python_imports(text: str) -> str:
+    """The file's top-level import statements, as source lines."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return "\n".join(line for line in text.splitlines() if line.startswith(("import ", "from ")))
+    lines = text.splitlines()
+    spans = [(n.lineno, n.end_lineno) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join("\n".join(lines[a - 1 : b]) for a, b in spans)
+
+
+def build_context(chunk: Chunk, concern: Concern, tests: TestIndex, budget: int) -> TaskContext | str:
+    """The context for one task within `budget` tokens, or the reason the chunk cannot be reviewed."""
+    document = chunk.document
+    code_tokens = estimate_tokens(chunk.text) + PROMPT_OVERHEAD_TOKENS
+    if code_tokens > budget:
+        return f"about {code_tokens:,} tokens, over the task budget ({budget:,})"
+    context = TaskContext(estimated_tokens=code_tokens)
+    imports = python_imports(document.text) if document.language == "python" else ""
+    if imports and context.estimated_tokens + estimate_tokens(imports) <= budget:
+        context.imports = imports
+        context.estimated_tokens += estimate_tokens(imports)
+    if concern is Concern.tests:
+        _add_related_test(context, document.path, tests, budget)
+    return context
+
+
+def _add_related_test(context: TaskContext, module_path: str, tests: TestIndex, budget: int) -> None:
+    related = tests.related(module_path)
+    if not related:
+        return
+    text = tests.read(related)[:MAX_RELATED_TEST_CHARS]
+    if context.estimated_tokens + estimate_tokens(text) <= budget:
+        context.related_test = (related, text)
+        context.estimated_tokens += estimate_tokens(text)

@@ -1,0 +1,130 @@
+"""The planner: a review request becomes documents, chunks and one task per (concern, chunk).
+
+With a model configured every task carries the minimal context its agent needs (the numbered chunk, the file's
+imports, for the tests concern the related test file) trimmed to a token budget. The offline panel's analyzers
+work on whole files, so offline tasks are one per (concern, file). Whatever cannot be reviewed is returned as a
+"not reviewed" notice with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from manyeyes.config import Settings
+from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
+from manyeyes.plan import context as ctx
+from manyeyes.plan.documents import Document, Loaded, expand_paths, read_document, relative_to_workspace
+from manyeyes.plan.slicing import Chunk, slice_document
+
+
+@dataclass
+class Task:
+    id: str
+    concern: Concern
+    chunk: Chunk
+    agent: str  # "offline" or the litellm model string
+    context: ctx.TaskContext = field(default_factory=ctx.TaskContext)
+
+    @property
+    def offline(self) -> bool:
+        return self.agent == "offline"
+
+
+@dataclass
+class Plan:
+    documents: list[Document]
+    tasks: list[Task]
+    not_reviewed: list[NotReviewed]
+    notes: list[str]
+    tests: ctx.TestIndex
+
+
+def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
+    loaded = load_documents(request, settings)
+    tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
+    tasks: list[Task] = []
+    not_reviewed = list(loaded.not_reviewed)
+    notes = list(loaded.notes)
+    for document in loaded.documents:
+        sliced = slice_document(document, settings.chunk_lines)
+        if sliced.note:
+            notes.append(sliced.note)
+        for concern in settings.concerns:
+            model = settings.model_for(concern)
+            if model is None:
+                tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline"))
+                continue
+            for chunk in sliced.chunks:
+                built = ctx.build_context(chunk, concern, tests, settings.task_token_budget)
+                if isinstance(built, str):
+                    not_reviewed.append(NotReviewed(path=chunk.label, reason=built))
+                    continue
+                tasks.append(Task(_task_id(len(tasks)), concern, chunk, model, built))
+    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests)
+
+
+def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:
+    workspace = request.workspace
+    if request.kind is ReviewKind.diff:
+        return _load_diff(request, settings)
+    files, skipped = expand_paths(request.paths, workspace, settings)
+    focus = _selection_focus(request)
+    documents, not_reviewed = [], list(skipped)
+    for path in files:
+        override = request.overrides.get(str(path)) or request.overrides.get(path.as_posix())
+        loaded = read_document(path, workspace, settings, focus, override)
+        (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
+    return _with_empty_notes(documents, not_reviewed, focus)
+
+
+def _selection_focus(request: ReviewRequest) -> tuple[tuple[int, int], ...] | None:
+    if request.lines is None:
+        return None
+    return (request.lines,)
+
+
+def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
+    from manyeyes.plan import gitdiff
+
+    documents, not_reviewed = [], []
+    for change in gitdiff.changed_files(request.workspace, request.diff_base, request.staged):
+        if relative_to_workspace(change.path, request.workspace) is None:
+            continue  # a change elsewhere in the repository: not part of this workspace's review
+        focus = None if change.whole_file else tuple(change.ranges)
+        text = gitdiff.staged_text(request.workspace, change.path) if request.staged else None
+        loaded = read_document(change.path, request.workspace, settings, focus, text)
+        (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
+    return _with_empty_notes(documents, not_reviewed, None)
+
+
+def _with_empty_notes(documents: list[Document], not_reviewed: list[NotReviewed], focus) -> Loaded:
+    """Empty files and selections past the end are notices, not silent skips."""
+    kept, notes = [], []
+    for document in documents:
+        line_count = len(document.lines)
+        if not document.text.strip():
+            not_reviewed.append(NotReviewed(path=document.path, reason="empty file"))
+        elif focus and focus[0][0] > line_count:
+            not_reviewed.append(
+                NotReviewed(path=document.path, reason=f"lines {focus[0][0]}-{focus[0][1]} are past its end ({line_count} lines)")
+            )
+        else:
+            kept.append(document)
+    return Loaded(kept, not_reviewed, notes)
+
+
+def _whole(document: Document) -> Chunk:
+    return Chunk(document, 1, max(len(document.lines), 1), None)
+
+
+def _task_id(index: int) -> str:
+    return f"t{index + 1}"
+
+
+def _dedupe(items: list[NotReviewed]) -> list[NotReviewed]:
+    seen, unique = set(), []
+    for item in items:
+        if (item.path, item.reason) not in seen:
+            seen.add((item.path, item.reason))
+            unique.append(item)
+    return unique

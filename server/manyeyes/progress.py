@@ -1,0 +1,43 @@
+"""The board: the latest state of every agent task of a run, fed by the dispatcher's events.
+
+Front ends draw it (the CLI's live board, the editor's progress and board view); it holds no drawing code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from manyeyes.models import AgentOutcome
+
+FINISHED = ("done", "failed", "cancelled", "skipped")
+
+
+class Board:
+    def __init__(self) -> None:
+        self.agents: dict[str, AgentOutcome] = {}
+
+    def update(self, outcome: AgentOutcome) -> None:
+        self.agents[outcome.task_id] = outcome
+
+    @property
+    def states(self) -> Counter[str]:
+        return Counter(o.state for o in self.agents.values())
+
+    @property
+    def percent(self) -> int:
+        if not self.agents:
+            return 0
+        finished = sum(1 for o in self.agents.values() if o.state in FINISHED)
+        return int(100 * finished / len(self.agents))
+
+    @property
+    def tokens(self) -> int:
+        return sum(o.prompt_tokens + o.completion_tokens for o in self.agents.values())
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(o.cost_usd for o in self.agents.values())
+
+    @property
+    def findings(self) -> int:
+        return sum(o.findings for o in self.agents.values())

@@ -1,0 +1,23 @@
+"""Writing a ReviewResult for people (text, Markdown) and machines (JSON, SARIF 2.1.0)."""
+
+from __future__ import annotations
+
+from manyeyes.models import ReviewResult
+
+FORMATS = ("text", "json", "sarif", "markdown")
+
+
+def render(result: ReviewResult, fmt: str, *, color: bool = False) -> str:
+    if fmt == "json":
+        return result.model_dump_json(indent=2) + "\n"
+    if fmt == "sarif":
+        from manyeyes.report.sarif import to_sarif_json
+
+        return to_sarif_json(result)
+    if fmt == "markdown":
+        from manyeyes.report.markdown import to_markdown
+
+        return to_markdown(result)
+    from manyeyes.report.text import to_text
+
+    return to_text(result, color=color)

@@ -1,0 +1,161 @@
+"""Model reviews through the real litellm path against the fake provider on loopback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import anyio
+import pytest
+
+from manyeyes.devtools.fake_provider import Fault, Reply
+from manyeyes.engine import ReviewRun
+from manyeyes.models import Concern, ReviewRequest
+from tests.conftest import FAKE_KEY_ENV, write
+
+ONE_FUNCTION = '''import subprocess
+
+
+def run(user_input):
+    subprocess.call("ls " + user_input, shell=True)
+    return [x for x in range(3)]
+'''
+
+SHELL = {"title": "Shell command built from user input", "severity": "critical", "confidence": 0.9, "line": 5,
+         "quote": 'subprocess.call("ls " + user_input, shell=True)', "cwe": "CWE-78", "rule": "B602",
+         "explanation": "user_input reaches a shell.",
+         "fix": {"replacement": '    subprocess.call(["ls", user_input])', "description": "no shell"}}
+UNTESTED = {"title": "run has no test", "severity": "low", "confidence": 0.7, "line": 4,
+            "quote": "def run(user_input):"}
+
+
+def review(workspace, settings, path="app.py"):
+    run = ReviewRun(ReviewRequest(workspace=workspace, paths=[workspace / path]), settings)
+    return anyio.run(run.execute)
+
+
+@pytest.fixture
+def app(workspace):
+    return write(workspace, "app.py", ONE_FUNCTION)
+
+
+def by_concern(result):
+    return {o.concern: o for o in result.outcomes}
+
+
+def test_model_review_end_to_end(workspace, app, fake, model_settings):
+    fake.latency = 0.3
+    fake.script("security", Reply(findings=[SHELL]))
+    fake.script("tests", Reply(findings=[UNTESTED]))
+    result = review(workspace, model_settings())
+    outcomes = by_concern(result)
+    assert {o.state for o in outcomes.values()} == {"done"}
+    assert fake.peak_in_flight == 4  # one chunk, four concerns, all at once
+    shell = next(f for f in result.findings if Concern.security in f.concerns)
+    assert (shell.span.start_line, shell.severity.value, shell.cwe) == (5, "critical", ["CWE-78"])
+    assert shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources  # confirmed evidence merged
+    assert shell.fix.replacement == '    subprocess.call(["ls", user_input])'
+    assert outcomes[Concern.security].prompt_tokens > 0 and outcomes[Concern.security].completion_tokens > 0
+    request = fake.requests_for("security")[0]
+    assert request["max_tokens"] == 2048 and request["temperature"] == 0
+    assert "B602" in request["messages"][1]["content"]  # analyzer evidence grounds the model
+    assert "    5 | " in request["messages"][1]["content"]
+    assert request["messages"][0] == fake.requests_for("tests")[0]["messages"][0]  # shared, cacheable prefix
+
+
+@pytest.mark.parametrize("fault, expected", [
+    (Fault("429", retry_after=0), "rate limited (HTTP 429)"),
+    (Fault("500"), "provider error (HTTP 500)"),
+    (Fault("malformed"), "malformed response from the provider"),
+    (Fault("cutoff", partial='{"findings": [%s, {"title": "Unfin' % json.dumps(UNTESTED)), "reply cut off"),
+    (Fault("refusal"), "model refused: I can't help with that request."),
+    (Fault("empty"), "empty reply"),
+    (Reply(content="The code looks great to me!"), "unparseable reply: the reply has no JSON in it"),
+    (Fault("timeout"), "timed out"),
+])
+def test_each_fault_fails_one_agent_and_the_others_survive(workspace, app, fake, model_settings, fault, expected):
+    fake.script("tests", fault)
+    fake.script("security", Reply(findings=[SHELL]))
+    result = review(workspace, model_settings(task_timeout_s=1.5))
+    outcomes = by_concern(result)
+    assert outcomes[Concern.tests].state == "failed"
+    assert expected in outcomes[Concern.tests].error
+    assert outcomes[Concern.security].state == "done"
+    assert any(f.sources[0].startswith("model:") and f.span.start_line == 5 for f in result.findings)
+    if getattr(fault, "kind", "") == "cutoff":
+        assert "1 finding(s) salvaged" in outcomes[Concern.tests].error
+        assert outcomes[Concern.tests].findings == 1
+
+
+def test_failed_model_agent_falls_back_to_unconfirmed_analyzer_hits(workspace, app, fake, model_settings):
+    fake.script("security", Fault("500"))
+    result = review(workspace, model_settings())
+    shell = next(f for f in result.findings if "B602" in f.rules)
+    assert shell.sources == ["bandit"] and "not confirmed" in shell.notes[0]
+
+
+def test_retry_after_is_honoured_and_retries_are_counted(workspace, app, fake, model_settings):
+    fake.script("security", Fault("429", retry_after=1), Reply(findings=[SHELL]))
+    result = review(workspace, model_settings(max_retries=2, concerns=["security"]))
+    outcome = by_concern(result)[Concern.security]
+    assert outcome.state == "done" and outcome.retries == 1
+    assert len(fake.requests) == 2  # no hidden SDK retries stacked under ours
+    assert fake.arrivals[1] - fake.arrivals[0] >= 0.95
+
+
+def test_persistent_rate_limit_gives_up_after_max_retries(workspace, app, fake, model_settings):
+    fake.script("security", Fault("429", retry_after=0))
+    result = review(workspace, model_settings(max_retries=2, concerns=["security"]))
+    outcome = by_concern(result)[Concern.security]
+    assert outcome.state == "failed" and "after 2 retries" in outcome.error
+    assert len(fake.requests) == 3
+
+
+def test_finding_quoting_code_not_in_the_file_is_dropped(workspace, app, fake, model_settings):
+    invented = dict(SHELL, quote="os.system(request.args['cmd'])", line=5, rule=None, cwe=None)
+    fake.script("security", Reply(findings=[invented]))
+    result = review(workspace, model_settings(concerns=["security"]))
+    outcome = by_concern(result)[Concern.security]
+    assert outcome.state == "done" and outcome.findings == 0 and outcome.dropped == 1
+    assert not any(f.sources[0].startswith("model:") for f in result.findings)
+
+
+def test_planted_secrets_never_reach_the_provider(workspace, fake, model_settings):
+    secrets = ["AKIAIOSFODNN7EXAMPLE", "hunter2hunter2", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]
+    write(workspace, "conf.py", f'''
+AWS = "{secrets[0]}"
+
+
+def connect(host):
+    password = "{secrets[1]}"
+    token = "{secrets[2]}"
+    return host, password, token
+''')
+    write(workspace, "tests/test_conf.py", f'TOKEN = "{secrets[2]}"\n\n\ndef test_connect():\n    pass\n')
+    fake.script("security", Reply(findings=[{"title": "Hard-coded password", "severity": "high", "line": 5,
+                                             "quote": 'password = "<redacted:secret-keyword>"', "cwe": "CWE-259"}]))
+    result = review(workspace, model_settings(), path="conf.py")
+    assert fake.requests, "the review sent nothing"
+    bodies = json.dumps(fake.requests)
+    assert not [s for s in secrets if s in bodies]
+    assert "<redacted:" in bodies
+    hit = next(f for f in result.findings if "CWE-259" in f.cwe and f.sources[0].startswith("model:"))
+    assert hit.span.start_line == 5 and secrets[1] in hit.evidence  # anchored on what the model saw
+
+
+def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):
+    env = dict(os.environ, MANYEYES_API_KEY_ENV=FAKE_KEY_ENV, **{FAKE_KEY_ENV: "sk-fake"})
+    fake.script("security", Reply(findings=[SHELL]))
+    base = [sys.executable, "-m", "manyeyes", "review", "app.py", "--api-base", fake.url]
+    dry = subprocess.run(base + ["--model", "openai/fake", "--dry-run"], cwd=workspace, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0 and fake.requests == []
+    assert "Concern: security" in dry.stdout and "prompt tokens in 4 model call(s)" in dry.stdout
+    real = subprocess.run(base + ["--model", "openai/fake", "--format", "json", "--fail-on", "critical"],
+                          cwd=workspace, env=env, capture_output=True, text=True, timeout=120)
+    assert real.returncode == 1, real.stderr
+    assert json.loads(real.stdout)["findings"][0]["severity"] == "critical"
+    unknown = subprocess.run(base + ["--model", "no-such-provider-model"], cwd=workspace, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and "unknown model 'no-such-provider-model'" in unknown.stderr
+    assert unknown.stdout == ""
