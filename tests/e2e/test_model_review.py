@@ -58,6 +58,7 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     assert outcomes[Concern.security].prompt_tokens > 0 and outcomes[Concern.security].completion_tokens > 0
     request = fake.requests_for("security")[0]
     assert request["max_tokens"] == 2048 and request["temperature"] == 0
+    assert request["response_format"] == {"type": "json_object"}  # JSON mode: the fake model has no schema support
     assert "B602" in request["messages"][1]["content"]  # analyzer evidence grounds the model
     assert "    5 | " in request["messages"][1]["content"]
     assert request["messages"][0] == fake.requests_for("tests")[0]["messages"][0]  # shared, cacheable prefix
@@ -159,3 +160,15 @@ def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):
                              capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 2 and "unknown model 'no-such-provider-model'" in unknown.stderr
     assert unknown.stdout == ""
+
+
+def test_structured_output_where_the_model_supports_it():
+    from manyeyes.agents.model import FINDINGS_SCHEMA
+    from manyeyes.llm.client import _response_format
+    from manyeyes.llm.loader import load_litellm
+
+    litellm = load_litellm()
+    structured = _response_format(litellm, "openai/gpt-4o-mini", FINDINGS_SCHEMA)
+    assert structured["type"] == "json_schema"
+    assert "findings" in structured["json_schema"]["schema"]["properties"]
+    assert _response_format(litellm, "ollama/llama3", FINDINGS_SCHEMA) == {"type": "json_object"}

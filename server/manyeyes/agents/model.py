@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
-from manyeyes.agents.parsing import ParseError, Parsed, RawFinding, parse_reply
+from manyeyes.agents.parsing import FindingsReply, ParseError, Parsed, RawFinding, parse_reply
 from manyeyes.agents.prompts import load_prompt
 from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
@@ -18,6 +18,7 @@ from manyeyes.plan.documents import Document, split_lines
 from manyeyes.plan.planner import Task
 from manyeyes.safety.redact import redact, redact_message
 
+FINDINGS_SCHEMA = FindingsReply.model_json_schema()
 _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
 
 
@@ -60,7 +61,7 @@ class ModelAgent:
 
     async def review(self, task: Task) -> AgentReport:
         try:
-            reply = await self.client.complete(task.agent, render_messages(task))
+            reply = await self.client.complete(task.agent, render_messages(task), schema=FINDINGS_SCHEMA)
         except ModelCallError as exc:
             return AgentReport(error=f"{exc.kind}: {exc.message}")
         report = AgentReport(

@@ -68,6 +68,12 @@ class RawFinding(BaseModel):
             return None
 
 
+class FindingsReply(BaseModel):
+    """The reply's shape, sent as the response schema to models that support structured output."""
+
+    findings: list[RawFinding]
+
+
 @dataclass
 class Parsed:
     findings: list[RawFinding] = field(default_factory=list)

@@ -29,7 +29,8 @@ class ModelClient:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    async def complete(self, model: str, messages: list[dict], *, json_output: bool = True) -> ModelReply:
+    async def complete(self, model: str, messages: list[dict], *, schema: dict | None = None) -> ModelReply:
+        """One answer; `schema` asks for structured output where the model supports it, JSON mode otherwise."""
         retries = 0
 
         def count_retry(_: ModelCallError) -> None:
@@ -37,22 +38,22 @@ class ModelClient:
             retries += 1
 
         reply = await with_retries(
-            lambda: self._call_once(model, messages, json_output), self.settings.max_retries, count_retry
+            lambda: self._call_once(model, messages, schema), self.settings.max_retries, count_retry
         )
         reply.retries = retries
         return reply
 
-    async def _call_once(self, model: str, messages: list[dict], json_output: bool) -> ModelReply:
+    async def _call_once(self, model: str, messages: list[dict], schema: dict | None) -> ModelReply:
         litellm = load_litellm()
         try:
-            response = await litellm.acompletion(**self._arguments(litellm, model, messages, json_output))
+            response = await litellm.acompletion(**self._arguments(litellm, model, messages, schema))
         except ModelCallError:
             raise
         except Exception as exc:  # litellm raises many types; classify() turns each into words
             raise classify(exc) from exc
         return _reply_of(litellm, model, response)
 
-    def _arguments(self, litellm, model: str, messages: list[dict], json_output: bool) -> dict:
+    def _arguments(self, litellm, model: str, messages: list[dict], schema: dict | None) -> dict:
         arguments = {
             "model": model,
             "messages": messages,
@@ -62,8 +63,9 @@ class ModelClient:
             "num_retries": 0,
             "temperature": 0,
         }
-        if json_output and _supports_json(litellm, model):
-            arguments["response_format"] = {"type": "json_object"}
+        response_format = _response_format(litellm, model, schema)
+        if response_format:
+            arguments["response_format"] = response_format
         if self.settings.api_base:
             arguments["api_base"] = self.settings.api_base
         key = self._api_key()
@@ -93,11 +95,19 @@ def check_model(model: str) -> None:
         ) from None
 
 
-def _supports_json(litellm, model: str) -> bool:
+def _response_format(litellm, model: str, schema: dict | None) -> dict | None:
+    """A JSON schema where the model supports one, JSON mode where it supports that, else nothing (the prompt
+    states the shape and the parser is lenient either way)."""
+    if schema is None:
+        return None
     try:
-        return "response_format" in (litellm.get_supported_openai_params(model=model) or [])
-    except Exception:
-        return False
+        if litellm.supports_response_schema(model=model):
+            return {"type": "json_schema", "json_schema": {"name": "review_findings", "schema": schema}}
+        if "response_format" in (litellm.get_supported_openai_params(model=model) or []):
+            return {"type": "json_object"}
+    except Exception:  # an unknown model: litellm cannot say what it supports
+        return None
+    return None
 
 
 def _reply_of(litellm, model: str, response) -> ModelReply:

@@ -46,6 +46,8 @@ def is_test_path(rel: str) -> bool:
 class TestIndex:
     """The workspace's Python test files: which test relates to a module, and which names tests mention."""
 
+    __test__ = False  # not a pytest class, despite the name
+
     def __init__(self, workspace: Path, files: list[str]):
         self.workspace = workspace
         self.files = files

@@ -46,8 +46,8 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     not_reviewed = list(loaded.not_reviewed)
     notes = list(loaded.notes)
     for document in loaded.documents:
-        sliced = slice_document(document, settings.chunk_lines)
-        if sliced.note:
+        sliced = slice_document(document, settings.chunk_lines) if not settings.offline else None
+        if sliced and sliced.note:
             notes.append(sliced.note)
         for concern in settings.concerns:
             model = settings.model_for(concern)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_char, make_finding, run_tool
+from manyeyes.agents.analyzers.base import (
+    SUBPROCESS_TIMEOUT_S,
+    AnalyzerRun,
+    Scratch,
+    byte_col_to_char,
+    make_finding,
+)
 from manyeyes.models import Concern, Severity, Span
 
 _SEVERITY = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.7, "LOW": 0.4}
+SHARD_MIN_CHARS = 150_000  # below this, one bandit process: a second one's start-up costs more than it saves
 
 
 class Bandit:
@@ -17,14 +26,17 @@ class Bandit:
     concerns = (Concern.security,)
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
-        if not any(d.language == "python" for d in scratch.documents.values()):
+        files = [d for d in scratch.documents.values() if d.language == "python"]
+        if not files:
             return AnalyzerRun()
-        proc = run_tool([sys.executable, "-m", "bandit", "-f", "json", "-q", "-r", "."], cwd=scratch.root)
-        try:
-            report = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            return AnalyzerRun(failed=f"bandit did not run: {proc.stderr.strip()[-300:] or 'no output'}")
         run = AnalyzerRun()
+        for report in _run_sharded(files, scratch):
+            if isinstance(report, str):
+                return AnalyzerRun(failed=report)
+            self._collect(scratch, report, run)
+        return run
+
+    def _collect(self, scratch: Scratch, report: dict, run: AnalyzerRun) -> None:
         for issue in report.get("results", []):
             finding = self._finding(scratch, issue)
             if finding is not None:
@@ -33,7 +45,6 @@ class Bandit:
             rel = scratch.rel(error.get("filename", ""))
             if rel:
                 run.problems.append(f"{rel}: bandit could not parse it ({error.get('reason', 'unknown error')})")
-        return run
 
     def _finding(self, scratch: Scratch, issue: dict):
         rel = scratch.rel(issue.get("filename", ""))
@@ -58,3 +69,41 @@ class Bandit:
             explanation=f"bandit {issue['test_id']} ({issue.get('test_name', '')}). More: {issue.get('more_info', '')}",
             span=span, rule=issue.get("test_id"), cwe=f"CWE-{cwe}" if cwe else None,
         )
+
+
+def _run_sharded(files: list, scratch: Scratch) -> list[dict | str]:
+    """bandit is single-threaded and the slowest analyzer: large reviews are split across the cores, balanced by
+    size, one bandit process per shard. Returns each shard's report, or a failure message."""
+    shards = _shards(sorted(files, key=lambda d: -len(d.text)), os.cpu_count() or 1)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bandit", "-f", "json", "-q", *[d.path for d in shard]], cwd=scratch.root,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )
+        for shard in shards
+    ]
+    return [_report_of(process) for process in processes]
+
+
+def _shards(files: list, cores: int) -> list[list]:
+    """Greedy balance by text size; a small review stays in one process (start-up costs more than it saves)."""
+    total = sum(len(d.text) for d in files)
+    count = max(1, min(cores, 4, total // SHARD_MIN_CHARS))
+    shards: list[list] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for document in files:
+        smallest = sizes.index(min(sizes))
+        shards[smallest].append(document)
+        sizes[smallest] += len(document.text)
+    return [shard for shard in shards if shard]
+
+
+def _report_of(process: subprocess.Popen) -> dict | str:
+    try:
+        stdout, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT_S)
+        return json.loads(stdout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return f"bandit did not finish within {SUBPROCESS_TIMEOUT_S}s"
+    except json.JSONDecodeError:
+        return f"bandit did not run: {stderr.strip()[-300:] or 'no output'}"
