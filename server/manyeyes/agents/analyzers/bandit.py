@@ -15,9 +15,12 @@ from manyeyes.agents.analyzers.base import (
     make_finding,
 )
 from manyeyes.models import Concern, Severity, Span
+from manyeyes.plan.context import is_test_path
 
 _SEVERITY = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.7, "LOW": 0.4}
+# `assert` is how tests are written: B101 there is noise, not a finding.
+TEST_CODE_RULES = {"B101"}
 SHARD_MIN_CHARS = 150_000  # below this, one bandit process: a second one's start-up costs more than it saves
 
 
@@ -48,7 +51,7 @@ class Bandit:
 
     def _finding(self, scratch: Scratch, issue: dict):
         rel = scratch.rel(issue.get("filename", ""))
-        if rel is None:
+        if rel is None or (issue.get("test_id") in TEST_CODE_RULES and is_test_path(rel)):
             return None
         document = scratch.documents[rel]
         lines = issue.get("line_range") or [issue["line_number"]]
