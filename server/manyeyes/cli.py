@@ -51,12 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
     review.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     review.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
+    lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "lsp":
+        return _lsp(args)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         stream=sys.stderr, format="manyeyes: %(levelname)s: %(message)s")
     real_stdout = sys.stdout
@@ -71,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         sys.stdout = real_stdout
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    from manyeyes.lsp.server import run_stdio, run_tcp
+
+    if not args.tcp:
+        return run_stdio()
+    host, _, port = args.tcp.rpartition(":")
+    if not port.isdigit():
+        print(f"manyeyes: error: --tcp takes HOST:PORT, not '{args.tcp}'", file=sys.stderr)
+        return EXIT_USAGE
+    return run_tcp(host or "127.0.0.1", int(port))
 
 
 def _review(args: argparse.Namespace, out) -> int:

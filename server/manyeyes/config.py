@@ -52,6 +52,7 @@ class Settings(BaseModel):
     min_severity: Severity = Severity.low
     max_file_lines: int = Field(default=10_000, ge=1)
     max_file_bytes: int = Field(default=1_500_000, ge=1)
+    review_on_save: bool = False  # editor only: review a file when it is saved (debounced)
 
     def model_for(self, concern: Concern) -> str | None:
         return self.models.get(concern, self.model)

@@ -22,7 +22,8 @@ from manyeyes.models import Finding, ReviewRequest, ReviewResult
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
-from manyeyes.synthesis.merge import synthesize
+from manyeyes.llm.loader import load_litellm
+from manyeyes.synthesis.merge import consolidate, select
 from manyeyes.synthesis.suppressions import load_suppressions
 
 UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
@@ -36,6 +37,7 @@ class ReviewRun:
         self.dispatcher = Dispatcher(
             settings.concurrency, settings.task_timeout_s, settings.run_deadline_s, settings.run_token_budget
         )
+        self.consolidated: list[Finding] = []  # every finding before filters, for front ends that re-filter
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self.dispatcher.subscribe(subscriber)
@@ -46,6 +48,8 @@ class ReviewRun:
     async def execute(self) -> ReviewResult:
         started = time.monotonic()
         plan = await anyio.to_thread.run_sync(plan_review, self.request, self.settings)
+        if any(not t.offline for t in plan.tasks):
+            await anyio.to_thread.run_sync(load_litellm)  # seconds of import: never on the event loop
         async with OfflinePanel(plan.documents, plan.tests) as panel:
             await self._ground(plan, panel)
             completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
@@ -93,14 +97,15 @@ class ReviewRun:
             findings.extend(item.report.findings)
             if item.outcome.state != "done" and not item.task.offline:
                 findings.extend(_unconfirmed(item.task.context.evidence, item.outcome.error))
-        in_focus = [f for f in findings if _in_focus(f, documents)]
-        synthesis = synthesize(
-            in_focus, min_severity=self.settings.min_severity, max_per_file=self.settings.max_findings_per_file,
-            suppressed=load_suppressions(self.request.workspace),
+        self.consolidated = consolidate([f for f in findings if _in_focus(f, documents)])
+        synthesis = select(
+            self.consolidated, min_severity=self.settings.min_severity,
+            max_per_file=self.settings.max_findings_per_file, suppressed=load_suppressions(self.request.workspace),
         )
         return ReviewResult(
-            findings=synthesis.findings, outcomes=[c.outcome for c in completed], not_reviewed=plan.not_reviewed,
-            notes=plan.notes, omitted=synthesis.omitted, suppressed=synthesis.suppressed,
+            findings=synthesis.findings, reviewed=list(documents), outcomes=[c.outcome for c in completed],
+            not_reviewed=plan.not_reviewed, notes=plan.notes, omitted=synthesis.omitted,
+            suppressed=synthesis.suppressed,
         )
 
 

@@ -82,6 +82,7 @@ class Finding(BaseModel):
     fix: Fix | None = None
     cwe: list[str] = Field(default_factory=list)  # "CWE-89"
     rules: list[str] = Field(default_factory=list)  # "B608", "PERF401"
+    help_uri: str | None = None  # the rule's documentation, or the CWE's page
     sources: list[str] = Field(default_factory=list)  # "bandit", "ruff", "model:openai/gpt-4o"
     notes: list[str] = Field(default_factory=list)
     fingerprint: str = ""
@@ -137,6 +138,7 @@ class NotReviewed(BaseModel):
 
 class ReviewResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
+    reviewed: list[str] = Field(default_factory=list)  # paths of the files the panel reviewed
     outcomes: list[AgentOutcome] = Field(default_factory=list)
     not_reviewed: list[NotReviewed] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # e.g. "x.py: syntax error, sliced by line windows"

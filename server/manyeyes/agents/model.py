@@ -7,6 +7,7 @@ never pass as "no findings".
 
 from __future__ import annotations
 
+from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
 from manyeyes.agents.parsing import FindingsReply, ParseError, Parsed, RawFinding, parse_reply
@@ -116,6 +117,7 @@ def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Fin
         path=document.path, concerns=[task.concern], severity=raw.severity, confidence=raw.confidence,
         title=raw.title.strip(), explanation=raw.explanation.strip(), span=span, evidence=quoted,
         fix=_fix(raw, span), cwe=[raw.cwe] if raw.cwe else [], rules=[raw.rule] if raw.rule else [],
+        help_uri=cwe_uri(raw.cwe),
         sources=[f"model:{task.agent}", *_confirmed_sources(task, raw)],
     )
 

@@ -56,9 +56,8 @@ def _rule(finding: Finding, identifier: str) -> dict:
         "id": identifier, "name": identifier.replace("/", "-"), "shortDescription": {"text": finding.title},
         "defaultConfiguration": {"level": _LEVEL[finding.severity]}, "properties": properties,
     }
-    if finding.cwe:
-        number = finding.cwe[0].split("-")[-1]
-        rule["helpUri"] = f"https://cwe.mitre.org/data/definitions/{number}.html"
+    if finding.help_uri:
+        rule["helpUri"] = finding.help_uri
     return rule
 
 

@@ -28,6 +28,8 @@ def _finding(finding: Finding, color: bool) -> str:
     lines = [head, f"    confidence {finding.confidence:.2f}, raised by {', '.join(finding.sources)}"]
     if finding.explanation:
         lines.append(f"    {finding.explanation}")
+    if finding.help_uri:
+        lines.append(f"    more: {finding.help_uri}")
     if finding.fix:
         lines.append(f"    fix: {finding.fix.description or 'replacement available'}")
     lines.extend(f"    note: {note}" for note in finding.notes)

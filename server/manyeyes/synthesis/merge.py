@@ -33,12 +33,25 @@ class Synthesis:
 def synthesize(
     findings: list[Finding], *, min_severity: Severity, max_per_file: int, suppressed: set[str] | None = None
 ) -> Synthesis:
+    return select(consolidate(findings), min_severity=min_severity, max_per_file=max_per_file, suppressed=suppressed)
+
+
+def consolidate(findings: list[Finding]) -> list[Finding]:
+    """Merged, ranked, reconciled and fingerprinted: everything, before any filter. The editor keeps this so a
+    settings change re-filters at once, without reviewing again."""
     merged = rank(merge(findings))
     reconcile_fixes(merged)
     assign_fingerprints(merged)
+    return merged
+
+
+def select(
+    ranked: list[Finding], *, min_severity: Severity, max_per_file: int, suppressed: set[str] | None = None
+) -> Synthesis:
+    """What to show of consolidated findings: not dismissed, severe enough, within the per-file cap."""
     dismissed = suppressed or set()
-    kept = [f for f in merged if f.fingerprint not in dismissed]
-    suppressed_count = len(merged) - len(kept)
+    kept = [f for f in ranked if f.fingerprint not in dismissed]
+    suppressed_count = len(ranked) - len(kept)
     kept = [f for f in kept if f.severity.at_least(min_severity)]
     capped, omitted = cap_per_file(kept, max_per_file)
     return Synthesis(capped, omitted, suppressed_count)
@@ -87,6 +100,7 @@ def _combine(group: list[Finding]) -> Finding:
             _extend_unique(getattr(primary, attribute), getattr(other, attribute))
         if primary.fix is None and other.fix is not None:
             primary.fix = other.fix
+        primary.help_uri = primary.help_uri or other.help_uri
     if len(group) > 1:
         # Independent agreement raises confidence, short of certainty.
         primary.confidence = round(min(1.0 - disagreement, 0.99), 3)

@@ -69,8 +69,8 @@ class Bandit:
             severity=_SEVERITY.get(issue.get("issue_severity", ""), Severity.low),
             confidence=_CONFIDENCE.get(issue.get("issue_confidence", ""), 0.5),
             title=issue.get("issue_text", issue.get("test_name", "security issue")),
-            explanation=f"bandit {issue['test_id']} ({issue.get('test_name', '')}). More: {issue.get('more_info', '')}",
-            span=span, rule=issue.get("test_id"), cwe=f"CWE-{cwe}" if cwe else None,
+            explanation=f"bandit {issue['test_id']} ({issue.get('test_name', '')})",
+            span=span, rule=issue.get("test_id"), cwe=f"CWE-{cwe}" if cwe else None, help_uri=issue.get("more_info"),
         )
 
 

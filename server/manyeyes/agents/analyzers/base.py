@@ -82,9 +82,14 @@ def make_finding(
     rule: str | None = None,
     cwe: str | None = None,
     fix: Fix | None = None,
+    help_uri: str | None = None,
 ) -> Finding:
     return Finding(
         path=document.path, concerns=[concern], severity=severity, confidence=confidence, title=title,
         explanation=explanation, span=span, evidence=quote(document, span), fix=fix,
-        rules=[rule] if rule else [], cwe=[cwe] if cwe else [], sources=[source],
+        rules=[rule] if rule else [], cwe=[cwe] if cwe else [], sources=[source], help_uri=help_uri or cwe_uri(cwe),
     )
+
+
+def cwe_uri(cwe: str | None) -> str | None:
+    return f"https://cwe.mitre.org/data/definitions/{cwe.split('-')[-1]}.html" if cwe else None

@@ -59,9 +59,9 @@ def _finding(document: Document, item: dict):
     start, end = item["location"], item["end_location"]
     return make_finding(
         document, source="ruff", concern=concern_of(code), severity=severity_of(code), confidence=0.9,
-        title=item["message"], explanation=f"ruff {code} ({item.get('name', '')}). More: {item.get('url') or ''}",
+        title=item["message"], explanation=f"ruff {code} ({item.get('name', '')})",
         span=Span(start_line=start["row"], start_col=start["column"], end_line=end["row"], end_col=end["column"]),
-        rule=code, fix=_fix(document, item.get("fix")),
+        rule=code, fix=_fix(document, item.get("fix")), help_uri=item.get("url"),
     )
 
 

@@ -1,0 +1,150 @@
+"""What the editor asks about findings: hovers, code actions (quick fixes, dismiss, review a selection), and
+the dismiss command.
+
+A quick fix is offered only while the document is still the version that was reviewed and the text under the
+fix is unchanged; otherwise it is withheld (a re-review recomputes it), never applied to moved text. The edit is
+a versioned document edit, so the editor refuses it too if the document changed after the action was computed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
+
+from manyeyes.lsp import convert, reviews
+from manyeyes.lsp.session import ReviewedFile
+from manyeyes.models import Finding
+from manyeyes.plan.documents import split_lines
+from manyeyes.synthesis.suppressions import add_suppression
+
+DISMISS_COMMAND = "manyeyes.dismiss"
+REVIEW_SELECTION_KIND = "source.manyeyes.reviewSelection"
+
+
+def register(server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls, params: types.HoverParams):
+        reviewed = _current_review(ls, params.text_document.uri)
+        if reviewed is None:
+            return None
+        findings = [f for f in _visible(ls, reviewed.uri) if _contains(f, params.position, reviewed, ls.encoding)]
+        if not findings:
+            return None
+        text = "\n\n---\n\n".join(convert.hover_markdown(f) for f in findings)
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix,
+                                                   REVIEW_SELECTION_KIND]),
+    )
+    def code_action(ls, params: types.CodeActionParams):
+        uri = params.text_document.uri
+        actions = _finding_actions(ls, uri, params.range)
+        if params.range.start != params.range.end:
+            actions.append(types.CodeAction(
+                title="manyeyes: Review selection", kind=REVIEW_SELECTION_KIND,
+                command=types.Command(title="Review selection", command="manyeyes.review.selection",
+                                      arguments=[uri, _range_json(params.range)])))
+        return actions
+
+    @server.command(DISMISS_COMMAND)
+    def dismiss(ls, *args):
+        if len(args) != 2 or not all(isinstance(a, str) for a in args):
+            raise JsonRpcInvalidParams(f"{DISMISS_COMMAND} needs a document URI and a finding fingerprint")
+        uri, fingerprint = args
+        finding = ls.session.finding(uri, fingerprint)
+        if finding is None:
+            raise JsonRpcInvalidParams(f"no finding {fingerprint} in {uri}")
+        workspace = ls.session.workspace or _parent(uri)
+        add_suppression(workspace, finding)
+        ls.session.suppressed.add(fingerprint)
+        reviews.publish(ls, uri)
+        return {"dismissed": fingerprint}
+
+
+def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+    reviewed = server.session.files.get(uri)
+    if reviewed is None:
+        return []
+    actions = []
+    lines = reviewed.lines
+    for finding in _visible(server, uri):
+        diagnostic = convert.diagnostic(finding, lines, server.encoding, reviewed.version)
+        if not _ranges_touch(diagnostic.range, wanted):
+            continue
+        fix = _fix_action(server, reviewed, finding, diagnostic)
+        if fix is not None:
+            actions.append(fix)
+        actions.append(types.CodeAction(
+            title=f"manyeyes: Dismiss '{finding.title[:60]}'", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            command=types.Command(title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint])))
+    return actions
+
+
+def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) -> types.CodeAction | None:
+    if finding.fix is None or not fix_is_current(server, reviewed, finding):
+        return None
+    edit = convert.text_edit(finding.fix, reviewed.lines, server.encoding)
+    document_edit = types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=reviewed.uri, version=reviewed.version),
+        edits=[edit])
+    from_model = any(s.startswith("model:") for s in finding.sources[:1])
+    return types.CodeAction(
+        title=f"manyeyes: {finding.fix.description or 'Fix: ' + finding.title}"[:120],
+        kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+        edit=types.WorkspaceEdit(document_changes=[document_edit]),
+        is_preferred=not from_model and "unsafe" not in finding.fix.description,
+        tags=[types.CodeActionTag.LlmGenerated] if from_model else None,
+    )
+
+
+def fix_is_current(server, reviewed: ReviewedFile, finding: Finding) -> bool:
+    """The document is the reviewed version and the lines under the fix still read as they did."""
+    document = server.workspace.text_documents.get(reviewed.uri)
+    if document is None:
+        return False
+    if document.version != reviewed.version:
+        return False
+    span = finding.fix.span
+    current = split_lines(document.source)[span.start_line - 1 : span.end_line]
+    return current == reviewed.lines[span.start_line - 1 : span.end_line]
+
+
+def _current_review(server, uri: str) -> ReviewedFile | None:
+    """The review of a document, if it still describes the document's current version."""
+    reviewed = server.session.files.get(uri)
+    document = server.workspace.text_documents.get(uri)
+    if reviewed is None or (document is not None and document.version != reviewed.version):
+        return None
+    return reviewed
+
+
+def _visible(server, uri: str) -> list[Finding]:
+    visible = server.session.visible(uri)
+    return visible.findings if visible else []
+
+
+def _contains(finding: Finding, position: types.Position, reviewed: ReviewedFile, encoding: str) -> bool:
+    found = convert.span_to_range(finding.span, reviewed.lines, encoding)
+    return _ranges_touch(found, types.Range(start=position, end=position))
+
+
+def _ranges_touch(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return p.line, p.character
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def _range_json(selection: types.Range) -> dict:
+    return {"start": {"line": selection.start.line, "character": selection.start.character},
+            "end": {"line": selection.end.line, "character": selection.end.character}}
+
+
+def _parent(uri: str) -> Path:
+    return Path(to_fs_path(uri)).parent

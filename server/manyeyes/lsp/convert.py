@@ -1,0 +1,100 @@
+"""Every conversion between the engine's data and LSP types, in one place.
+
+The engine counts columns in code points (1-based, end exclusive, end_col 0 = end of line). The client counts in
+the position encoding negotiated at `initialize`: UTF-16 code units unless it offered UTF-8 or UTF-32. A line with
+an emoji is where getting this wrong shows.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from manyeyes.models import Finding, Fix, Severity, Span
+
+SOURCE = "manyeyes"
+_SEVERITY = {
+    Severity.critical: types.DiagnosticSeverity.Error,
+    Severity.high: types.DiagnosticSeverity.Error,
+    Severity.medium: types.DiagnosticSeverity.Warning,
+    Severity.low: types.DiagnosticSeverity.Information,
+    Severity.info: types.DiagnosticSeverity.Hint,
+}
+
+
+def units(text: str, encoding: str) -> int:
+    """Length of `text` in the client's code units."""
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8"))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def code_points(line: str, client_units: int, encoding: str) -> int:
+    """How many characters of `line` the client's column covers (clamped to the line)."""
+    count = 0
+    for index, char in enumerate(line):
+        if count >= client_units:
+            return index
+        count += units(char, encoding)
+    return len(line)
+
+
+def position(lines: list[str], line: int, col: int, encoding: str) -> types.Position:
+    """1-based line and code point column -> LSP position; col 0 means the end of the line."""
+    index = min(max(line - 1, 0), max(len(lines) - 1, 0))
+    text = lines[index] if lines else ""
+    characters = len(text) if col == 0 else min(col - 1, len(text))
+    return types.Position(line=index, character=units(text[:characters], encoding))
+
+
+def span_to_range(span: Span, lines: list[str], encoding: str) -> types.Range:
+    start = position(lines, span.start_line, span.start_col, encoding)
+    return types.Range(start=start, end=position(lines, span.end_line, span.end_col, encoding))
+
+
+def range_to_lines(range_: types.Range) -> tuple[int, int]:
+    """The 1-based inclusive lines a client range touches (a range ending at column 0 stops on the line before)."""
+    end = range_.end.line if range_.end.character > 0 or range_.end.line == range_.start.line else range_.end.line - 1
+    return range_.start.line + 1, max(end, range_.start.line) + 1
+
+
+def diagnostic(finding: Finding, lines: list[str], encoding: str, version: int | None) -> types.Diagnostic:
+    code = (finding.rules or finding.cwe or [finding.concerns[0].value])[0]
+    concerns = "/".join(c.value for c in finding.concerns)
+    return types.Diagnostic(
+        range=span_to_range(finding.span, lines, encoding),
+        severity=_SEVERITY[finding.severity],
+        source=SOURCE,
+        code=code,
+        code_description=types.CodeDescription(href=finding.help_uri) if finding.help_uri else None,
+        message=f"{concerns}: {finding.title}",
+        data={"fingerprint": finding.fingerprint, "version": version},
+    )
+
+
+def hover_markdown(finding: Finding) -> str:
+    ids = ", ".join(finding.rules + finding.cwe)
+    parts = [
+        f"**manyeyes · {finding.severity.value} · {'/'.join(c.value for c in finding.concerns)}**"
+        + (f" ({ids})" if ids else ""),
+        f"### {finding.title}",
+    ]
+    if finding.explanation:
+        parts.append(finding.explanation)
+    parts.append(f"Confidence {finding.confidence:.2f} · raised by {', '.join(finding.sources)}")
+    if finding.evidence:
+        fence = "````" if "```" in finding.evidence else "```"
+        parts.append(f"Evidence:\n{fence}\n{finding.evidence}\n{fence}")
+    parts.extend(f"_{note}_" for note in finding.notes)
+    if finding.help_uri:
+        parts.append(f"[More about this rule]({finding.help_uri})")
+    return "\n\n".join(parts)
+
+
+def text_edit(fix: Fix, lines: list[str], encoding: str) -> types.TextEdit:
+    return types.TextEdit(range=span_to_range(fix.span, lines, encoding), new_text=fix.replacement)
+
+
+def negotiated_encoding(encoding: str | None) -> str:
+    return encoding or types.PositionEncodingKind.Utf16

@@ -1,0 +1,282 @@
+"""Review requests from the editor: commands that start reviews, the progress and board they report, and
+publishing their findings once they are known to still match the document.
+
+A review is our own asyncio task, never a blocking handler: the command answers at once with a review id, the
+run reports work-done progress and `manyeyes/board` notifications, and a newer request for the same document,
+an edit to the reviewed text, or the user's cancel stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import from_fs_path, to_fs_path
+
+from manyeyes.engine import ReviewRun
+from manyeyes.errors import ManyeyesError
+from manyeyes.lsp import convert
+from manyeyes.lsp.session import ReviewedFile, RunningReview
+from manyeyes.models import AgentOutcome, ReviewKind, ReviewRequest
+from manyeyes.plan.documents import relative_to_workspace
+from manyeyes.progress import Board
+
+log = logging.getLogger(__name__)
+BOARD_NOTIFICATION = "manyeyes/board"
+BOARD_INTERVAL_S = 0.1
+COMMANDS = ("manyeyes.review.file", "manyeyes.review.selection", "manyeyes.review.changes", "manyeyes.review.cancel")
+
+
+def register(server) -> None:
+    @server.command("manyeyes.review.file")
+    async def review_file(ls, *args):
+        uri = _uri_argument(args, 0, "manyeyes.review.file")
+        return await start_review(ls, [uri], ReviewKind.files)
+
+    @server.command("manyeyes.review.selection")
+    async def review_selection(ls, *args):
+        uri = _uri_argument(args, 0, "manyeyes.review.selection")
+        selection = _range_argument(args, 1, "manyeyes.review.selection")
+        return await start_review(ls, [uri], ReviewKind.selection, convert.range_to_lines(selection))
+
+    @server.command("manyeyes.review.changes")
+    async def review_changes(ls, *args):
+        if not ls.session.trusted:
+            raise JsonRpcInvalidParams("reviewing git changes needs a trusted workspace (git can run the "
+                                       "repository's own commands)")
+        return await start_review(ls, [], ReviewKind.diff)
+
+    @server.command("manyeyes.review.cancel")
+    def review_cancel(ls, *args):
+        uri = args[0] if args and isinstance(args[0], str) else None
+        cancelled = [r.review_id for r in list(ls.session.runs.values()) if uri is None or uri in r.uris]
+        for review_id in cancelled:
+            cancel(ls, review_id)
+        return {"cancelled": cancelled}
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def progress_cancelled(ls, params: types.WorkDoneProgressCancelParams):
+        if isinstance(params.token, str) and params.token in ls.session.runs:
+            cancel(ls, params.token)
+
+
+async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None) -> dict:
+    session = server.session
+    if session.workspace is None and not uris:
+        raise JsonRpcInvalidParams("no workspace folder is open")
+    for uri in uris:
+        for running in session.runs_for(uri):
+            cancel(server, running.review_id)  # superseded by this request
+    snapshots = {uri: _snapshot(server, uri) for uri in uris}
+    request = _request(server, kind, snapshots, lines)
+    review = RunningReview(session.next_review_id(), uris, ReviewRun(request, session.settings), lines=lines)
+    session.runs[review.review_id] = review
+    progress = await _begin_progress(server, review)
+    review.task = asyncio.get_running_loop().create_task(_run(server, review, snapshots, progress))
+    return {"reviewId": review.review_id}
+
+
+def cancel(server, review_id: str) -> None:
+    review = server.session.runs.pop(review_id, None)
+    if review is not None:
+        review.run.cancel()
+        if review.task is not None and not review.task.done():
+            review.task.cancel()
+
+
+def _snapshot(server, uri: str) -> tuple[int | None, str]:
+    """The document as the editor has it now (unsaved text included), or as it is on disk."""
+    document = server.workspace.get_text_document(uri)
+    try:
+        return document.version, document.source
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JsonRpcInvalidParams(f"cannot read {uri}: {exc}") from None
+
+
+def _request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
+    paths = [Path(to_fs_path(uri)) for uri in snapshots]
+    workspace = server.session.workspace
+    if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
+        workspace = paths[0].parent  # a file opened from outside the workspace folder is still reviewable
+    overrides = {to_fs_path(uri): text for uri, (_, text) in snapshots.items()}
+    overrides.update(_open_documents(server) if kind is ReviewKind.diff else {})
+    return ReviewRequest(kind=kind, workspace=workspace, paths=paths, lines=lines, overrides=overrides)
+
+
+def _open_documents(server) -> dict[str, str]:
+    return {to_fs_path(uri): doc.source for uri, doc in server.workspace.text_documents.items()}
+
+
+async def _begin_progress(server, review: RunningReview) -> str | None:
+    capabilities = server.client_capabilities
+    if not (capabilities.window and capabilities.window.work_done_progress):
+        return None
+    try:
+        await server.work_done_progress.create_async(review.review_id)
+    except Exception as exc:  # the client refused a progress token: review without one
+        log.warning("no progress for %s: %s", review.review_id, exc)
+        return None
+    server.work_done_progress.begin(review.review_id, types.WorkDoneProgressBegin(
+        title="manyeyes review", message="planning", percentage=0, cancellable=True))
+    return review.review_id
+
+
+async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
+    board = Board()
+    reporter = _Reporter(server, review.review_id, board, progress)
+    review.run.subscribe(reporter.update)
+    message = "cancelled"
+    try:
+        result = await review.run.execute()
+        published = _store_and_publish(server, review, snapshots, result.reviewed)
+        failed = len(result.failed)
+        message = f"{sum(len(v) for v in published.values())} finding(s)" + (f", {failed} agent(s) failed" if failed else "")
+    except asyncio.CancelledError:
+        message = "cancelled"
+    except ManyeyesError as exc:
+        message = f"not reviewed: {exc}"
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}"))
+    except Exception:
+        log.exception("review %s failed", review.review_id)
+        message = "failed (see the server log)"
+    finally:
+        server.session.runs.pop(review.review_id, None)
+        reporter.finish(message)
+
+
+def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed: list[str]) -> dict[str, list]:
+    """Keep and publish the findings of every reviewed file whose text has not changed since it was read."""
+    session = server.session
+    uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
+    by_uri: dict[str, list] = {uri_of(rel): [] for rel in reviewed}
+    for finding in review.run.consolidated:
+        by_uri.setdefault(uri_of(finding.path), []).append(finding)
+    published = {}
+    for uri, findings in by_uri.items():
+        version, text = snapshots.get(uri) or _current(server, uri)
+        if not _still_current(server, uri, version, text):
+            log.info("%s changed during its review; results not published", uri)
+            continue
+        if review.lines and uri in session.files:
+            findings = _merge_selection(session.files[uri].findings, findings, review.lines)
+        session.files[uri] = ReviewedFile(uri=uri, version=version, text=text, findings=findings)
+        published[uri] = publish(server, uri)
+    return published
+
+
+def _merge_selection(previous: list, fresh: list, lines: tuple[int, int]) -> list:
+    """A selection review replaces what was known inside the selection and keeps the rest."""
+    outside = [f for f in previous if f.span.end_line < lines[0] or f.span.start_line > lines[1]]
+    return outside + fresh
+
+
+def _uri_resolver(server, workspace: Path, snapshots: dict):
+    """Workspace-relative path -> the URI the editor uses for that file (its own spelling, when it has one)."""
+    known = {Path(to_fs_path(uri)).resolve(): uri for uri in [*snapshots, *server.workspace.text_documents]}
+
+    def uri_of(rel: str) -> str:
+        path = (workspace / rel).resolve()
+        return known.get(path) or from_fs_path(str(path))
+
+    return uri_of
+
+
+def _current(server, uri: str) -> tuple[int | None, str]:
+    try:
+        return _snapshot(server, uri)
+    except JsonRpcInvalidParams:
+        return None, ""
+
+
+def _still_current(server, uri: str, version: int | None, text: str) -> bool:
+    document = server.workspace.text_documents.get(uri)
+    if document is None:
+        return True  # not open in the editor: what was reviewed is what was read
+    return document.version == version and document.source == text
+
+
+def publish(server, uri: str) -> list[types.Diagnostic]:
+    reviewed = server.session.files.get(uri)
+    visible = server.session.visible(uri)
+    if reviewed is None or visible is None:
+        return []
+    lines = reviewed.lines
+    diagnostics = [convert.diagnostic(f, lines, server.encoding, reviewed.version) for f in visible.findings]
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=reviewed.version))
+    return diagnostics
+
+
+def clear(server, uri: str) -> None:
+    server.session.files.pop(uri, None)
+    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+class _Reporter:
+    """Turns dispatcher events into work-done progress and `manyeyes/board` notifications (throttled)."""
+
+    def __init__(self, server, review_id: str, board: Board, progress: str | None):
+        self.server, self.review_id, self.board, self.progress = server, review_id, board, progress
+        self._last = 0.0
+
+    def update(self, outcome: AgentOutcome) -> None:
+        self.board.update(outcome)
+        now = time.monotonic()
+        if now - self._last >= BOARD_INTERVAL_S or outcome.state in ("done", "failed"):
+            self._last = now
+            self._send(done=False)
+
+    def finish(self, message: str) -> None:
+        self._send(done=True, message=message)
+        if self.progress:
+            self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
+
+    def _send(self, done: bool, message: str | None = None) -> None:
+        self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))
+        if self.progress and not done:
+            states = self.board.states
+            text = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+            self.server.work_done_progress.report(self.progress, types.WorkDoneProgressReport(
+                message=f"{text}; {self.board.findings} finding(s)", percentage=self.board.percent))
+
+
+def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
+    return {
+        "reviewId": review_id,
+        "done": done,
+        "message": message,
+        "percentage": board.percent,
+        "findings": board.findings,
+        "tokens": board.tokens,
+        "costUsd": round(board.cost_usd, 6),
+        "agents": [
+            {"id": o.task_id, "concern": o.concern.value, "target": o.target, "agent": o.agent, "state": o.state,
+             "findings": o.findings, "tokens": o.prompt_tokens + o.completion_tokens, "costUsd": o.cost_usd,
+             "durationS": o.duration_s, "error": o.error}
+            for o in board.agents.values()
+        ],
+    }
+
+
+def _uri_argument(args: tuple, index: int, command: str) -> str:
+    if len(args) <= index or not isinstance(args[index], str) or not args[index]:
+        raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
+    return args[index]
+
+
+def _range_argument(args: tuple, index: int, command: str) -> types.Range:
+    try:
+        value = args[index]
+        start, end = value["start"], value["end"]
+        selection = types.Range(start=types.Position(line=int(start["line"]), character=int(start["character"])),
+                                end=types.Position(line=int(end["line"]), character=int(end["character"])))
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise JsonRpcInvalidParams(f"{command} needs a range {{start: {{line, character}}, end: ...}} as argument "
+                                   f"{index + 1}") from None
+    if selection.start.line < 0 or selection.end.line < selection.start.line:
+        raise JsonRpcInvalidParams(f"{command}: the range is empty or reversed")
+    return selection

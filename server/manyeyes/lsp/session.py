@@ -1,0 +1,86 @@
+"""The server's state, with one owner: settings, trust, reviewed files and running reviews.
+
+Only the event loop touches it. Background reviews get frozen snapshots (uri, version, text, settings) and their
+results are checked against the document's current version before they are stored or published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from manyeyes.config import LoadedSettings, Settings, load_settings
+from manyeyes.engine import ReviewRun
+from manyeyes.models import Finding
+from manyeyes.plan.documents import split_lines
+from manyeyes.synthesis.merge import Synthesis, select
+from manyeyes.synthesis.suppressions import load_suppressions
+
+
+@dataclass
+class ReviewedFile:
+    """The findings of one document as reviewed: the text and version they are positioned against."""
+
+    uri: str
+    version: int | None
+    text: str
+    findings: list[Finding]  # consolidated, before filters
+
+    @property
+    def lines(self) -> list[str]:
+        return split_lines(self.text)
+
+
+@dataclass
+class RunningReview:
+    review_id: str
+    uris: list[str]
+    run: ReviewRun
+    task: asyncio.Task | None = None
+    lines: tuple[int, int] | None = None  # a selection review: only these lines are being replaced
+
+
+@dataclass
+class Session:
+    workspace: Path | None = None
+    trusted: bool = True
+    editor_settings: dict[str, Any] = field(default_factory=dict)  # initializationOptions + workspace/configuration
+    loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(settings=Settings()))
+    files: dict[str, ReviewedFile] = field(default_factory=dict)
+    runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
+    suppressed: set[str] = field(default_factory=set)
+    shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
+    _counter: int = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    def reload_settings(self) -> list[str]:
+        """Merge every source again; returns the warnings (bad values fall back, nothing raises)."""
+        self.loaded = load_settings(self.workspace, self.editor_settings, trusted=self.trusted)
+        self.suppressed = load_suppressions(self.workspace) if self.workspace else set()
+        return self.loaded.warnings
+
+    def next_review_id(self) -> str:
+        self._counter += 1
+        return f"manyeyes-review-{self._counter}"
+
+    def runs_for(self, uri: str) -> list[RunningReview]:
+        return [r for r in self.runs.values() if uri in r.uris]
+
+    def visible(self, uri: str) -> Synthesis | None:
+        """The findings of a file as the settings and dismissals say they should be shown."""
+        reviewed = self.files.get(uri)
+        if reviewed is None:
+            return None
+        return select(reviewed.findings, min_severity=self.settings.min_severity,
+                      max_per_file=self.settings.max_findings_per_file, suppressed=self.suppressed)
+
+    def finding(self, uri: str, fingerprint: str) -> Finding | None:
+        reviewed = self.files.get(uri)
+        if reviewed is None:
+            return None
+        return next((f for f in reviewed.findings if f.fingerprint == fingerprint), None)
