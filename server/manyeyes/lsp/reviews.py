@@ -231,9 +231,9 @@ class _Reporter:
             self._send(done=False)
 
     def finish(self, message: str) -> None:
-        self._send(done=True, message=message)
         if self.progress:
             self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
+        self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
 
     def _send(self, done: bool, message: str | None = None) -> None:
         self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))

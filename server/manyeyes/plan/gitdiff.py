@@ -6,6 +6,7 @@ textconv, fsmonitor); callers must still not run it at all in an untrusted works
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,13 +41,28 @@ def changed_files(workspace: Path, base: str | None = None, staged: bool = False
 
 def staged_text(workspace: Path, path: Path) -> str | None:
     """The text of a file as staged in the index (what `--staged` reviews), or None if it is not UTF-8."""
+    return _blob_text(workspace, path, "")
+
+
+def base_text(workspace: Path, path: Path, base: str | None) -> str | None:
+    """The text a change is measured against: the ref's version, or the index's for unstaged changes."""
+    return _blob_text(workspace, path, base or "")
+
+
+def _blob_text(workspace: Path, path: Path, ref: str) -> str | None:
     repo = _open_repo(workspace)
     rel = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    data = _git(repo, "show", f":{rel}", stdout_as_string=False)
     try:
+        data = _git(repo, "show", f"{ref}:{rel}", stdout_as_string=False)
         return data.decode("utf-8")
-    except UnicodeDecodeError:
+    except (ReviewInputError, UnicodeDecodeError):
         return None
+
+
+def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
+    """New-text line ranges that differ from the old text (for an editor buffer git has not seen)."""
+    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
+    return [(j1 + 1, j2) for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("replace", "insert") and j2 > j1]
 
 
 def parse_unified_diff(diff: str, root: Path) -> list[FileChange]:

@@ -9,6 +9,7 @@ work on whole files, so offline tasks are one per (concern, file). Whatever cann
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
@@ -71,10 +72,14 @@ def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:
     focus = _selection_focus(request)
     documents, not_reviewed = [], list(skipped)
     for path in files:
-        override = request.overrides.get(str(path)) or request.overrides.get(path.as_posix())
-        loaded = read_document(path, workspace, settings, focus, override)
+        loaded = read_document(path, workspace, settings, focus, _override(request, path))
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _with_empty_notes(documents, not_reviewed, focus)
+
+
+def _override(request: ReviewRequest, path: Path) -> str | None:
+    """The editor's unsaved text for a path, if it sent one."""
+    return request.overrides.get(str(path)) or request.overrides.get(path.as_posix())
 
 
 def _selection_focus(request: ReviewRequest) -> tuple[tuple[int, int], ...] | None:
@@ -90,8 +95,11 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
     for change in gitdiff.changed_files(request.workspace, request.diff_base, request.staged):
         if relative_to_workspace(change.path, request.workspace) is None:
             continue  # a change elsewhere in the repository: not part of this workspace's review
+        text = gitdiff.staged_text(request.workspace, change.path) if request.staged else _override(request, change.path)
         focus = None if change.whole_file else tuple(change.ranges)
-        text = gitdiff.staged_text(request.workspace, change.path) if request.staged else None
+        if text is not None and not request.staged and not change.whole_file:
+            base = gitdiff.base_text(request.workspace, change.path, request.diff_base)
+            focus = tuple(gitdiff.changed_ranges(base, text)) if base is not None else focus
         loaded = read_document(change.path, request.workspace, settings, focus, text)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _with_empty_notes(documents, not_reviewed, None)

@@ -1,0 +1,180 @@
+"""Model reviews from the editor against the fake provider, settings changes, cancellation, and bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from lsprotocol import types
+
+from manyeyes.devtools.fake_provider import Fault, Reply
+from tests.lsp.conftest import FAKE_KEY_ENV, SERVER_ENV
+from tests.lsp.helpers import by_code, code_actions, command, open_document, review_file
+
+SOURCE = '''import subprocess
+
+
+def run(cmd):
+    subprocess.call(cmd, shell=True)
+    return cmd
+'''
+SHELL = {"title": "Shell command built from input", "severity": "critical", "confidence": 0.9, "line": 5,
+         "quote": "subprocess.call(cmd, shell=True)", "cwe": "CWE-78", "rule": "B602",
+         "fix": {"replacement": "    subprocess.call([cmd])", "description": "Run without a shell"}}
+NIT = {"title": "Name the command argument better", "severity": "low", "confidence": 0.5, "line": 4,
+       "quote": "def run(cmd):"}
+
+
+@pytest.fixture
+def init_options(fake):
+    return {"settings": {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV,
+                         "maxRetries": 0, "taskTimeoutS": 5}}
+
+
+@pytest.mark.asyncio
+async def test_model_review_then_settings_refilter_without_a_model_call(client, ws, fake):
+    fake.script("security", Reply(findings=[SHELL]))
+    fake.script("readability", Reply(findings=[NIT]))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    board = await review_file(client, uri)
+    assert {a["agent"] for a in board["agents"]} == {"openai/fake-model"}
+    assert board["tokens"] > 0 and all(a["state"] == "done" for a in board["agents"])
+    assert fake.peak_in_flight == 4
+    shell = by_code(client, uri, "B602")
+    assert shell.severity == types.DiagnosticSeverity.Error and shell.range.start.line == 4
+    assert any(d.message == "readability: Name the command argument better" for d in client.diagnostics[uri])
+
+    actions = await code_actions(client, uri, shell)
+    fix = next(a for a in actions if getattr(a, "edit", None) is not None)
+    assert list(fix.tags) == [types.CodeActionTag.LlmGenerated] and not fix.is_preferred
+
+    requests_before = len(fake.requests)
+    client.set_configuration({"minSeverity": "high"}, section="manyeyes")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri]] == ["B602"]  # the low finding is filtered out at once
+    assert len(fake.requests) == requests_before
+
+
+@pytest.mark.asyncio
+async def test_failing_agents_are_on_the_board_and_the_rest_is_published(client, ws, fake):
+    fake.script("security", Reply(findings=[SHELL]))
+    fake.script("tests", Fault("500"))
+    fake.script("performance", Fault("refusal"))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    board = await review_file(client, uri)
+    errors = {a["concern"]: a["error"] for a in board["agents"]}
+    assert errors["tests"].startswith("provider error (HTTP 500)")
+    assert errors["performance"].startswith("model refused")
+    assert "2 agent(s) failed" in board["message"]
+    assert by_code(client, uri, "B602") is not None
+
+
+@pytest.mark.asyncio
+async def test_cancel_stops_the_review_and_publishes_nothing(client, ws, fake):
+    fake.script("security", Fault("timeout"))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    started = await command(client, "manyeyes.review.file", uri)
+    await client.wait_for_notification("manyeyes/board")
+    cancelled = await command(client, "manyeyes.review.cancel", uri)
+    assert cancelled == {"cancelled": [started["reviewId"]]}
+    board = await client.boards.finished(started["reviewId"])
+    assert board["message"] == "cancelled"
+    assert uri not in client.diagnostics
+    reports = client.progress_reports.get(started["reviewId"], [])
+    assert reports and isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and reports[-1].message == "cancelled"
+
+
+@pytest.mark.asyncio
+async def test_a_new_request_supersedes_the_running_one(client, ws, fake):
+    fake.script("security", Fault("timeout"))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    first = await command(client, "manyeyes.review.file", uri)
+    fake.script("security", Reply(findings=[SHELL]))
+    second = await command(client, "manyeyes.review.file", uri)
+    assert (await client.boards.finished(first["reviewId"]))["message"] == "cancelled"
+    assert (await client.boards.finished(second["reviewId"]))["message"].endswith("finding(s)")
+
+
+@pytest.mark.asyncio
+async def test_bad_requests_get_errors_and_the_server_keeps_serving(client, ws):
+    uri = open_document(client, ws / "app.py", SOURCE)
+    with pytest.raises(Exception, match="not defined"):
+        await command(client, "manyeyes.nope")
+    with pytest.raises(Exception, match="needs a document URI"):
+        await command(client, "manyeyes.review.file")
+    with pytest.raises(Exception, match="needs a range"):
+        await command(client, "manyeyes.review.selection", uri, {"start": 3})
+    with pytest.raises(Exception, match="no finding"):
+        await command(client, "manyeyes.dismiss", uri, "0000")
+    with pytest.raises(Exception, match="cannot read"):
+        await command(client, "manyeyes.review.file", (ws / "deleted.py").as_uri())
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=999, character=999)))
+    assert hover is None
+    board = await review_file(client, uri)  # still serving
+    assert board["done"]
+
+
+def frames(data: bytes) -> list[dict]:
+    """Parse raw stdout strictly as LSP frames: anything else in the stream fails."""
+    messages = []
+    while data:
+        header, separator, rest = data.partition(b"\r\n\r\n")
+        assert separator, f"garbage on stdout: {data[:80]!r}"
+        fields = dict(line.split(": ", 1) for line in header.decode("ascii").split("\r\n"))
+        length = int(fields["Content-Length"])
+        messages.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return messages
+
+
+def read_frame(stream) -> bytes:
+    """One frame's raw bytes: header lines up to the blank line, then exactly Content-Length bytes."""
+    header = b""
+    while not header.endswith(b"\r\n\r\n"):
+        line = stream.readline()
+        assert line, "the server closed stdout"
+        header += line
+    length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    return header + stream.read(length)
+
+
+def frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_stdout_carries_only_protocol_frames(tmp_path):
+    (tmp_path / "app.py").write_text(SOURCE)
+    uri = (tmp_path / "app.py").as_uri()
+    script = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"capabilities": {}, "rootUri": tmp_path.as_uri(), "processId": None}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"textDocument": {"uri": 42}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand",
+         "params": {"command": "manyeyes.review.file", "arguments": [uri]}},
+    ]
+    data = b"".join(frame(m) for m in script) + b"Content-Length: 9\r\n\r\n{not json"
+    process = subprocess.Popen([sys.executable, "-m", "manyeyes", "lsp"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=SERVER_ENV)
+    process.stdin.write(data)
+    process.stdin.flush()
+    received = []
+    while not any(m.get("method") == "manyeyes/board" and m["params"]["done"] for m in received):
+        received.extend(frames(read_frame(process.stdout)))
+    process.stdin.write(frame({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) +
+                        frame({"jsonrpc": "2.0", "method": "exit"}))
+    process.stdin.close()
+    received.extend(frames(process.stdout.read()))
+    process.wait(timeout=30)
+    by_id = {m.get("id"): m for m in received if "id" in m}
+    assert by_id[1]["result"]["capabilities"]["hoverProvider"]
+    assert by_id[2]["error"]["code"] == -32602  # invalid params answered, not dropped
+    assert by_id[3]["result"]["reviewId"]
+    assert any(m.get("error", {}).get("code") == -32700 for m in received)  # the body that is not JSON
+    assert any(m.get("method") == "textDocument/publishDiagnostics" for m in received)
+    assert process.returncode == 0
