@@ -92,7 +92,7 @@ class Dispatcher:
     def _record(self, outcome: AgentOutcome, report: AgentReport) -> None:
         outcome.prompt_tokens, outcome.completion_tokens = report.prompt_tokens, report.completion_tokens
         outcome.cost_usd, outcome.retries = report.cost_usd, report.retries
-        outcome.findings, outcome.dropped = len(report.findings), report.dropped
+        outcome.findings, outcome.dropped, outcome.cached = len(report.findings), report.dropped, report.cached
         self._tokens_used += report.prompt_tokens + report.completion_tokens
         self._finish(outcome, "failed" if report.error else "done", report.error)
 

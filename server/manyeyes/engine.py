@@ -16,6 +16,7 @@ from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent
 from manyeyes.agents.model import ModelAgent, render_messages
 from manyeyes.agents.offline import OfflineAgent
+from manyeyes.cache import LruCache
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
 from manyeyes.models import Finding, ReviewRequest, ReviewResult
@@ -30,10 +31,11 @@ UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
 
 
 class ReviewRun:
-    def __init__(self, request: ReviewRequest, settings: Settings, client=None):
+    def __init__(self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None):
         self.request = request
         self.settings = settings
         self._client = client
+        self._cache = cache  # model answers by content; a front end that keeps one re-reviews for free
         self.dispatcher = Dispatcher(
             settings.concurrency, settings.task_timeout_s, settings.run_deadline_s, settings.run_token_budget
         )
@@ -78,7 +80,7 @@ class ReviewRun:
             if task.offline:
                 return offline
             if model is None:
-                model = ModelAgent(self._model_client())
+                model = ModelAgent(self._model_client(), self._cache)
             return model
 
         return agent_for

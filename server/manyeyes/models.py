@@ -128,6 +128,7 @@ class AgentOutcome(BaseModel):
     retries: int = 0
     findings: int = 0
     dropped: int = 0  # findings rejected: unanchored quotes or invalid items
+    cached: bool = False  # answered from the cache, no model call
     error: str | None = None
 
 

@@ -178,3 +178,39 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
     assert any(m.get("error", {}).get("code") == -32700 for m in received)  # the body that is not JSON
     assert any(m.get("method") == "textDocument/publishDiagnostics" for m in received)
     assert process.returncode == 0
+
+
+THREE_FUNCTIONS = '''import subprocess
+
+
+def run(cmd):
+    subprocess.call(cmd, shell=True)
+    return cmd
+
+
+def add(a, b):
+    return a + b
+
+
+def scale(values, factor):
+    return [v * factor for v in values]
+'''
+
+
+@pytest.mark.asyncio
+async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chunk(client, ws, fake):
+    from tests.lsp.helpers import change_document
+
+    fake.script("security", Reply(findings=[SHELL]))
+    uri = open_document(client, ws / "app.py", THREE_FUNCTIONS)
+    await review_file(client, uri)
+    cold = len(fake.requests)
+    assert cold == 3 * 4  # three functions, four concerns
+    board = await review_file(client, uri)
+    assert len(fake.requests) == cold and all(a["cached"] for a in board["agents"])
+    assert by_code(client, uri, "B602").range.start.line == 4
+    edited = "# a comment that moves everything down\n" + THREE_FUNCTIONS.replace("a + b", "a - b")
+    change_document(client, uri, edited, version=2)
+    await review_file(client, uri)
+    assert len(fake.requests) == cold + 4  # only add()'s four agents asked again
+    assert by_code(client, uri, "B602").range.start.line == 5  # the cached finding, re-anchored where it moved

@@ -19,6 +19,7 @@ class AgentReport:
     retries: int = 0
     dropped: int = 0
     error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
+    cached: bool = False  # answered from the cache: no model call
 
 
 class Agent(Protocol):

@@ -7,11 +7,14 @@ never pass as "no findings".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
 from manyeyes.agents.parsing import FindingsReply, ParseError, Parsed, RawFinding, parse_reply
-from manyeyes.agents.prompts import load_prompt
+from manyeyes.agents.prompts import load_prompt, prompt_versions
+from manyeyes.cache import LruCache, content_key
 from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import Finding, Fix, Span
@@ -20,6 +23,14 @@ from manyeyes.plan.planner import Task
 from manyeyes.safety.redact import redact, redact_message
 
 FINDINGS_SCHEMA = FindingsReply.model_json_schema()
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A model's parsed answer for a chunk, and where the chunk started when it was asked."""
+
+    parsed: Parsed
+    chunk_start: int
 _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
 
 
@@ -56,11 +67,28 @@ def _evidence(task: Task) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cache_key(task: Task) -> str:
+    """What a model's answer for this task depends on; line numbers excluded (see manyeyes.cache)."""
+    context = task.context
+    evidence = [(hit.rules, hit.title, hit.evidence) for hit in context.evidence]
+    return content_key(
+        task.agent, prompt_versions("system", "context", task.concern.value), task.concern.value,
+        task.chunk.document.path, task.chunk.text, context.imports, context.related_test, evidence,
+    )
+
+
 class ModelAgent:
-    def __init__(self, client: ModelClient):
+    def __init__(self, client: ModelClient, cache: LruCache[CachedAnswer] | None = None):
         self.client = client
+        self.cache = cache
 
     async def review(self, task: Task) -> AgentReport:
+        key = cache_key(task) if self.cache is not None else None
+        cached = self.cache.get(key) if key else None
+        if cached is not None:
+            report = AgentReport(cached=True)
+            self._collect(task, cached.parsed, report, line_shift=task.chunk.start - cached.chunk_start)
+            return report
         try:
             reply = await self.client.complete(task.agent, render_messages(task), schema=FINDINGS_SCHEMA)
         except ModelCallError as exc:
@@ -84,14 +112,16 @@ class ModelAgent:
                 f"reply cut off at the completion token limit; {len(report.findings)} finding(s) salvaged "
                 "(raise max_completion_tokens)"
             )
+        elif key is not None:
+            self.cache.put(key, CachedAnswer(parsed, task.chunk.start))
         return report
 
-    def _collect(self, task: Task, parsed: Parsed, report: AgentReport) -> None:
+    def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> None:
         document = task.chunk.document
         seen_lines = split_lines(redact(document.text))
         report.dropped = len(parsed.dropped)
         for raw in parsed.findings:
-            span = anchor(raw.quote, seen_lines, raw.line)
+            span = anchor(raw.quote, seen_lines, raw.line + line_shift if raw.line else None)
             if span is None:
                 report.dropped += 1  # the quoted code is not in the file: a hallucination, not a finding
                 continue

@@ -73,7 +73,8 @@ async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[i
             cancel(server, running.review_id)  # superseded by this request
     snapshots = {uri: _snapshot(server, uri) for uri in uris}
     request = _request(server, kind, snapshots, lines)
-    review = RunningReview(session.next_review_id(), uris, ReviewRun(request, session.settings), lines=lines)
+    run = ReviewRun(request, session.settings, cache=session.cache)
+    review = RunningReview(session.next_review_id(), uris, run, lines=lines)
     session.runs[review.review_id] = review
     progress = await _begin_progress(server, review)
     review.task = asyncio.get_running_loop().create_task(_run(server, review, snapshots, progress))
@@ -256,7 +257,7 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
         "agents": [
             {"id": o.task_id, "concern": o.concern.value, "target": o.target, "agent": o.agent, "state": o.state,
              "findings": o.findings, "tokens": o.prompt_tokens + o.completion_tokens, "costUsd": o.cost_usd,
-             "durationS": o.duration_s, "error": o.error}
+             "durationS": o.duration_s, "cached": o.cached, "error": o.error}
             for o in board.agents.values()
         ],
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manyeyes.cache import LruCache
 from manyeyes.config import LoadedSettings, Settings, load_settings
 from manyeyes.engine import ReviewRun
 from manyeyes.models import Finding
@@ -52,6 +53,7 @@ class Session:
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
     suppressed: set[str] = field(default_factory=set)
     shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
+    cache: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
     _counter: int = 0
 
     @property
