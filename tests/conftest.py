@@ -48,15 +48,21 @@ def model_settings(fake, monkeypatch):
     monkeypatch.setenv(FAKE_KEY_ENV, "sk-fake-test-key")
 
     def make(**overrides) -> Settings:
-        values = dict(model="openai/fake-model", api_base=fake.url, api_key_env=FAKE_KEY_ENV, max_retries=0,
-                      task_timeout_s=10, concurrency=8)
+        values = dict(
+            model="openai/fake-model",
+            api_base=fake.url,
+            api_key_env=FAKE_KEY_ENV,
+            max_retries=0,
+            task_timeout_s=10,
+            concurrency=8,
+        )
         values.update(overrides)
         return Settings(**values)
 
     return make
 
 
-VULNERABLE = '''
+VULNERABLE = """
 import subprocess
 
 
@@ -69,7 +75,7 @@ def total(values):
     for value in values:
         result += value
     return result
-'''
+"""
 
 
 @pytest.fixture

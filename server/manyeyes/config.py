@@ -28,8 +28,16 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_EXCLUDES = [
-    "**/.git/**", "**/.venv/**", "**/venv/**", "**/node_modules/**", "**/__pycache__/**",
-    "**/.mypy_cache/**", "**/.ruff_cache/**", "**/build/**", "**/dist/**", "**/*.min.js",
+    "**/.git/**",
+    "**/.venv/**",
+    "**/venv/**",
+    "**/node_modules/**",
+    "**/__pycache__/**",
+    "**/.mypy_cache/**",
+    "**/.ruff_cache/**",
+    "**/build/**",
+    "**/dist/**",
+    "**/*.min.js",
 ]
 
 
@@ -116,7 +124,9 @@ def _merge_layer(values: dict, layer: dict, source: str, from_project: bool, war
             values[key] = _validate_value(key, raw_value)
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"]
-            warnings.append(f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}")
+            warnings.append(
+                f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}"
+            )
 
 
 def _validate_value(key: str, value: Any) -> Any:
@@ -127,7 +137,9 @@ def _validate_value(key: str, value: Any) -> Any:
 
 
 def _current(values: dict, key: str) -> Any:
-    value = values[key] if key in values else Settings.model_fields[key].get_default(call_default_factory=True)
+    value = (
+        values[key] if key in values else Settings.model_fields[key].get_default(call_default_factory=True)
+    )
     return to_jsonable_python(value)
 
 
@@ -155,7 +167,9 @@ def _read_project_layers(workspace: Path, warnings: list[str]) -> list[tuple[str
     layers = []
     pyproject = _read_toml(workspace / "pyproject.toml", warnings)
     if pyproject is not None:
-        table = pyproject.get("tool", {}).get("manyeyes", {}) if isinstance(pyproject.get("tool"), dict) else {}
+        table = (
+            pyproject.get("tool", {}).get("manyeyes", {}) if isinstance(pyproject.get("tool"), dict) else {}
+        )
         layers.append(("pyproject.toml [tool.manyeyes]", _as_table(table, "pyproject.toml", warnings)))
     dotfile = _read_toml(workspace / ".manyeyes.toml", warnings)
     if dotfile is not None:

@@ -30,7 +30,9 @@ class Completed:
 
 
 class Dispatcher:
-    def __init__(self, concurrency: int, task_timeout_s: float, run_deadline_s: float, run_token_budget: int = 0):
+    def __init__(
+        self, concurrency: int, task_timeout_s: float, run_deadline_s: float, run_token_budget: int = 0
+    ):
         self.concurrency = concurrency
         self.task_timeout_s = task_timeout_s
         self.run_deadline_s = run_deadline_s
@@ -69,7 +71,9 @@ class Dispatcher:
         async with limiter:
             outcome = item.outcome
             if self._over_budget(item.task):
-                return self._finish(outcome, "skipped", f"run token budget ({self.run_token_budget:,}) reached")
+                return self._finish(
+                    outcome, "skipped", f"run token budget ({self.run_token_budget:,}) reached"
+                )
             outcome.state = "running"
             self._emit(outcome)
             started = time.monotonic()
@@ -92,7 +96,11 @@ class Dispatcher:
     def _record(self, outcome: AgentOutcome, report: AgentReport) -> None:
         outcome.prompt_tokens, outcome.completion_tokens = report.prompt_tokens, report.completion_tokens
         outcome.cost_usd, outcome.retries = report.cost_usd, report.retries
-        outcome.findings, outcome.dropped, outcome.cached = len(report.findings), report.dropped, report.cached
+        outcome.findings, outcome.dropped, outcome.cached = (
+            len(report.findings),
+            report.dropped,
+            report.cached,
+        )
         self._tokens_used += report.prompt_tokens + report.completion_tokens
         self._finish(outcome, "failed" if report.error else "done", report.error)
 

@@ -31,7 +31,9 @@ UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
 
 
 class ReviewRun:
-    def __init__(self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None):
+    def __init__(
+        self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None
+    ):
         self.request = request
         self.settings = settings
         self._client = client
@@ -69,7 +71,9 @@ class ReviewRun:
         await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
         for task in model_tasks:
             hits, _ = await panel.hits(task.concern, task.chunk.document.path)
-            task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
+            task.context.evidence = [
+                h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end
+            ]
 
     def _agent_factory(self, panel: OfflinePanel):
         offline = OfflineAgent(panel)
@@ -101,12 +105,18 @@ class ReviewRun:
                 findings.extend(_unconfirmed(item.task.context.evidence, item.outcome.error))
         self.consolidated = consolidate([f for f in findings if _in_focus(f, documents)])
         synthesis = select(
-            self.consolidated, min_severity=self.settings.min_severity,
-            max_per_file=self.settings.max_findings_per_file, suppressed=load_suppressions(self.request.workspace),
+            self.consolidated,
+            min_severity=self.settings.min_severity,
+            max_per_file=self.settings.max_findings_per_file,
+            suppressed=load_suppressions(self.request.workspace),
         )
         return ReviewResult(
-            findings=synthesis.findings, reviewed=list(documents), outcomes=[c.outcome for c in completed],
-            not_reviewed=plan.not_reviewed, notes=plan.notes, omitted=synthesis.omitted,
+            findings=synthesis.findings,
+            reviewed=list(documents),
+            outcomes=[c.outcome for c in completed],
+            not_reviewed=plan.not_reviewed,
+            notes=plan.notes,
+            omitted=synthesis.omitted,
             suppressed=synthesis.suppressed,
         )
 
@@ -147,7 +157,9 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     return plan, planned
 
 
-async def review(request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None) -> ReviewResult:
+async def review(
+    request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None
+) -> ReviewResult:
     run = ReviewRun(request, settings)
     if subscriber:
         run.subscribe(subscriber)

@@ -39,7 +39,13 @@ class Severity(str, Enum):
         return self.rank >= other.rank
 
 
-_SEVERITY_RANK = {Severity.critical: 4, Severity.high: 3, Severity.medium: 2, Severity.low: 1, Severity.info: 0}
+_SEVERITY_RANK = {
+    Severity.critical: 4,
+    Severity.high: 3,
+    Severity.medium: 2,
+    Severity.low: 1,
+    Severity.info: 0,
+}
 
 
 class Span(BaseModel):

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VULNERABLE, write
+from tests.conftest import write
 
 
 def manyeyes(*args, cwd: Path, env=None):
-    return subprocess.run([sys.executable, "-m", "manyeyes", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "manyeyes", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_offline_review_finds_the_shell_injection_at_its_line(workspace, vulnerable):
@@ -71,13 +77,16 @@ def test_lines_limits_the_review_to_a_selection(workspace, vulnerable):
     assert lines and all(8 <= line <= 12 for line in lines)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["review", "missing.py"], "no such file or directory: missing.py"),
-    (["review", "--concerns", "security,style"], "unknown concern 'style'"),
-    (["review", "app.py", "--lines", "9-2"], "need 1 <= A <= B"),
-    (["review", "--diff"], "not a git repository"),
-    (["review", "--diff", "main"], "not a git repository"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["review", "missing.py"], "no such file or directory: missing.py"),
+        (["review", "--concerns", "security,style"], "unknown concern 'style'"),
+        (["review", "app.py", "--lines", "9-2"], "need 1 <= A <= B"),
+        (["review", "--diff"], "not a git repository"),
+        (["review", "--diff", "main"], "not a git repository"),
+    ],
+)
 def test_usage_errors_are_one_clear_line_and_exit_2(workspace, vulnerable, args, message):
     proc = manyeyes(*args, cwd=workspace)
     assert proc.returncode == 2
@@ -88,8 +97,13 @@ def test_usage_errors_are_one_clear_line_and_exit_2(workspace, vulnerable, args,
 def test_bad_inputs_are_reported_not_crashed(workspace, vulnerable):
     (workspace / "blob.py").write_bytes(b"\x00\x01\x02")
     write(workspace, "empty.py", "")
-    write(workspace, "new_syntax.py", "def f[T](x: T) -> T:\n    return eval(x)\n" if sys.version_info < (3, 12)
-          else "def f(x):\n    return eval(x\n")
+    write(
+        workspace,
+        "new_syntax.py",
+        "def f[T](x: T) -> T:\n    return eval(x)\n"
+        if sys.version_info < (3, 12)
+        else "def f(x):\n    return eval(x\n",
+    )
     write(workspace, "huge.py", "x = 1\n" * 50_000)
     write(workspace, "pyproject.toml", "[tool.manyeyes\nbroken = ")
     proc = manyeyes("review", ".", "--format", "json", cwd=workspace)
@@ -120,9 +134,20 @@ def test_dry_run_offline_sends_nothing(workspace, vulnerable):
 
 
 def git(cwd, *args):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(cwd), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+            "HOME": str(cwd),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 def test_diff_review_reviews_only_changed_code(workspace):

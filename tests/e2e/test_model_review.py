@@ -13,20 +13,32 @@ from manyeyes.engine import ReviewRun
 from manyeyes.models import Concern, ReviewRequest
 from tests.conftest import FAKE_KEY_ENV, write
 
-ONE_FUNCTION = '''import subprocess
+ONE_FUNCTION = """import subprocess
 
 
 def run(user_input):
     subprocess.call("ls " + user_input, shell=True)
     return [x for x in range(3)]
-'''
+"""
 
-SHELL = {"title": "Shell command built from user input", "severity": "critical", "confidence": 0.9, "line": 5,
-         "quote": 'subprocess.call("ls " + user_input, shell=True)', "cwe": "CWE-78", "rule": "B602",
-         "explanation": "user_input reaches a shell.",
-         "fix": {"replacement": '    subprocess.call(["ls", user_input])', "description": "no shell"}}
-UNTESTED = {"title": "run has no test", "severity": "low", "confidence": 0.7, "line": 4,
-            "quote": "def run(user_input):"}
+SHELL = {
+    "title": "Shell command built from user input",
+    "severity": "critical",
+    "confidence": 0.9,
+    "line": 5,
+    "quote": 'subprocess.call("ls " + user_input, shell=True)',
+    "cwe": "CWE-78",
+    "rule": "B602",
+    "explanation": "user_input reaches a shell.",
+    "fix": {"replacement": '    subprocess.call(["ls", user_input])', "description": "no shell"},
+}
+UNTESTED = {
+    "title": "run has no test",
+    "severity": "low",
+    "confidence": 0.7,
+    "line": 4,
+    "quote": "def run(user_input):",
+}
 
 
 def review(workspace, settings, path="app.py"):
@@ -53,28 +65,40 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     assert fake.peak_in_flight == 4  # one chunk, four concerns, all at once
     shell = next(f for f in result.findings if Concern.security in f.concerns)
     assert (shell.span.start_line, shell.severity.value, shell.cwe) == (5, "critical", ["CWE-78"])
-    assert shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources  # confirmed evidence merged
+    assert (
+        shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources
+    )  # confirmed evidence merged
     assert shell.fix.replacement == '    subprocess.call(["ls", user_input])'
     assert outcomes[Concern.security].prompt_tokens > 0 and outcomes[Concern.security].completion_tokens > 0
     request = fake.requests_for("security")[0]
     assert request["max_tokens"] == 2048 and request["temperature"] == 0
-    assert request["response_format"] == {"type": "json_object"}  # JSON mode: the fake model has no schema support
+    assert request["response_format"] == {
+        "type": "json_object"
+    }  # JSON mode: the fake model has no schema support
     assert "B602" in request["messages"][1]["content"]  # analyzer evidence grounds the model
     assert "    5 | " in request["messages"][1]["content"]
     assert request["messages"][0] == fake.requests_for("tests")[0]["messages"][0]  # shared, cacheable prefix
 
 
-@pytest.mark.parametrize("fault, expected", [
-    (Fault("429", retry_after=0), "rate limited (HTTP 429)"),
-    (Fault("500"), "provider error (HTTP 500)"),
-    (Fault("malformed"), "malformed response from the provider"),
-    (Fault("cutoff", partial='{"findings": [%s, {"title": "Unfin' % json.dumps(UNTESTED)), "reply cut off"),
-    (Fault("refusal"), "model refused: I can't help with that request."),
-    (Fault("empty"), "empty reply"),
-    (Reply(content="The code looks great to me!"), "unparseable reply: the reply has no JSON in it"),
-    (Fault("timeout"), "timed out"),
-])
-def test_each_fault_fails_one_agent_and_the_others_survive(workspace, app, fake, model_settings, fault, expected):
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        (Fault("429", retry_after=0), "rate limited (HTTP 429)"),
+        (Fault("500"), "provider error (HTTP 500)"),
+        (Fault("malformed"), "malformed response from the provider"),
+        (
+            Fault("cutoff", partial='{"findings": [%s, {"title": "Unfin' % json.dumps(UNTESTED)),
+            "reply cut off",
+        ),
+        (Fault("refusal"), "model refused: I can't help with that request."),
+        (Fault("empty"), "empty reply"),
+        (Reply(content="The code looks great to me!"), "unparseable reply: the reply has no JSON in it"),
+        (Fault("timeout"), "timed out"),
+    ],
+)
+def test_each_fault_fails_one_agent_and_the_others_survive(
+    workspace, app, fake, model_settings, fault, expected
+):
     fake.script("tests", fault)
     fake.script("security", Reply(findings=[SHELL]))
     result = review(workspace, model_settings(task_timeout_s=1.5))
@@ -123,7 +147,10 @@ def test_finding_quoting_code_not_in_the_file_is_dropped(workspace, app, fake, m
 
 def test_planted_secrets_never_reach_the_provider(workspace, fake, model_settings):
     secrets = ["AKIAIOSFODNN7EXAMPLE", "hunter2hunter2", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]
-    write(workspace, "conf.py", f'''
+    write(
+        workspace,
+        "conf.py",
+        f'''
 AWS = "{secrets[0]}"
 
 
@@ -131,10 +158,23 @@ def connect(host):
     password = "{secrets[1]}"
     token = "{secrets[2]}"
     return host, password, token
-''')
+''',
+    )
     write(workspace, "tests/test_conf.py", f'TOKEN = "{secrets[2]}"\n\n\ndef test_connect():\n    pass\n')
-    fake.script("security", Reply(findings=[{"title": "Hard-coded password", "severity": "high", "line": 5,
-                                             "quote": 'password = "<redacted:secret-keyword>"', "cwe": "CWE-259"}]))
+    fake.script(
+        "security",
+        Reply(
+            findings=[
+                {
+                    "title": "Hard-coded password",
+                    "severity": "high",
+                    "line": 5,
+                    "quote": 'password = "<redacted:secret-keyword>"',
+                    "cwe": "CWE-259",
+                }
+            ]
+        ),
+    )
     result = review(workspace, model_settings(), path="conf.py")
     assert fake.requests, "the review sent nothing"
     bodies = json.dumps(fake.requests)
@@ -148,16 +188,34 @@ def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):
     env = dict(os.environ, MANYEYES_API_KEY_ENV=FAKE_KEY_ENV, **{FAKE_KEY_ENV: "sk-fake"})
     fake.script("security", Reply(findings=[SHELL]))
     base = [sys.executable, "-m", "manyeyes", "review", "app.py", "--api-base", fake.url]
-    dry = subprocess.run(base + ["--model", "openai/fake", "--dry-run"], cwd=workspace, env=env,
-                         capture_output=True, text=True, timeout=120)
+    dry = subprocess.run(
+        base + ["--model", "openai/fake", "--dry-run"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dry.returncode == 0 and fake.requests == []
     assert "Concern: security" in dry.stdout and "prompt tokens in 4 model call(s)" in dry.stdout
-    real = subprocess.run(base + ["--model", "openai/fake", "--format", "json", "--fail-on", "critical"],
-                          cwd=workspace, env=env, capture_output=True, text=True, timeout=120)
+    real = subprocess.run(
+        base + ["--model", "openai/fake", "--format", "json", "--fail-on", "critical"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert real.returncode == 1, real.stderr
     assert json.loads(real.stdout)["findings"][0]["severity"] == "critical"
-    unknown = subprocess.run(base + ["--model", "no-such-provider-model"], cwd=workspace, env=env,
-                             capture_output=True, text=True, timeout=120)
+    unknown = subprocess.run(
+        base + ["--model", "no-such-provider-model"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert unknown.returncode == 2 and "unknown model 'no-such-provider-model'" in unknown.stderr
     assert unknown.stdout == ""
 

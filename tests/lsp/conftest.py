@@ -17,7 +17,9 @@ from manyeyes.devtools.fake_provider import FakeProvider
 
 FAKE_KEY_ENV = "MANYEYES_TEST_FAKE_KEY"
 EDITORS = ["visual-studio-code", "neovim"]
-SERVER_ENV = dict(os.environ, **{FAKE_KEY_ENV: "sk-fake-lsp", "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="me-cfg-")})
+SERVER_ENV = dict(
+    os.environ, **{FAKE_KEY_ENV: "sk-fake-lsp", "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="me-cfg-")}
+)
 for _name in ("MANYEYES_CONFIG", "MANYEYES_MODEL", "MANYEYES_API_BASE", "MANYEYES_API_KEY_ENV"):
     SERVER_ENV.pop(_name, None)
 CONFIG = ClientServerConfig(server_command=[sys.executable, "-m", "manyeyes", "lsp"], server_env=SERVER_ENV)

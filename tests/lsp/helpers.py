@@ -13,20 +13,27 @@ from pytest_lsp import LanguageClient
 def open_document(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
     path.write_text(text, encoding="utf-8")
     uri = path.as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)
+        )
+    )
     return uri
 
 
 def change_document(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
 
 
 async def command(client: LanguageClient, name: str, *arguments):
     return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=name, arguments=list(arguments)))
+        types.ExecuteCommandParams(command=name, arguments=list(arguments))
+    )
 
 
 async def review_file(client: LanguageClient, uri: str) -> dict:
@@ -59,14 +66,18 @@ def apply_edits(text: str, edits: list[types.TextEdit], kind: str) -> str:
         return sum(len(l) + 1 for l in lines[: position.line]) + chars
 
     for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
-        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
     return text
 
 
 def code_actions(client: LanguageClient, uri: str, diagnostic: types.Diagnostic):
-    return client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
-        context=types.CodeActionContext(diagnostics=[diagnostic])))
+    return client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
 
 
 def by_code(client: LanguageClient, uri: str, code: str) -> types.Diagnostic | None:

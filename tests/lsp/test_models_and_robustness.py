@@ -1,7 +1,6 @@
 """Model reviews from the editor against the fake provider, settings changes, cancellation, and bad input."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,28 +11,48 @@ from manyeyes.devtools.fake_provider import Fault, Reply
 from tests.lsp.conftest import FAKE_KEY_ENV, SERVER_ENV
 from tests.lsp.helpers import by_code, code_actions, command, open_document, review_file
 
-SOURCE = '''import subprocess
+SOURCE = """import subprocess
 
 
 def run(cmd):
     subprocess.call(cmd, shell=True)
     return cmd
-'''
-SHELL = {"title": "Shell command built from input", "severity": "critical", "confidence": 0.9, "line": 5,
-         "quote": "subprocess.call(cmd, shell=True)", "cwe": "CWE-78", "rule": "B602",
-         "fix": {"replacement": "    subprocess.call([cmd])", "description": "Run without a shell"}}
-NIT = {"title": "Name the command argument better", "severity": "low", "confidence": 0.5, "line": 4,
-       "quote": "def run(cmd):"}
+"""
+SHELL = {
+    "title": "Shell command built from input",
+    "severity": "critical",
+    "confidence": 0.9,
+    "line": 5,
+    "quote": "subprocess.call(cmd, shell=True)",
+    "cwe": "CWE-78",
+    "rule": "B602",
+    "fix": {"replacement": "    subprocess.call([cmd])", "description": "Run without a shell"},
+}
+NIT = {
+    "title": "Name the command argument better",
+    "severity": "low",
+    "confidence": 0.5,
+    "line": 4,
+    "quote": "def run(cmd):",
+}
 
 
 @pytest.fixture
 def init_options(fake):
-    return {"settings": {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV,
-                         "maxRetries": 0, "taskTimeoutS": 5}}
+    return {
+        "settings": {
+            "model": "openai/fake-model",
+            "apiBase": fake.url,
+            "apiKeyEnv": FAKE_KEY_ENV,
+            "maxRetries": 0,
+            "taskTimeoutS": 5,
+        }
+    }
 
 
 @pytest.mark.asyncio
 async def test_model_review_then_settings_refilter_without_a_model_call(client, ws, fake):
+    fake.latency = 0.3  # long enough for all four agents to be in flight together
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("readability", Reply(findings=[NIT]))
     uri = open_document(client, ws / "app.py", SOURCE)
@@ -111,8 +130,12 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(client, ws):
         await command(client, "manyeyes.dismiss", uri, "0000")
     with pytest.raises(Exception, match="cannot read"):
         await command(client, "manyeyes.review.file", (ws / "deleted.py").as_uri())
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=999, character=999)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=999, character=999),
+        )
+    )
     assert hover is None
     board = await review_file(client, uri)  # still serving
     assert board["done"]
@@ -151,23 +174,37 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
     (tmp_path / "app.py").write_text(SOURCE)
     uri = (tmp_path / "app.py").as_uri()
     script = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"capabilities": {}, "rootUri": tmp_path.as_uri(), "processId": None}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"capabilities": {}, "rootUri": tmp_path.as_uri(), "processId": None},
+        },
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
         {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"textDocument": {"uri": 42}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand",
-         "params": {"command": "manyeyes.review.file", "arguments": [uri]}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "workspace/executeCommand",
+            "params": {"command": "manyeyes.review.file", "arguments": [uri]},
+        },
     ]
     data = b"".join(frame(m) for m in script) + b"Content-Length: 9\r\n\r\n{not json"
-    process = subprocess.Popen([sys.executable, "-m", "manyeyes", "lsp"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=SERVER_ENV)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "manyeyes", "lsp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=SERVER_ENV,
+    )
     process.stdin.write(data)
     process.stdin.flush()
     received = []
     while not any(m.get("method") == "manyeyes/board" and m["params"]["done"] for m in received):
         received.extend(frames(read_frame(process.stdout)))
-    process.stdin.write(frame({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) +
-                        frame({"jsonrpc": "2.0", "method": "exit"}))
+    process.stdin.write(
+        frame({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + frame({"jsonrpc": "2.0", "method": "exit"})
+    )
     process.stdin.close()
     received.extend(frames(process.stdout.read()))
     process.wait(timeout=30)
@@ -180,7 +217,7 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
     assert process.returncode == 0
 
 
-THREE_FUNCTIONS = '''import subprocess
+THREE_FUNCTIONS = """import subprocess
 
 
 def run(cmd):
@@ -194,7 +231,7 @@ def add(a, b):
 
 def scale(values, factor):
     return [v * factor for v in values]
-'''
+"""
 
 
 @pytest.mark.asyncio
@@ -213,4 +250,6 @@ async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chu
     change_document(client, uri, edited, version=2)
     await review_file(client, uri)
     assert len(fake.requests) == cold + 4  # only add()'s four agents asked again
-    assert by_code(client, uri, "B602").range.start.line == 5  # the cached finding, re-anchored where it moved
+    assert (
+        by_code(client, uri, "B602").range.start.line == 5
+    )  # the cached finding, re-anchored where it moved

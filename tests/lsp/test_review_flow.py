@@ -8,11 +8,19 @@ import pytest
 from lsprotocol import types
 
 from tests.lsp.helpers import (
-    apply_edits, by_code, change_document, code_actions, command, command_of, encoding, open_document, review_file,
+    apply_edits,
+    by_code,
+    change_document,
+    code_actions,
+    command,
+    command_of,
+    encoding,
+    open_document,
+    review_file,
     units,
 )
 
-SOURCE = '''import subprocess
+SOURCE = """import subprocess
 
 
 def run(cmd):
@@ -20,7 +28,7 @@ def run(cmd):
     if cmd == None:
         return label
     return cmd
-'''
+"""
 
 
 @pytest.mark.asyncio
@@ -34,12 +42,15 @@ async def test_review_diagnostics_hover_fix_and_re_review(client, ws):
     line = SOURCE.split("\n")[4]
     kind = encoding(client)
     assert shell.range.start.line == 4
-    assert shell.range.start.character == units(line[: line.index("subprocess.call")], kind)  # emoji counted right
+    assert shell.range.start.character == units(
+        line[: line.index("subprocess.call")], kind
+    )  # emoji counted right
     assert shell.severity == types.DiagnosticSeverity.Error and shell.source == "manyeyes"
     assert shell.message.startswith("security: ") and shell.code_description.href.startswith("https://")
 
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=shell.range.start))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=shell.range.start)
+    )
     assert "raised by bandit" in hover.contents.value and "CWE-78" in hover.contents.value
 
     none_check = by_code(client, uri, "E711")
@@ -64,8 +75,11 @@ async def test_stale_fix_is_withheld_after_an_edit(client, ws):
     change_document(client, uri, "\n\n" + SOURCE, version=2)  # the reviewed text moved down two lines
     actions = await code_actions(client, uri, none_check)
     assert [a for a in actions if getattr(a, "edit", None) is not None] == []
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=none_check.range.start))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=none_check.range.start
+        )
+    )
     assert hover is None  # positions of the old review no longer describe the document
 
 
@@ -80,8 +94,13 @@ async def test_dismiss_survives_in_the_editor_and_the_cli(client, ws):
     assert record["fingerprint"] == shell.data["fingerprint"]
     await review_file(client, uri)
     assert by_code(client, uri, "B602") is None  # a new review does not bring it back
-    cli = subprocess.run([sys.executable, "-m", "manyeyes", "review", "app.py", "--format", "json"], cwd=ws,
-                         capture_output=True, text=True, timeout=120)
+    cli = subprocess.run(
+        [sys.executable, "-m", "manyeyes", "review", "app.py", "--format", "json"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     result = json.loads(cli.stdout)
     assert not [f for f in result["findings"] if "B602" in f["rules"]] and result["suppressed"] == 1
 
@@ -94,8 +113,9 @@ async def test_selection_review_and_closing_clears(client, ws):
     await client.boards.finished(started["reviewId"])
     codes = {d.code for d in client.diagnostics[uri]}
     assert "E711" in codes and "B602" not in codes  # line 5 is outside the selection
-    client.text_document_did_close(types.DidCloseTextDocumentParams(
-        text_document=types.TextDocumentIdentifier(uri=uri)))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert list(client.diagnostics[uri]) == []
 
@@ -103,8 +123,15 @@ async def test_selection_review_and_closing_clears(client, ws):
 @pytest.mark.asyncio
 async def test_code_action_on_a_selection_offers_a_review(client, ws):
     uri = open_document(client, ws / "app.py", SOURCE)
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(start=types.Position(line=3, character=0), end=types.Position(line=7, character=0)),
-        context=types.CodeActionContext(diagnostics=[])))
-    assert [command_of(a) for a in actions] == ["manyeyes.review.selection"]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=3, character=0), end=types.Position(line=7, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert [command_of(a) for a in actions] == ["manyeyes.review.selection"] + [
+        "manyeyes.refactor.selection"
+    ] * 5

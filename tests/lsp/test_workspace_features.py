@@ -12,8 +12,9 @@ NEW = OLD + "\n\ndef new(cmd):\n    return eval(cmd)\n"
 
 
 def git(cwd, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True, capture_output=True
+    )
 
 
 @pytest.fixture
@@ -31,9 +32,12 @@ def repo(ws):
 async def test_review_changes_publishes_diagnostics_on_each_changed_file(client, repo):
     unsaved = NEW + "\n\ndef typed(x):\n    return exec(x)\n"  # the editor's buffer, not yet saved
     mod = open_document(client, repo / "mod.py", NEW)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=mod, version=2),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=unsaved)]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=mod, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=unsaved)],
+        )
+    )
     (repo / "mod.py").write_text(NEW)
     started = await command(client, "manyeyes.review.changes")
     await client.boards.finished(started["reviewId"])

@@ -6,8 +6,9 @@ from manyeyes.models import AgentOutcome, Concern, Finding, ReviewResult, Severi
 
 
 def outcome(task_id, state, concern=Concern.security, **kwargs):
-    return AgentOutcome(task_id=task_id, agent="openai/x", concern=concern, target="a.py:1-9", state=state,
-                        **kwargs)
+    return AgentOutcome(
+        task_id=task_id, agent="openai/x", concern=concern, target="a.py:1-9", state=state, **kwargs
+    )
 
 
 def test_board_draws_every_agent_and_totals():
@@ -32,8 +33,20 @@ def test_board_folds_large_runs_to_fit_the_screen():
 
 
 def result_with(severity=None, states=("done",)):
-    findings = [] if severity is None else [Finding(path="a.py", concerns=[Concern.security], severity=severity,
-                                                    confidence=0.5, title="t", span=Span(start_line=1, end_line=1))]
+    findings = (
+        []
+        if severity is None
+        else [
+            Finding(
+                path="a.py",
+                concerns=[Concern.security],
+                severity=severity,
+                confidence=0.5,
+                title="t",
+                span=Span(start_line=1, end_line=1),
+            )
+        ]
+    )
     return ReviewResult(findings=findings, outcomes=[outcome(f"t{i}", s) for i, s in enumerate(states)])
 
 

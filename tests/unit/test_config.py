@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from manyeyes.config import load_settings
 from manyeyes.models import Concern, Severity
 from tests.conftest import write
@@ -13,7 +11,9 @@ def test_defaults_are_offline_with_all_concerns(workspace):
 
 
 def test_precedence_user_then_project_then_command_line(workspace, tmp_path):
-    user = write(tmp_path, "user.toml", "concurrency = 2\nmax_findings_per_file = 7\nmin_severity = 'medium'\n")
+    user = write(
+        tmp_path, "user.toml", "concurrency = 2\nmax_findings_per_file = 7\nmin_severity = 'medium'\n"
+    )
     write(workspace, "pyproject.toml", "[tool.manyeyes]\nconcurrency = 3\nmax-findings-per-file = 9\n")
     write(workspace, ".manyeyes.toml", "max_findings_per_file = 11\n")
     settings = load_settings(workspace, {"concurrency": 5}, user_config=user).settings
@@ -37,7 +37,11 @@ def test_user_config_and_environment_may_set_the_model(workspace, tmp_path, monk
 
 
 def test_invalid_values_warn_once_and_fall_back(workspace, tmp_path):
-    write(workspace, "pyproject.toml", "[tool.manyeyes]\nconcurrency = 0\nconcerns = ['security', 'nope']\nbogus = 1\n")
+    write(
+        workspace,
+        "pyproject.toml",
+        "[tool.manyeyes]\nconcurrency = 0\nconcerns = ['security', 'nope']\nbogus = 1\n",
+    )
     loaded = load_settings(workspace, user_config=tmp_path / "none.toml")
     assert loaded.settings.concurrency == 4
     assert loaded.settings.concerns == list(Concern)

@@ -2,7 +2,6 @@
 decide the outcome (agents wait on events, the clock only bounds the test)."""
 
 import anyio
-import pytest
 
 from manyeyes.agents.base import AgentReport
 from manyeyes.dispatch import Dispatcher
@@ -70,7 +69,10 @@ def test_task_timeout_fails_that_task_only():
         return AgentReport()
 
     done = run(Dispatcher(4, 0.2, 30), [task(1), task(2)], hangs)
-    assert [(d.outcome.state, d.outcome.error) for d in done] == [("failed", "timed out after 0.2s"), ("done", None)]
+    assert [(d.outcome.state, d.outcome.error) for d in done] == [
+        ("failed", "timed out after 0.2s"),
+        ("done", None),
+    ]
 
 
 def test_run_deadline_cancels_what_is_left():
@@ -83,8 +85,11 @@ def test_run_deadline_cancels_what_is_left():
 
 
 def test_token_budget_skips_model_tasks_once_spent():
-    done = run(Dispatcher(1, 5, 30, run_token_budget=120), [task(1), task(2, tokens=200), task(3, agent="offline")],
-               ok)
+    done = run(
+        Dispatcher(1, 5, 30, run_token_budget=120),
+        [task(1), task(2, tokens=200), task(3, agent="offline")],
+        ok,
+    )
     assert [d.outcome.state for d in done] == ["done", "skipped", "done"]
 
 

@@ -7,12 +7,15 @@ from manyeyes.models import Severity
 ITEM = '{"title": "Shell injection", "severity": "high", "confidence": 0.9, "line": 2, "quote": "os.system(cmd)"}'
 
 
-@pytest.mark.parametrize("reply", [
-    '{"findings": [%s]}' % ITEM,
-    "```json\n{\"findings\": [%s]}\n```" % ITEM,
-    "Here is my review:\n{\"findings\": [%s]}\nHope it helps." % ITEM,
-    "[%s]" % ITEM,
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"findings": [%s]}' % ITEM,
+        '```json\n{"findings": [%s]}\n```' % ITEM,
+        'Here is my review:\n{"findings": [%s]}\nHope it helps.' % ITEM,
+        "[%s]" % ITEM,
+    ],
+)
 def test_json_is_found_in_fences_and_prose(reply):
     parsed = parse_reply(reply)
     assert [f.title for f in parsed.findings] == ["Shell injection"]
@@ -25,14 +28,18 @@ def test_truncated_reply_keeps_complete_items():
 
 
 def test_invalid_items_are_dropped_one_by_one():
-    reply = '{"findings": [%s, {"title": "no quote", "severity": "high"}, 42, {"title": "bad", "severity": "???", "quote": "x"}]}' % ITEM
+    no_quote = '{"title": "no quote", "severity": "high"}'
+    bad_severity = '{"title": "bad", "severity": "???", "quote": "x"}'
+    reply = '{"findings": [%s, %s, 42, %s]}' % (ITEM, no_quote, bad_severity)
     parsed = parse_reply(reply)
     assert len(parsed.findings) == 1 and len(parsed.dropped) == 3
 
 
 def test_lenient_fields_are_normalised():
-    parsed = parse_reply('{"findings": [{"title": "Weak hash", "severity": "Warning", "confidence": 85, '
-                         '"line": "3", "quote": "md5(x)", "cwe": "327"}]}')
+    parsed = parse_reply(
+        '{"findings": [{"title": "Weak hash", "severity": "Warning", "confidence": 85, '
+        '"line": "3", "quote": "md5(x)", "cwe": "327"}]}'
+    )
     finding = parsed.findings[0]
     assert finding.severity is Severity.medium and finding.confidence == 0.85
     assert finding.line == 3 and finding.cwe == "CWE-327"

@@ -10,7 +10,7 @@ from manyeyes.plan.planner import plan_review
 from manyeyes.plan.slicing import slice_document
 from tests.conftest import write
 
-MODULE = '''
+MODULE = """
 import os
 from typing import Any
 
@@ -32,7 +32,7 @@ class Shape:
 
 async def second():
     return await thing()
-'''
+"""
 
 
 def _doc(text: str, language: str = "python", focus=None) -> Document:
@@ -42,7 +42,10 @@ def _doc(text: str, language: str = "python", focus=None) -> Document:
 def test_python_is_sliced_by_definitions_with_decorators():
     chunks = slice_document(_doc(MODULE.lstrip("\n")), 150).chunks
     assert [(c.symbol, c.start, c.end) for c in chunks] == [
-        (None, 1, 6), ("function first", 7, 9), ("class Shape", 12, 17), ("function second", 20, 21),
+        (None, 1, 6),
+        ("function first", 7, 9),
+        ("class Shape", 12, 17),
+        ("function second", 20, 21),
     ]
 
 
@@ -90,8 +93,11 @@ def test_unreviewable_inputs_are_reported_with_reasons(workspace, tmp_path):
     write(workspace, "huge.py", "x = 1\n" * 50_000)
     write(workspace, "skip/gen.py", "x = 1\n")
     outside = write(tmp_path, "outside.py", "x = 1\n")
-    plan = _plan(workspace, ["ok.py", "empty.py", "blob.py", "latin.py", "huge.py", "skip/gen.py", str(outside)],
-                 exclude=["skip/**"])
+    plan = _plan(
+        workspace,
+        ["ok.py", "empty.py", "blob.py", "latin.py", "huge.py", "skip/gen.py", str(outside)],
+        exclude=["skip/**"],
+    )
     reasons = {n.path.rsplit("/", 1)[-1]: n.reason for n in plan.not_reviewed}
     assert reasons["empty.py"] == "empty file"
     assert reasons["blob.py"] == "binary file"
@@ -115,7 +121,9 @@ def test_offline_tasks_are_one_per_concern_and_file(workspace):
 
 def test_model_tasks_are_one_per_concern_and_chunk_with_context(workspace):
     write(workspace, "a.py", MODULE)
-    write(workspace, "tests/test_a.py", "from a import first\n\ndef test_first():\n    assert first(1) == 2\n")
+    write(
+        workspace, "tests/test_a.py", "from a import first\n\ndef test_first():\n    assert first(1) == 2\n"
+    )
     plan = _plan(workspace, ["a.py"], model="openai/x")
     assert len(plan.tasks) == 4 * 4  # the module-level chunk, two functions and a class, for four concerns
     tests_task = next(t for t in plan.tasks if t.concern is Concern.tests)
@@ -134,6 +142,8 @@ def test_chunk_over_the_token_budget_is_not_reviewed(workspace):
 
 def test_selection_past_the_end_is_reported(workspace):
     write(workspace, "a.py", "x = 1\n")
-    request = ReviewRequest(kind=ReviewKind.selection, workspace=workspace, paths=[Path("a.py")], lines=(5, 9))
+    request = ReviewRequest(
+        kind=ReviewKind.selection, workspace=workspace, paths=[Path("a.py")], lines=(5, 9)
+    )
     plan = plan_review(request, Settings())
     assert plan.tasks == [] and "past its end" in plan.not_reviewed[0].reason

@@ -59,8 +59,12 @@ def _span(lines: list[str], index: int, wanted: list[str]) -> Span:
     if len(wanted) == 1:
         column = _column_of(lines[index], wanted[0])
         if column is not None:
-            return Span(start_line=index + 1, start_col=column + 1, end_line=index + 1,
-                        end_col=column + len(wanted[0]) + 1)
+            return Span(
+                start_line=index + 1,
+                start_col=column + 1,
+                end_line=index + 1,
+                end_col=column + len(wanted[0]) + 1,
+            )
     return Span(start_line=index + 1, start_col=_indent(lines[index]) + 1, end_line=end_line, end_col=0)
 
 

@@ -11,6 +11,14 @@ from manyeyes.plan.planner import Task
 
 
 @dataclass
+class Proposal:
+    """A refactoring agent's rewrite of its chunk's lines."""
+
+    code: str
+    summary: str
+
+
+@dataclass
 class AgentReport:
     findings: list[Finding] = field(default_factory=list)
     prompt_tokens: int = 0
@@ -20,6 +28,7 @@ class AgentReport:
     dropped: int = 0
     error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
     cached: bool = False  # answered from the cache: no model call
+    proposal: Proposal | None = None  # refactoring agents only
 
 
 class Agent(Protocol):

@@ -31,23 +31,35 @@ class CachedAnswer:
 
     parsed: Parsed
     chunk_start: int
+
+
 _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
+
+
+def render_context(task: Task) -> str:
+    """The code under review with its context: the part every agent of a chunk shares (a cacheable prefix)."""
+    chunk, context = task.chunk, task.context
+    document = chunk.document
+    numbered = "\n".join(f"{n:>5} | {line}" for n, line in enumerate(chunk.text.split("\n"), chunk.start))
+    return load_prompt("context").render(
+        path=document.path,
+        language=document.language,
+        start=str(chunk.start),
+        end=str(chunk.end),
+        imports=f"\nImports of the file:\n{context.imports}\n" if context.imports else "",
+        related_test=_related_test(context.related_test),
+        code=numbered,
+    )
 
 
 def render_messages(task: Task) -> list[dict]:
     """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent."""
-    chunk, context = task.chunk, task.context
-    document = chunk.document
-    numbered = "\n".join(f"{n:>5} | {line}" for n, line in zip(range(chunk.start, chunk.end + 1), chunk.text.split("\n")))
-    user = load_prompt("context").render(
-        path=document.path, language=document.language, start=str(chunk.start), end=str(chunk.end),
-        imports=f"\nImports of the file:\n{context.imports}\n" if context.imports else "",
-        related_test=_related_test(context.related_test), code=numbered,
-    )
-    brief = load_prompt(task.concern.value).render(evidence=_evidence(task))
+    context = task.context
+    brief = load_prompt(task.concern.value).render(evidence=render_evidence(task))
     system = load_prompt("system").render()
-    sources = (document.text, context.related_test[1] if context.related_test else "")
-    return [{"role": "system", "content": system}, {"role": "user", "content": redact_message(user + "\n" + brief, sources)}]
+    sources = (task.chunk.document.text, context.related_test[1] if context.related_test else "")
+    user = redact_message(render_context(task) + "\n" + brief, sources)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def _related_test(related: tuple[str, str] | None) -> str:
@@ -57,13 +69,18 @@ def _related_test(related: tuple[str, str] | None) -> str:
     return f"\nRelated test file {path}:\n```\n{text}\n```\n"
 
 
-def _evidence(task: Task) -> str:
+def render_evidence(task: Task) -> str:
     if not task.context.evidence:
         return ""
-    lines = ["", "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):"]
+    lines = [
+        "",
+        "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):",
+    ]
     for hit in task.context.evidence:
         code = hit.evidence.split("\n")[0].strip()
-        lines.append(f"- line {hit.span.start_line}, rule {'/'.join(hit.rules) or '-'} ({hit.sources[0]}): {hit.title} | {code}")
+        lines.append(
+            f"- line {hit.span.start_line}, rule {'/'.join(hit.rules) or '-'} ({hit.sources[0]}): {hit.title} | {code}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -72,8 +89,14 @@ def cache_key(task: Task) -> str:
     context = task.context
     evidence = [(hit.rules, hit.title, hit.evidence) for hit in context.evidence]
     return content_key(
-        task.agent, prompt_versions("system", "context", task.concern.value), task.concern.value,
-        task.chunk.document.path, task.chunk.text, context.imports, context.related_test, evidence,
+        task.agent,
+        prompt_versions("system", "context", task.concern.value),
+        task.concern.value,
+        task.chunk.document.path,
+        task.chunk.text,
+        context.imports,
+        context.related_test,
+        evidence,
     )
 
 
@@ -94,7 +117,9 @@ class ModelAgent:
         except ModelCallError as exc:
             return AgentReport(error=f"{exc.kind}: {exc.message}")
         report = AgentReport(
-            prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens, cost_usd=reply.cost_usd,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            cost_usd=reply.cost_usd,
             retries=reply.retries,
         )
         refused = _refusal(reply)
@@ -144,9 +169,17 @@ def _refusal(reply: ModelReply) -> str | None:
 def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Finding:
     quoted = "\n".join(document.lines[span.start_line - 1 : span.end_line])
     return Finding(
-        path=document.path, concerns=[task.concern], severity=raw.severity, confidence=raw.confidence,
-        title=raw.title.strip(), explanation=raw.explanation.strip(), span=span, evidence=quoted,
-        fix=_fix(raw, span), cwe=[raw.cwe] if raw.cwe else [], rules=[raw.rule] if raw.rule else [],
+        path=document.path,
+        concerns=[task.concern],
+        severity=raw.severity,
+        confidence=raw.confidence,
+        title=raw.title.strip(),
+        explanation=raw.explanation.strip(),
+        span=span,
+        evidence=quoted,
+        fix=_fix(raw, span),
+        cwe=[raw.cwe] if raw.cwe else [],
+        rules=[raw.rule] if raw.rule else [],
         help_uri=cwe_uri(raw.cwe),
         sources=[f"model:{task.agent}", *_confirmed_sources(task, raw)],
     )
@@ -164,4 +197,6 @@ def _fix(raw: RawFinding, span: Span) -> Fix | None:
     if raw.fix is None or "<redacted:" in raw.fix.replacement:
         return None
     whole_lines = Span(start_line=span.start_line, start_col=1, end_line=span.end_line, end_col=0)
-    return Fix(span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description)
+    return Fix(
+        span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description
+    )

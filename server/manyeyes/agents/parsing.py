@@ -15,8 +15,17 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from manyeyes.models import Severity
 
-_SEVERITY_ALIASES = {"error": "high", "warning": "medium", "warn": "medium", "note": "low", "minor": "low",
-                     "major": "high", "blocker": "critical", "information": "info", "informational": "info"}
+_SEVERITY_ALIASES = {
+    "error": "high",
+    "warning": "medium",
+    "warn": "medium",
+    "note": "low",
+    "minor": "low",
+    "major": "high",
+    "blocker": "critical",
+    "information": "info",
+    "informational": "info",
+}
 
 
 class ParseError(Exception):

@@ -47,11 +47,13 @@ def load_prompt(name: str) -> Prompt:
     header = _HEADER.match(text)
     if not header or header.group(1) != name:
         raise PromptError(f"prompt {name}: the first line must be '<!-- manyeyes-prompt: {name} vN -->'")
-    return Prompt(name=name, version=int(header.group(2)), template=text[header.end():])
+    return Prompt(name=name, version=int(header.group(2)), template=text[header.end() :])
 
 
 def prompt_names() -> list[str]:
-    return sorted(p.name[:-3] for p in resources.files("manyeyes.prompts").iterdir() if p.name.endswith(".md"))
+    return sorted(
+        p.name[:-3] for p in resources.files("manyeyes.prompts").iterdir() if p.name.endswith(".md")
+    )
 
 
 def prompt_versions(*names: str) -> str:

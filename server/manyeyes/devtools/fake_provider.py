@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_CONCERN = re.compile(r"^Concern: (\w+)", re.MULTILINE)
+_CONCERN = re.compile(r"^Concern: ([\w-]+)", re.MULTILINE)
 
 
 @dataclass
@@ -116,8 +116,11 @@ def _completion(body: dict, content: str, finish_reason: str, refusal: str | Non
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     message = {"role": "assistant", "content": content, "refusal": refusal}
     return {
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-        "model": body.get("model", "fake"), "usage": usage,
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "usage": usage,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
     }
 
@@ -147,8 +150,12 @@ def _handler_for(fake: FakeProvider):
                 return self._send(200, _completion(body, behaviour.text(), behaviour.finish_reason))
             kind = behaviour.kind
             if kind == "429":
-                headers = {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
-                return self._send(429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers)
+                headers = (
+                    {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
+                )
+                return self._send(
+                    429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers
+                )
             if kind == "500":
                 return self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
             if kind == "timeout":
@@ -157,9 +164,13 @@ def _handler_for(fake: FakeProvider):
             if kind == "malformed":
                 return self._send_raw(200, b'{"id": "chatcmpl-fake", "choices": [ {"message": ')
             if kind == "cutoff":
-                return self._send(200, _completion(body, behaviour.partial or '{"findings": [{"title": "Unfin', "length"))
+                return self._send(
+                    200, _completion(body, behaviour.partial or '{"findings": [{"title": "Unfin', "length")
+                )
             if kind == "refusal":
-                return self._send(200, _completion(body, "", "stop", refusal="I can't help with that request."))
+                return self._send(
+                    200, _completion(body, "", "stop", refusal="I can't help with that request.")
+                )
             if kind == "empty":
                 return self._send(200, _completion(body, "", "stop"))
             raise ValueError(f"unknown fault {kind}")

@@ -43,7 +43,10 @@ def classify(exc: Exception) -> ModelCallError:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    for headers in (getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None)):
+    for headers in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    ):
         value = headers.get("retry-after") if headers else None
         if value:
             try:

@@ -25,7 +25,9 @@ def backoff_delay(attempt: int, retry_after: float | None) -> float:
 
 
 async def with_retries(
-    call: Callable[[], Awaitable[T]], max_retries: int, on_retry: Callable[[ModelCallError], None] | None = None
+    call: Callable[[], Awaitable[T]],
+    max_retries: int,
+    on_retry: Callable[[ModelCallError], None] | None = None,
 ) -> T:
     attempt = 0
     while True:

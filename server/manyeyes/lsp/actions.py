@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import convert, reviews
+from manyeyes.lsp import convert, refactors, reviews
 from manyeyes.lsp.session import ReviewedFile
 from manyeyes.models import Finding
 from manyeyes.plan.documents import split_lines
@@ -30,7 +30,9 @@ def register(server) -> None:
         reviewed = _current_review(ls, params.text_document.uri)
         if reviewed is None:
             return None
-        findings = [f for f in _visible(ls, reviewed.uri) if _contains(f, params.position, reviewed, ls.encoding)]
+        findings = [
+            f for f in _visible(ls, reviewed.uri) if _contains(f, params.position, reviewed, ls.encoding)
+        ]
         if not findings:
             return None
         text = "\n\n---\n\n".join(convert.hover_markdown(f) for f in findings)
@@ -38,18 +40,26 @@ def register(server) -> None:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix,
-                                                   REVIEW_SELECTION_KIND]),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, REVIEW_SELECTION_KIND, refactors.KIND]
+        ),
     )
     def code_action(ls, params: types.CodeActionParams):
         uri = params.text_document.uri
         actions = _finding_actions(ls, uri, params.range)
         if params.range.start != params.range.end:
-            actions.append(types.CodeAction(
-                title="manyeyes: Review selection", kind=REVIEW_SELECTION_KIND,
-                command=types.Command(title="Review selection", command="manyeyes.review.selection",
-                                      arguments=[uri, _range_json(params.range)])))
-        return actions
+            actions.append(
+                types.CodeAction(
+                    title="manyeyes: Review selection",
+                    kind=REVIEW_SELECTION_KIND,
+                    command=types.Command(
+                        title="Review selection",
+                        command="manyeyes.review.selection",
+                        arguments=[uri, reviews.range_json(params.range)],
+                    ),
+                )
+            )
+        return actions + refactors.refactor_actions(ls, uri, params.range)
 
     @server.command(DISMISS_COMMAND)
     def dismiss(ls, *args):
@@ -79,10 +89,16 @@ def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
         fix = _fix_action(server, reviewed, finding, diagnostic)
         if fix is not None:
             actions.append(fix)
-        actions.append(types.CodeAction(
-            title=f"manyeyes: Dismiss '{finding.title[:60]}'", kind=types.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic],
-            command=types.Command(title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint])))
+        actions.append(
+            types.CodeAction(
+                title=f"manyeyes: Dismiss '{finding.title[:60]}'",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                command=types.Command(
+                    title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint]
+                ),
+            )
+        )
     return actions
 
 
@@ -91,12 +107,16 @@ def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) ->
         return None
     edit = convert.text_edit(finding.fix, reviewed.lines, server.encoding)
     document_edit = types.TextDocumentEdit(
-        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=reviewed.uri, version=reviewed.version),
-        edits=[edit])
+        text_document=types.OptionalVersionedTextDocumentIdentifier(
+            uri=reviewed.uri, version=reviewed.version
+        ),
+        edits=[edit],
+    )
     from_model = any(s.startswith("model:") for s in finding.sources[:1])
     return types.CodeAction(
         title=f"manyeyes: {finding.fix.description or 'Fix: ' + finding.title}"[:120],
-        kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
         edit=types.WorkspaceEdit(document_changes=[document_edit]),
         is_preferred=not from_model and "unsafe" not in finding.fix.description,
         tags=[types.CodeActionTag.LlmGenerated] if from_model else None,
@@ -139,11 +159,6 @@ def _ranges_touch(a: types.Range, b: types.Range) -> bool:
         return p.line, p.character
 
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
-
-
-def _range_json(selection: types.Range) -> dict:
-    return {"start": {"line": selection.start.line, "character": selection.start.character},
-            "end": {"line": selection.end.line, "character": selection.end.character}}
 
 
 def _parent(uri: str) -> Path:

@@ -94,7 +94,8 @@ async def pull_configuration(server) -> None:
     if capabilities.workspace and capabilities.workspace.configuration:
         try:
             answer = await server.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="manyeyes")]))
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="manyeyes")])
+            )
             if answer and isinstance(answer[0], dict):
                 server.session.editor_settings = editor_settings(answer[0])
         except Exception as exc:
@@ -106,7 +107,11 @@ def editor_settings(raw) -> dict:
     """Editor settings with camelCase keys (VS Code style) as the engine's snake_case; non-dicts are ignored."""
     if not isinstance(raw, dict):
         return {}
-    return {_CAMEL.sub("_", key).lower().replace("-", "_"): value for key, value in raw.items() if value is not None}
+    return {
+        _CAMEL.sub("_", key).lower().replace("-", "_"): value
+        for key, value in raw.items()
+        if value is not None
+    }
 
 
 def _workspace_root(params: types.InitializeParams) -> Path | None:
@@ -130,8 +135,11 @@ def _warn(server, warnings: list[str], show: bool) -> None:
         log.warning("settings: %s", warning)
         if show and warning not in server.session.shown_messages:
             server.session.shown_messages.add(warning)
-            server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                               message=f"manyeyes settings: {warning}"))
+            server.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"manyeyes settings: {warning}"
+                )
+            )
 
 
 def _preload_litellm() -> None:

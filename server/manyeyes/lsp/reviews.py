@@ -28,7 +28,12 @@ from manyeyes.progress import Board
 log = logging.getLogger(__name__)
 BOARD_NOTIFICATION = "manyeyes/board"
 BOARD_INTERVAL_S = 0.1
-COMMANDS = ("manyeyes.review.file", "manyeyes.review.selection", "manyeyes.review.changes", "manyeyes.review.cancel")
+COMMANDS = (
+    "manyeyes.review.file",
+    "manyeyes.review.selection",
+    "manyeyes.review.changes",
+    "manyeyes.review.cancel",
+)
 
 
 def register(server) -> None:
@@ -46,8 +51,9 @@ def register(server) -> None:
     @server.command("manyeyes.review.changes")
     async def review_changes(ls, *args):
         if not ls.session.trusted:
-            raise JsonRpcInvalidParams("reviewing git changes needs a trusted workspace (git can run the "
-                                       "repository's own commands)")
+            raise JsonRpcInvalidParams(
+                "reviewing git changes needs a trusted workspace (git can run the repository's own commands)"
+            )
         return await start_review(ls, [], ReviewKind.diff)
 
     @server.command("manyeyes.review.cancel")
@@ -64,7 +70,9 @@ def register(server) -> None:
             cancel(ls, params.token)
 
 
-async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None) -> dict:
+async def start_review(
+    server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None
+) -> dict:
     session = server.session
     if session.workspace is None and not uris:
         raise JsonRpcInvalidParams("no workspace folder is open")
@@ -76,7 +84,7 @@ async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[i
     run = ReviewRun(request, session.settings, cache=session.cache)
     review = RunningReview(session.next_review_id(), uris, run, lines=lines)
     session.runs[review.review_id] = review
-    progress = await _begin_progress(server, review)
+    progress = await begin_progress(server, review.review_id, "manyeyes review")
     review.task = asyncio.get_running_loop().create_task(_run(server, review, snapshots, progress))
     return {"reviewId": review.review_id}
 
@@ -112,35 +120,41 @@ def _open_documents(server) -> dict[str, str]:
     return {to_fs_path(uri): doc.source for uri, doc in server.workspace.text_documents.items()}
 
 
-async def _begin_progress(server, review: RunningReview) -> str | None:
+async def begin_progress(server, token: str, title: str) -> str | None:
+    """A cancellable work-done progress for a run, when the client supports them; its token, or None."""
     capabilities = server.client_capabilities
     if not (capabilities.window and capabilities.window.work_done_progress):
         return None
     try:
-        await server.work_done_progress.create_async(review.review_id)
-    except Exception as exc:  # the client refused a progress token: review without one
-        log.warning("no progress for %s: %s", review.review_id, exc)
+        await server.work_done_progress.create_async(token)
+    except Exception as exc:  # the client refused a progress token: run without one
+        log.warning("no progress for %s: %s", token, exc)
         return None
-    server.work_done_progress.begin(review.review_id, types.WorkDoneProgressBegin(
-        title="manyeyes review", message="planning", percentage=0, cancellable=True))
-    return review.review_id
+    server.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, message="planning", percentage=0, cancellable=True)
+    )
+    return token
 
 
 async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
     board = Board()
-    reporter = _Reporter(server, review.review_id, board, progress)
+    reporter = Reporter(server, review.review_id, board, progress)
     review.run.subscribe(reporter.update)
     message = "cancelled"
     try:
         result = await review.run.execute()
         published = _store_and_publish(server, review, snapshots, result.reviewed)
         failed = len(result.failed)
-        message = f"{sum(len(v) for v in published.values())} finding(s)" + (f", {failed} agent(s) failed" if failed else "")
+        message = f"{sum(len(v) for v in published.values())} finding(s)" + (
+            f", {failed} agent(s) failed" if failed else ""
+        )
     except asyncio.CancelledError:
         message = "cancelled"
     except ManyeyesError as exc:
         message = f"not reviewed: {exc}"
-        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}"))
+        server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}")
+        )
     except Exception:
         log.exception("review %s failed", review.review_id)
         message = "failed (see the server log)"
@@ -149,7 +163,9 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         reporter.finish(message)
 
 
-def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed: list[str]) -> dict[str, list]:
+def _store_and_publish(
+    server, review: RunningReview, snapshots: dict, reviewed: list[str]
+) -> dict[str, list]:
     """Keep and publish the findings of every reviewed file whose text has not changed since it was read."""
     session = server.session
     uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
@@ -208,7 +224,8 @@ def publish(server, uri: str) -> list[types.Diagnostic]:
     lines = reviewed.lines
     diagnostics = [convert.diagnostic(f, lines, server.encoding, reviewed.version) for f in visible.findings]
     server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=reviewed.version))
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=reviewed.version)
+    )
     return diagnostics
 
 
@@ -217,7 +234,7 @@ def clear(server, uri: str) -> None:
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
-class _Reporter:
+class Reporter:
     """Turns dispatcher events into work-done progress and `manyeyes/board` notifications (throttled)."""
 
     def __init__(self, server, review_id: str, board: Board, progress: str | None):
@@ -234,15 +251,23 @@ class _Reporter:
     def finish(self, message: str) -> None:
         if self.progress:
             self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
-        self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
+        self._send(
+            done=True, message=message
+        )  # last: a client that sees it has seen everything of this review
 
     def _send(self, done: bool, message: str | None = None) -> None:
-        self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))
+        self.server.protocol.notify(
+            BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message)
+        )
         if self.progress and not done:
             states = self.board.states
             text = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
-            self.server.work_done_progress.report(self.progress, types.WorkDoneProgressReport(
-                message=f"{text}; {self.board.findings} finding(s)", percentage=self.board.percent))
+            self.server.work_done_progress.report(
+                self.progress,
+                types.WorkDoneProgressReport(
+                    message=f"{text}; {self.board.findings} finding(s)", percentage=self.board.percent
+                ),
+            )
 
 
 def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
@@ -255,11 +280,28 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
         "tokens": board.tokens,
         "costUsd": round(board.cost_usd, 6),
         "agents": [
-            {"id": o.task_id, "concern": o.concern.value, "target": o.target, "agent": o.agent, "state": o.state,
-             "findings": o.findings, "tokens": o.prompt_tokens + o.completion_tokens, "costUsd": o.cost_usd,
-             "durationS": o.duration_s, "cached": o.cached, "error": o.error}
+            {
+                "id": o.task_id,
+                "concern": o.concern.value,
+                "target": o.target,
+                "agent": o.agent,
+                "state": o.state,
+                "findings": o.findings,
+                "tokens": o.prompt_tokens + o.completion_tokens,
+                "costUsd": o.cost_usd,
+                "durationS": o.duration_s,
+                "cached": o.cached,
+                "error": o.error,
+            }
             for o in board.agents.values()
         ],
+    }
+
+
+def range_json(selection: types.Range) -> dict:
+    return {
+        "start": {"line": selection.start.line, "character": selection.start.character},
+        "end": {"line": selection.end.line, "character": selection.end.character},
     }
 
 
@@ -273,11 +315,14 @@ def _range_argument(args: tuple, index: int, command: str) -> types.Range:
     try:
         value = args[index]
         start, end = value["start"], value["end"]
-        selection = types.Range(start=types.Position(line=int(start["line"]), character=int(start["character"])),
-                                end=types.Position(line=int(end["line"]), character=int(end["character"])))
+        selection = types.Range(
+            start=types.Position(line=int(start["line"]), character=int(start["character"])),
+            end=types.Position(line=int(end["line"]), character=int(end["character"])),
+        )
     except (IndexError, KeyError, TypeError, ValueError):
-        raise JsonRpcInvalidParams(f"{command} needs a range {{start: {{line, character}}, end: ...}} as argument "
-                                   f"{index + 1}") from None
+        raise JsonRpcInvalidParams(
+            f"{command} needs a range {{start: {{line, character}}, end: ...}} as argument {index + 1}"
+        ) from None
     if selection.start.line < 0 or selection.end.line < selection.start.line:
         raise JsonRpcInvalidParams(f"{command}: the range is empty or reversed")
     return selection

@@ -14,6 +14,7 @@ from typing import Any
 from manyeyes.cache import LruCache
 from manyeyes.config import LoadedSettings, Settings, load_settings
 from manyeyes.engine import ReviewRun
+from manyeyes.refactor import RefactorRun
 from manyeyes.models import Finding
 from manyeyes.plan.documents import split_lines
 from manyeyes.synthesis.merge import Synthesis, select
@@ -35,10 +36,25 @@ class ReviewedFile:
 
 
 @dataclass
+class StoredRefactor:
+    """A checked rewrite of lines start..end of a document version, waiting to be applied."""
+
+    uri: str
+    version: int | None
+    start: int
+    end: int
+    code: str
+    summary: str
+    from_model: bool
+
+
+@dataclass
 class RunningReview:
+    """A review or a refactor in progress (both can be subscribed to and cancelled)."""
+
     review_id: str
     uris: list[str]
-    run: ReviewRun
+    run: ReviewRun | RefactorRun
     task: asyncio.Task | None = None
     lines: tuple[int, int] | None = None  # a selection review: only these lines are being replaced
 
@@ -47,13 +63,16 @@ class RunningReview:
 class Session:
     workspace: Path | None = None
     trusted: bool = True
-    editor_settings: dict[str, Any] = field(default_factory=dict)  # initializationOptions + workspace/configuration
+    editor_settings: dict[str, Any] = field(
+        default_factory=dict
+    )  # initializationOptions + workspace/configuration
     loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(settings=Settings()))
     files: dict[str, ReviewedFile] = field(default_factory=dict)
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
     suppressed: set[str] = field(default_factory=set)
     shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
     cache: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
+    refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite
     _counter: int = 0
 
     @property
@@ -78,8 +97,12 @@ class Session:
         reviewed = self.files.get(uri)
         if reviewed is None:
             return None
-        return select(reviewed.findings, min_severity=self.settings.min_severity,
-                      max_per_file=self.settings.max_findings_per_file, suppressed=self.suppressed)
+        return select(
+            reviewed.findings,
+            min_severity=self.settings.min_severity,
+            max_per_file=self.settings.max_findings_per_file,
+            suppressed=self.suppressed,
+        )
 
     def finding(self, uri: str, fingerprint: str) -> Finding | None:
         reviewed = self.files.get(uri)

@@ -18,10 +18,30 @@ from manyeyes.errors import ReviewInputError
 from manyeyes.models import NotReviewed
 
 LANGUAGES = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".ts": "typescript",
-    ".tsx": "typescript", ".go": "go", ".rs": "rust", ".java": "java", ".kt": "kotlin", ".rb": "ruby",
-    ".php": "php", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp",
-    ".swift": "swift", ".scala": "scala", ".sh": "shell", ".bash": "shell", ".lua": "lua", ".sql": "sql",
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".rb": "ruby",
+    ".php": "php",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".swift": "swift",
+    ".scala": "scala",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".lua": "lua",
+    ".sql": "sql",
 }
 
 Ranges = tuple[tuple[int, int], ...]
@@ -79,7 +99,9 @@ def _variants(pattern: str) -> list[str]:
     return [pattern, pattern[3:]] if pattern.startswith("**/") else [pattern]
 
 
-def expand_paths(paths: list[Path], workspace: Path, settings: Settings) -> tuple[list[Path], list[NotReviewed]]:
+def expand_paths(
+    paths: list[Path], workspace: Path, settings: Settings
+) -> tuple[list[Path], list[NotReviewed]]:
     """Files named, plus the source files under directories named, in a stable order."""
     files: list[Path] = []
     skipped: list[NotReviewed] = []
@@ -136,7 +158,9 @@ def _read_text(path: Path, settings: Settings) -> str | NotReviewed:
     try:
         size = path.stat().st_size
         if size > settings.max_file_bytes:
-            return NotReviewed(path="", reason=f"{size:,} bytes is over max_file_bytes ({settings.max_file_bytes:,})")
+            return NotReviewed(
+                path="", reason=f"{size:,} bytes is over max_file_bytes ({settings.max_file_bytes:,})"
+            )
         data = path.read_bytes()
     except OSError as exc:
         return NotReviewed(path="", reason=f"cannot be read: {exc.strerror or exc}")

@@ -40,7 +40,9 @@ class Plan:
     tests: ctx.TestIndex
 
 
-def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
+def plan_review(
+    request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None
+) -> Plan:
     loaded = load_documents(request, settings)
     tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
     tasks: list[Task] = []
@@ -95,7 +97,11 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
     for change in gitdiff.changed_files(request.workspace, request.diff_base, request.staged):
         if relative_to_workspace(change.path, request.workspace) is None:
             continue  # a change elsewhere in the repository: not part of this workspace's review
-        text = gitdiff.staged_text(request.workspace, change.path) if request.staged else _override(request, change.path)
+        text = (
+            gitdiff.staged_text(request.workspace, change.path)
+            if request.staged
+            else _override(request, change.path)
+        )
         focus = None if change.whole_file else tuple(change.ranges)
         if text is not None and not request.staged and not change.whole_file:
             base = gitdiff.base_text(request.workspace, change.path, request.diff_base)
@@ -114,7 +120,10 @@ def _with_empty_notes(documents: list[Document], not_reviewed: list[NotReviewed]
             not_reviewed.append(NotReviewed(path=document.path, reason="empty file"))
         elif focus and focus[0][0] > line_count:
             not_reviewed.append(
-                NotReviewed(path=document.path, reason=f"lines {focus[0][0]}-{focus[0][1]} are past its end ({line_count} lines)")
+                NotReviewed(
+                    path=document.path,
+                    reason=f"lines {focus[0][0]}-{focus[0][1]} are past its end ({line_count} lines)",
+                )
             )
         else:
             kept.append(document)

@@ -12,11 +12,21 @@ from manyeyes import __version__
 from manyeyes.models import Finding, ReviewResult, Severity, Span
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-_LEVEL = {Severity.critical: "error", Severity.high: "error", Severity.medium: "warning", Severity.low: "note",
-          Severity.info: "note"}
+_LEVEL = {
+    Severity.critical: "error",
+    Severity.high: "error",
+    Severity.medium: "warning",
+    Severity.low: "note",
+    Severity.info: "note",
+}
 # GitHub ranks security alerts by this property (a CVSS-like score as a string).
-_SECURITY_SEVERITY = {Severity.critical: "9.5", Severity.high: "8.0", Severity.medium: "5.5", Severity.low: "3.0",
-                      Severity.info: "1.0"}
+_SECURITY_SEVERITY = {
+    Severity.critical: "9.5",
+    Severity.high: "8.0",
+    Severity.medium: "5.5",
+    Severity.low: "3.0",
+    Severity.info: "1.0",
+}
 
 
 def to_sarif_json(result: ReviewResult) -> str:
@@ -27,10 +37,14 @@ def to_sarif(result: ReviewResult) -> dict:
     rules: dict[str, dict] = {}
     results = [_result(finding, rules) for finding in result.findings]
     run = {
-        "tool": {"driver": {
-            "name": "manyeyes", "version": __version__, "semanticVersion": __version__,
-            "rules": list(rules.values()),
-        }},
+        "tool": {
+            "driver": {
+                "name": "manyeyes",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": list(rules.values()),
+            }
+        },
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The reviewed workspace"}}},
         "results": results,
@@ -53,8 +67,11 @@ def _rule(finding: Finding, identifier: str) -> dict:
     if any(c.value == "security" for c in finding.concerns):
         properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
     rule = {
-        "id": identifier, "name": identifier.replace("/", "-"), "shortDescription": {"text": finding.title},
-        "defaultConfiguration": {"level": _LEVEL[finding.severity]}, "properties": properties,
+        "id": identifier,
+        "name": identifier.replace("/", "-"),
+        "shortDescription": {"text": finding.title},
+        "defaultConfiguration": {"level": _LEVEL[finding.severity]},
+        "properties": properties,
     }
     if finding.help_uri:
         rule["helpUri"] = finding.help_uri
@@ -71,24 +88,39 @@ def _result(finding: Finding, rules: dict[str, dict]) -> dict:
         "ruleIndex": list(rules).index(identifier),
         "level": _LEVEL[finding.severity],
         "message": {"text": message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"}, "region": _region(finding.span),
-        }}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "region": _region(finding.span),
+                }
+            }
+        ],
         "partialFingerprints": {"manyeyesFingerprint/v1": finding.fingerprint},
         "properties": {
-            "severity": finding.severity.value, "confidence": finding.confidence,
-            "concerns": [c.value for c in finding.concerns], "sources": finding.sources,
+            "severity": finding.severity.value,
+            "confidence": finding.confidence,
+            "concerns": [c.value for c in finding.concerns],
+            "sources": finding.sources,
         },
     }
     if finding.fix:
-        entry["fixes"] = [{
-            "description": {"text": finding.fix.description or "Suggested fix"},
-            "artifactChanges": [{
-                "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
-                "replacements": [{"deletedRegion": _region(finding.fix.span),
-                                  "insertedContent": {"text": finding.fix.replacement}}],
-            }],
-        }]
+        entry["fixes"] = [
+            {
+                "description": {"text": finding.fix.description or "Suggested fix"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                        "replacements": [
+                            {
+                                "deletedRegion": _region(finding.fix.span),
+                                "insertedContent": {"text": finding.fix.replacement},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     return entry
 
 
@@ -105,6 +137,7 @@ def _invocation(result: ReviewResult) -> dict:
         for o in result.failed
     ]
     notifications += [
-        {"level": "warning", "message": {"text": f"{n.path} not reviewed: {n.reason}"}} for n in result.not_reviewed
+        {"level": "warning", "message": {"text": f"{n.path} not reviewed: {n.reason}"}}
+        for n in result.not_reviewed
     ]
     return {"executionSuccessful": not result.failed, "toolExecutionNotifications": notifications}

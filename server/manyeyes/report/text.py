@@ -5,8 +5,13 @@ from __future__ import annotations
 from manyeyes.models import Finding, ReviewResult, Severity
 from manyeyes.report.summary import summary_line
 
-_COLORS = {Severity.critical: "\033[1;31m", Severity.high: "\033[31m", Severity.medium: "\033[33m",
-           Severity.low: "\033[36m", Severity.info: "\033[2m"}
+_COLORS = {
+    Severity.critical: "\033[1;31m",
+    Severity.high: "\033[31m",
+    Severity.medium: "\033[33m",
+    Severity.low: "\033[36m",
+    Severity.info: "\033[2m",
+}
 _RESET = "\033[0m"
 
 
@@ -23,8 +28,10 @@ def _finding(finding: Finding, color: bool) -> str:
         severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
     ids = ", ".join(finding.rules + finding.cwe)
     concerns = "/".join(c.value for c in finding.concerns)
-    head = (f"{finding.path}:{finding.span.start_line}:{finding.span.start_col}: {severity} {concerns}"
-            f"{f' [{ids}]' if ids else ''} {finding.title}")
+    head = (
+        f"{finding.path}:{finding.span.start_line}:{finding.span.start_col}: {severity} {concerns}"
+        f"{f' [{ids}]' if ids else ''} {finding.title}"
+    )
     lines = [head, f"    confidence {finding.confidence:.2f}, raised by {', '.join(finding.sources)}"]
     if finding.explanation:
         lines.append(f"    {finding.explanation}")
@@ -43,6 +50,8 @@ def _sections(result: ReviewResult) -> list[str]:
     if result.notes:
         sections.append("Notes:\n" + "\n".join(f"  {note}" for note in result.notes))
     if result.failed:
-        sections.append("Agents that failed (their part of the review is missing):\n" + "\n".join(
-            f"  {o.concern.value} {o.target} ({o.agent}): {o.error}" for o in result.failed))
+        sections.append(
+            "Agents that failed (their part of the review is missing):\n"
+            + "\n".join(f"  {o.concern.value} {o.target} ({o.agent}): {o.error}" for o in result.failed)
+        )
     return sections

@@ -19,7 +19,24 @@ from manyeyes.models import Finding, Severity
 from manyeyes.synthesis.fingerprint import assign_fingerprints
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = {"the", "a", "an", "of", "to", "in", "is", "be", "use", "for", "on", "with", "and", "or", "this", "it"}
+_STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "is",
+    "be",
+    "use",
+    "for",
+    "on",
+    "with",
+    "and",
+    "or",
+    "this",
+    "it",
+}
 TITLE_SIMILARITY = 0.4
 
 
@@ -33,7 +50,9 @@ class Synthesis:
 def synthesize(
     findings: list[Finding], *, min_severity: Severity, max_per_file: int, suppressed: set[str] | None = None
 ) -> Synthesis:
-    return select(consolidate(findings), min_severity=min_severity, max_per_file=max_per_file, suppressed=suppressed)
+    return select(
+        consolidate(findings), min_severity=min_severity, max_per_file=max_per_file, suppressed=suppressed
+    )
 
 
 def consolidate(findings: list[Finding]) -> list[Finding]:
@@ -104,7 +123,9 @@ def _combine(group: list[Finding]) -> Finding:
     if len(group) > 1:
         # Independent agreement raises confidence, short of certainty.
         primary.confidence = round(min(1.0 - disagreement, 0.99), 3)
-        primary.notes.append("also raised by: " + ", ".join(sorted({s for f in group[1:] for s in f.sources})))
+        primary.notes.append(
+            "also raised by: " + ", ".join(sorted({s for f in group[1:] for s in f.sources}))
+        )
     return primary
 
 

@@ -36,7 +36,9 @@ def add_suppression(workspace: Path, finding: Finding) -> None:
     path = workspace / SUPPRESSIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
-        "fingerprint": finding.fingerprint, "path": finding.path, "title": finding.title,
+        "fingerprint": finding.fingerprint,
+        "path": finding.path,
+        "title": finding.title,
         "dismissed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     with path.open("a", encoding="utf-8") as handle:

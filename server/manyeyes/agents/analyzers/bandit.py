@@ -47,7 +47,9 @@ class Bandit:
         for error in report.get("errors", []):
             rel = scratch.rel(error.get("filename", ""))
             if rel:
-                run.problems.append(f"{rel}: bandit could not parse it ({error.get('reason', 'unknown error')})")
+                run.problems.append(
+                    f"{rel}: bandit could not parse it ({error.get('reason', 'unknown error')})"
+                )
 
     def _finding(self, scratch: Scratch, issue: dict):
         rel = scratch.rel(issue.get("filename", ""))
@@ -60,17 +62,24 @@ class Bandit:
         end_text = document.lines[end - 1] if end <= len(document.lines) else ""
         end_byte = issue.get("end_col_offset") or 0
         span = Span(
-            start_line=start, start_col=byte_col_to_char(text, issue.get("col_offset") or 0),
-            end_line=end, end_col=byte_col_to_char(end_text, end_byte) if end_byte else 0,
+            start_line=start,
+            start_col=byte_col_to_char(text, issue.get("col_offset") or 0),
+            end_line=end,
+            end_col=byte_col_to_char(end_text, end_byte) if end_byte else 0,
         )
         cwe = issue.get("issue_cwe", {}).get("id")
         return make_finding(
-            document, source=self.name, concern=Concern.security,
+            document,
+            source=self.name,
+            concern=Concern.security,
             severity=_SEVERITY.get(issue.get("issue_severity", ""), Severity.low),
             confidence=_CONFIDENCE.get(issue.get("issue_confidence", ""), 0.5),
             title=issue.get("issue_text", issue.get("test_name", "security issue")),
             explanation=f"bandit {issue['test_id']} ({issue.get('test_name', '')})",
-            span=span, rule=issue.get("test_id"), cwe=f"CWE-{cwe}" if cwe else None, help_uri=issue.get("more_info"),
+            span=span,
+            rule=issue.get("test_id"),
+            cwe=f"CWE-{cwe}" if cwe else None,
+            help_uri=issue.get("more_info"),
         )
 
 
@@ -80,8 +89,12 @@ def _run_sharded(files: list, scratch: Scratch) -> list[dict | str]:
     shards = _shards(sorted(files, key=lambda d: -len(d.text)), os.cpu_count() or 1)
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "bandit", "-f", "json", "-q", *[d.path for d in shard]], cwd=scratch.root,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+            [sys.executable, "-m", "bandit", "-f", "json", "-q", *[d.path for d in shard]],
+            cwd=scratch.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
         )
         for shard in shards
     ]

@@ -51,10 +51,19 @@ class Analyzer(Protocol):
     def run(self, scratch: Scratch) -> AnalyzerRun: ...
 
 
-def run_tool(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    argv: list[str], cwd: Path | None, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run an analyzer's command; its stdout is captured, never inherited (stdout may be the LSP channel)."""
+    stdin = None if input_text is not None else subprocess.DEVNULL
     return subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        argv,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        stdin=stdin,
+        input=input_text,
         check=False,
     )
 
@@ -85,9 +94,19 @@ def make_finding(
     help_uri: str | None = None,
 ) -> Finding:
     return Finding(
-        path=document.path, concerns=[concern], severity=severity, confidence=confidence, title=title,
-        explanation=explanation, span=span, evidence=quote(document, span), fix=fix,
-        rules=[rule] if rule else [], cwe=[cwe] if cwe else [], sources=[source], help_uri=help_uri or cwe_uri(cwe),
+        path=document.path,
+        concerns=[concern],
+        severity=severity,
+        confidence=confidence,
+        title=title,
+        explanation=explanation,
+        span=span,
+        evidence=quote(document, span),
+        fix=fix,
+        rules=[rule] if rule else [],
+        cwe=[cwe] if cwe else [],
+        sources=[source],
+        help_uri=help_uri or cwe_uri(cwe),
     )
 
 

@@ -24,18 +24,27 @@ class Radon:
             except (SyntaxError, ValueError) as exc:
                 run.problems.append(f"{document.path}: radon could not parse it ({exc})")
                 continue
-            run.findings.extend(self._finding(document, block) for block in _functions(blocks) if cc_rank(block.complexity) in _SEVERITY)
+            run.findings.extend(
+                self._finding(document, block)
+                for block in _functions(blocks)
+                if cc_rank(block.complexity) in _SEVERITY
+            )
         return run
 
     def _finding(self, document, block):
         rank = cc_rank(block.complexity)
         name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
         return make_finding(
-            document, source=self.name, concern=Concern.readability, severity=_SEVERITY[rank], confidence=0.8,
+            document,
+            source=self.name,
+            concern=Concern.readability,
+            severity=_SEVERITY[rank],
+            confidence=0.8,
             title=f"'{name}' is hard to follow: cyclomatic complexity {block.complexity} (rank {rank})",
             explanation="Many branches in one function make it hard to read and to test; split it into smaller "
             "functions with one job each.",
-            span=Span(start_line=block.lineno, end_line=block.lineno), rule=f"radon-cc-{rank}",
+            span=Span(start_line=block.lineno, end_line=block.lineno),
+            rule=f"radon-cc-{rank}",
         )
 
 

@@ -13,8 +13,27 @@ from manyeyes.plan.documents import Document
 
 PERFORMANCE_RULES = ("PERF", "C416", "C417", "C419", "FURB132", "FURB136", "FURB140", "FURB142")
 READABILITY_RULES = (
-    "F", "E711", "E712", "E713", "E714", "E721", "E722", "E731", "E741", "B", "SIM", "RET", "PIE", "UP004",
-    "UP008", "C401", "C402", "C403", "C404", "C405", "C408",
+    "F",
+    "E711",
+    "E712",
+    "E713",
+    "E714",
+    "E721",
+    "E722",
+    "E731",
+    "E741",
+    "B",
+    "SIM",
+    "RET",
+    "PIE",
+    "UP004",
+    "UP008",
+    "C401",
+    "C402",
+    "C403",
+    "C404",
+    "C405",
+    "C408",
 )
 # Rules whose hits are bugs more than style.
 _SEVERE = {"F821": Severity.high, "F811": Severity.medium, "F841": Severity.low, "E722": Severity.medium}
@@ -35,8 +54,19 @@ class Ruff:
         if not any(d.language == "python" for d in scratch.documents.values()):
             return AnalyzerRun()
         rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
-        argv = [_ruff_bin(), "check", "--isolated", "--no-cache", "--output-format", "json", "--select", rules,
-                "--exit-zero", "--preview", "."]
+        argv = [
+            _ruff_bin(),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--select",
+            rules,
+            "--exit-zero",
+            "--preview",
+            ".",
+        ]
         proc = run_tool(argv, cwd=scratch.root)
         try:
             diagnostics = json.loads(proc.stdout)
@@ -58,10 +88,19 @@ def _finding(document: Document, item: dict):
     code = item["code"]
     start, end = item["location"], item["end_location"]
     return make_finding(
-        document, source="ruff", concern=concern_of(code), severity=severity_of(code), confidence=0.9,
-        title=item["message"], explanation=f"ruff {code} ({item.get('name', '')})",
-        span=Span(start_line=start["row"], start_col=start["column"], end_line=end["row"], end_col=end["column"]),
-        rule=code, fix=_fix(document, item.get("fix")), help_uri=item.get("url"),
+        document,
+        source="ruff",
+        concern=concern_of(code),
+        severity=severity_of(code),
+        confidence=0.9,
+        title=item["message"],
+        explanation=f"ruff {code} ({item.get('name', '')})",
+        span=Span(
+            start_line=start["row"], start_col=start["column"], end_line=end["row"], end_col=end["column"]
+        ),
+        rule=code,
+        fix=_fix(document, item.get("fix")),
+        help_uri=item.get("url"),
     )
 
 
@@ -89,9 +128,13 @@ def _fix(document: Document, fix: dict | None) -> Fix | None:
         edit_start = offset(edit["location"]["row"], edit["location"]["column"])
         pieces.append(document.text[cursor:edit_start] + edit["content"])
         cursor = offset(edit["end_location"]["row"], edit["end_location"]["column"])
-    span = Span(start_line=first["row"], start_col=first["column"], end_line=last["row"], end_col=last["column"])
+    span = Span(
+        start_line=first["row"], start_col=first["column"], end_line=last["row"], end_col=last["column"]
+    )
     note = "" if fix.get("applicability") == "safe" else f" ({fix.get('applicability')} fix: check it)"
-    return Fix(span=span, replacement="".join(pieces), description=(fix.get("message") or "Apply ruff's fix") + note)
+    return Fix(
+        span=span, replacement="".join(pieces), description=(fix.get("message") or "Apply ruff's fix") + note
+    )
 
 
 def _offsets(lines: list[str]):

@@ -42,18 +42,32 @@ class TestGap:
                     run.findings.append(finding)
         return run
 
-    def _finding(self, document: Document, node: Definition, referenced: frozenset[str], executed: set[int] | None):
-        ran = executed is not None and any(line in executed for line in range(node.lineno, node.end_lineno + 1))
+    def _finding(
+        self, document: Document, node: Definition, referenced: frozenset[str], executed: set[int] | None
+    ):
+        ran = executed is not None and any(
+            line in executed for line in range(node.lineno, node.end_lineno + 1)
+        )
         if ran or (node.name in referenced and executed is None):
             return None
         kind = "class" if isinstance(node, ast.ClassDef) else "function"
         if executed is not None:
-            title, severity, confidence = f"{kind} '{node.name}' never ran under the tests", Severity.medium, 0.9
+            title, severity, confidence = (
+                f"{kind} '{node.name}' never ran under the tests",
+                Severity.medium,
+                0.9,
+            )
         else:
             title, severity, confidence = f"no test refers to {kind} '{node.name}'", Severity.low, 0.6
         return make_finding(
-            document, source=self.name, concern=Concern.tests, severity=severity, confidence=confidence,
-            title=title, span=Span(start_line=node.lineno, end_line=node.lineno), rule="test-gap",
+            document,
+            source=self.name,
+            concern=Concern.tests,
+            severity=severity,
+            confidence=confidence,
+            title=title,
+            span=Span(start_line=node.lineno, end_line=node.lineno),
+            rule="test-gap",
             explanation=f"'{node.name}' is public but no test file in the workspace exercises it; add a test "
             "that pins its behaviour before it changes.",
         )
@@ -61,7 +75,9 @@ class TestGap:
 
 def _public_definitions(tree: ast.Module):
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+        if isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ) and not node.name.startswith("_"):
             yield node
 
 
@@ -70,6 +86,9 @@ def load_coverage(workspace: Path) -> dict[str, set[int]] | None:
     path = workspace / "coverage.json"
     try:
         files = json.loads(path.read_text(encoding="utf-8"))["files"]
-        return {Path(name).as_posix().removeprefix("./"): set(data.get("executed_lines", [])) for name, data in files.items()}
+        return {
+            Path(name).as_posix().removeprefix("./"): set(data.get("executed_lines", []))
+            for name, data in files.items()
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -1,0 +1,175 @@
+"""Refactor requests from the editor: a selection and a goal in, a checked rewrite out, offered as an edit the
+editor previews before applying (a change annotation that needs confirmation).
+
+The refactor runs like a review (own task, progress, board, cancellable). When it is done the rewrite is kept
+for the document version it was made for: the editor gets it through `workspace/applyEdit` when it supports
+change annotations (so it shows a preview), and as a refactor code action on the selection either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from manyeyes.lsp import convert, reviews
+from manyeyes.lsp.session import RunningReview, StoredRefactor
+from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind
+from manyeyes.progress import Board
+from manyeyes.refactor import RefactorResult, RefactorRun
+
+log = logging.getLogger(__name__)
+COMMAND = "manyeyes.refactor.selection"
+ANNOTATION = "manyeyes-refactor"
+KIND = types.CodeActionKind.RefactorRewrite
+
+
+def register(server) -> None:
+    @server.command(COMMAND)
+    async def refactor_selection(ls, *args):
+        uri = reviews._uri_argument(args, 0, COMMAND)
+        selection = reviews._range_argument(args, 1, COMMAND)
+        goal = parse_goal(args[2] if len(args) > 2 else "all")
+        return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
+
+
+def parse_goal(value) -> list[Concern]:
+    if value in (None, "all"):
+        return list(ALL_CONCERNS)
+    try:
+        return [Concern(value)]
+    except ValueError:
+        raise JsonRpcInvalidParams(f"{COMMAND}: the goal is 'all' or a concern, not {value!r}") from None
+
+
+async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
+    session = server.session
+    version, text = reviews._snapshot(server, uri)
+    request = reviews._request(server, ReviewKind.selection, {uri: (version, text)}, lines)
+    run = RefactorRun(request, session.settings, goal)
+    job = RunningReview(session.next_review_id(), [uri], run, lines=lines)
+    session.runs[job.review_id] = job
+    progress = await reviews.begin_progress(server, job.review_id, "manyeyes refactor")
+    job.task = asyncio.get_running_loop().create_task(_run(server, job, uri, version, text, progress))
+    return {"reviewId": job.review_id}
+
+
+async def _run(
+    server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None
+) -> None:
+    reporter = reviews.Reporter(server, job.review_id, Board(), progress)
+    job.run.subscribe(reporter.update)
+    message = "cancelled"
+    try:
+        result = await job.run.execute()
+        message = await _offer(server, uri, version, text, result)
+    except asyncio.CancelledError:
+        message = "cancelled"
+    except Exception:
+        log.exception("refactor %s failed", job.review_id)
+        message = "failed (see the server log)"
+    finally:
+        server.session.runs.pop(job.review_id, None)
+        reporter.finish(message)
+
+
+async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
+    if result.code is None:
+        return f"no refactor offered: {result.problem}"
+    if not reviews._still_current(server, uri, version, text):
+        return "no refactor offered: the document changed while it was being refactored"
+    stored = StoredRefactor(
+        uri=uri,
+        version=version,
+        start=result.start,
+        end=result.end,
+        code=result.code,
+        summary=result.summary,
+        from_model=result.from_model,
+    )
+    server.session.refactors[uri] = stored
+    if _supports_annotations(server):
+        answer = await server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(
+                edit=workspace_edit(server, stored, text), label="manyeyes refactor"
+            )
+        )
+        log.info("refactor edit %s", "applied" if answer and answer.applied else "not applied")
+    return f"refactor ready: {result.summary or 'rewrite checked'}"
+
+
+def workspace_edit(server, stored: StoredRefactor, text: str) -> types.WorkspaceEdit:
+    """Lines start..end replaced by the rewrite, annotated so the editor asks before applying it."""
+    from manyeyes.plan.documents import split_lines
+
+    lines = split_lines(text)
+    whole = types.Range(
+        start=convert.position(lines, stored.start, 1, server.encoding),
+        end=convert.position(lines, stored.end, 0, server.encoding),
+    )
+    annotated = _supports_annotations(server)
+    edit = (
+        types.AnnotatedTextEdit(range=whole, new_text=stored.code, annotation_id=ANNOTATION)
+        if annotated
+        else types.TextEdit(range=whole, new_text=stored.code)
+    )
+    document = types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=stored.uri, version=stored.version),
+        edits=[edit],
+    )
+    annotations = (
+        {
+            ANNOTATION: types.ChangeAnnotation(
+                label="manyeyes refactor", needs_confirmation=True, description=stored.summary
+            )
+        }
+        if annotated
+        else None
+    )
+    return types.WorkspaceEdit(document_changes=[document], change_annotations=annotations)
+
+
+def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+    """The ready rewrite for this selection, if still current; and the commands that start new ones."""
+    actions = []
+    stored = server.session.refactors.get(uri)
+    document = server.workspace.text_documents.get(uri)
+    first, last = convert.range_to_lines(wanted)
+    if (
+        stored
+        and document
+        and document.version == stored.version
+        and first <= stored.end
+        and stored.start <= last
+    ):
+        actions.append(
+            types.CodeAction(
+                title=f"manyeyes: Apply refactor ({stored.summary[:80] or 'checked rewrite'})",
+                kind=KIND,
+                edit=workspace_edit(server, stored, document.source),
+                tags=[types.CodeActionTag.LlmGenerated] if stored.from_model else None,
+            )
+        )
+    if wanted.start != wanted.end:
+        for goal in ["all", *(c.value for c in ALL_CONCERNS)]:
+            label = "all concerns" if goal == "all" else goal
+            actions.append(
+                types.CodeAction(
+                    title=f"manyeyes: Refactor selection ({label})",
+                    kind=KIND,
+                    command=types.Command(
+                        title="Refactor selection",
+                        command=COMMAND,
+                        arguments=[uri, reviews.range_json(wanted), goal],
+                    ),
+                )
+            )
+    return actions
+
+
+def _supports_annotations(server) -> bool:
+    workspace = server.client_capabilities.workspace
+    edit = workspace.workspace_edit if workspace else None
+    return bool(edit and edit.change_annotation_support and edit.document_changes)
