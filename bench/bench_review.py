@@ -30,9 +30,7 @@ from manyeyes.devtools.fake_provider import FakeProvider
 from manyeyes.engine import ReviewRun
 from manyeyes.models import ReviewRequest
 
-ONE_FUNCTION = (
-    "import subprocess\n\n\ndef run(user_input):\n    subprocess.call('ls ' + user_input, shell=True)\n"
-)
+ONE_FUNCTION = "import subprocess\n\n\ndef run(user_input):\n    subprocess.call('ls ' + user_input, shell=True)\n"
 STDLIB_PACKAGES = ("email", "http", "logging")
 
 
@@ -55,15 +53,11 @@ def bench_fanout(latency: float, repeats: int) -> None:
             wall, result = timed_review(workspace, Settings(concurrency=4, **common), [workspace / "app.py"])
             parallel.append(wall)
             slowest.append(max(o.duration_s for o in result.outcomes))
-            sequential.append(
-                timed_review(workspace, Settings(concurrency=1, **common), [workspace / "app.py"])[0]
-            )
+            sequential.append(timed_review(workspace, Settings(concurrency=1, **common), [workspace / "app.py"])[0])
         p, s, a = min(parallel), min(sequential), min(slowest)
         print(f"fan-out, fake latency {latency:.2f}s, best of {repeats}:")
         print(f"  4 concerns in parallel: {p:.3f}s   sequential: {s:.3f}s   slowest agent: {a:.3f}s")
-        print(
-            f"  parallel / sequential = {p / s:.2f}   (ideal with 4 agents: 0.25 plus the fixed grounding cost)"
-        )
+        print(f"  parallel / sequential = {p / s:.2f}   (ideal with 4 agents: 0.25 plus the fixed grounding cost)")
         print(f"  parallel / slowest agent = {p / a:.2f}   (the rest is planning, grounding and synthesis)")
         print(f"  peak requests in flight at the provider: {fake.peak_in_flight}")
 
@@ -114,9 +108,7 @@ def bench_offline(packages: tuple[str, ...], repeats: int) -> None:
             panel.append(wall)
             found = len(result.findings)
         t, p = min(tools), min(panel)
-        print(
-            f"offline panel on {lines:,} lines of the standard library ({', '.join(packages)}), best of {repeats}:"
-        )
+        print(f"offline panel on {lines:,} lines of the standard library ({', '.join(packages)}), best of {repeats}:")
         print(
             f"  bandit + ruff + radon back to back: {t:.2f}s   manyeyes offline review: {p:.2f}s "
             f"({found:,} findings, test-gap included)"
@@ -125,9 +117,7 @@ def bench_offline(packages: tuple[str, ...], repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small settings for CI")
     args = parser.parse_args()
     print(f"manyeyes benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}")

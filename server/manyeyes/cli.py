@@ -27,9 +27,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="manyeyes", description="A code reviewer that works like a small team."
-    )
+    parser = argparse.ArgumentParser(prog="manyeyes", description="A code reviewer that works like a small team.")
     parser.add_argument("--version", action="version", version=f"manyeyes {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     review = commands.add_parser("review", help="review files, a line range, or git changes")
@@ -44,18 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what.add_argument("--staged", action="store_true", help="review the staged changes")
     what.add_argument("--lines", metavar="A-B", help="review only lines A to B of the one file given")
-    review.add_argument(
-        "--concerns", help=f"comma-separated, from: {', '.join(c.value for c in ALL_CONCERNS)}"
-    )
-    review.add_argument(
-        "--model", help="a litellm model string, e.g. openai/gpt-4o-mini (default: offline panel)"
-    )
+    review.add_argument("--concerns", help=f"comma-separated, from: {', '.join(c.value for c in ALL_CONCERNS)}")
+    review.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4o-mini (default: offline panel)")
     review.add_argument("--api-base", help="the model endpoint, e.g. a LiteLLM proxy or a local server")
     review.add_argument("--format", choices=FORMATS, default="text")
     review.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
-    review.add_argument(
-        "--fail-on", choices=[s.value for s in Severity], help="exit 1 if a finding is this severe"
-    )
+    review.add_argument("--fail-on", choices=[s.value for s in Severity], help="exit 1 if a finding is this severe")
     review.add_argument("--min-severity", choices=[s.value for s in Severity])
     review.add_argument(
         "--max-findings",
@@ -65,12 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="at most N findings per file",
     )
     review.add_argument("--concurrency", type=int, help="agents running at once")
-    review.add_argument(
-        "--dry-run", action="store_true", help="show what would be sent to the model; send nothing"
-    )
-    review.add_argument(
-        "--workspace", type=Path, default=None, help="the project root (default: current directory)"
-    )
+    review.add_argument("--dry-run", action="store_true", help="show what would be sent to the model; send nothing")
+    review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
     review.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     review.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
@@ -156,17 +144,13 @@ def parse_concerns(text: str) -> list[Concern]:
     valid = {c.value for c in ALL_CONCERNS}
     unknown = [n for n in names if n not in valid]
     if unknown or not names:
-        raise ConfigError(
-            f"unknown concern '{(unknown or [text])[0]}' (choose from {', '.join(sorted(valid))})"
-        )
+        raise ConfigError(f"unknown concern '{(unknown or [text])[0]}' (choose from {', '.join(sorted(valid))})")
     return [Concern(n) for n in dict.fromkeys(names)]
 
 
 def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
     if args.diff is not None or args.staged:
-        return ReviewRequest(
-            kind=ReviewKind.diff, workspace=workspace, diff_base=args.diff or None, staged=args.staged
-        )
+        return ReviewRequest(kind=ReviewKind.diff, workspace=workspace, diff_base=args.diff or None, staged=args.staged)
     if args.lines:
         if len(args.paths) != 1:
             raise ConfigError("--lines needs exactly one file")
@@ -216,9 +200,7 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
     offline = [t for t in plan.tasks if t.offline]
     lines = [f"Dry run: nothing is sent. {len(plan.documents)} file(s), {len(plan.tasks)} agent task(s)."]
     if offline:
-        lines.append(
-            f"{len(offline)} task(s) run on the offline panel (local analyzers, nothing leaves the machine)."
-        )
+        lines.append(f"{len(offline)} task(s) run on the offline panel (local analyzers, nothing leaves the machine).")
     for item in planned:
         lines.append(
             f"\n=== {item.task.id} {item.task.concern.value} {item.task.chunk.label} -> {item.task.agent} "

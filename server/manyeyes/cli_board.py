@@ -45,11 +45,7 @@ class TerminalBoard:
 
     def render(self) -> list[str]:
         agents = list(self.board.agents.values())
-        shown = (
-            agents
-            if len(agents) <= self.max_rows
-            else [a for a in agents if a.state in ("running", "failed")]
-        )
+        shown = agents if len(agents) <= self.max_rows else [a for a in agents if a.state in ("running", "failed")]
         shown = shown[: self.max_rows]
         lines = [_row(a) for a in shown]
         if len(shown) < len(agents):

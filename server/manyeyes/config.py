@@ -124,9 +124,7 @@ def _merge_layer(values: dict, layer: dict, source: str, from_project: bool, war
             values[key] = _validate_value(key, raw_value)
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"]
-            warnings.append(
-                f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}"
-            )
+            warnings.append(f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}")
 
 
 def _validate_value(key: str, value: Any) -> Any:
@@ -137,9 +135,7 @@ def _validate_value(key: str, value: Any) -> Any:
 
 
 def _current(values: dict, key: str) -> Any:
-    value = (
-        values[key] if key in values else Settings.model_fields[key].get_default(call_default_factory=True)
-    )
+    value = values[key] if key in values else Settings.model_fields[key].get_default(call_default_factory=True)
     return to_jsonable_python(value)
 
 
@@ -167,9 +163,7 @@ def _read_project_layers(workspace: Path, warnings: list[str]) -> list[tuple[str
     layers = []
     pyproject = _read_toml(workspace / "pyproject.toml", warnings)
     if pyproject is not None:
-        table = (
-            pyproject.get("tool", {}).get("manyeyes", {}) if isinstance(pyproject.get("tool"), dict) else {}
-        )
+        table = pyproject.get("tool", {}).get("manyeyes", {}) if isinstance(pyproject.get("tool"), dict) else {}
         layers.append(("pyproject.toml [tool.manyeyes]", _as_table(table, "pyproject.toml", warnings)))
     dotfile = _read_toml(workspace / ".manyeyes.toml", warnings)
     if dotfile is not None:

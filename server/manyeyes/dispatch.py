@@ -30,9 +30,7 @@ class Completed:
 
 
 class Dispatcher:
-    def __init__(
-        self, concurrency: int, task_timeout_s: float, run_deadline_s: float, run_token_budget: int = 0
-    ):
+    def __init__(self, concurrency: int, task_timeout_s: float, run_deadline_s: float, run_token_budget: int = 0):
         self.concurrency = concurrency
         self.task_timeout_s = task_timeout_s
         self.run_deadline_s = run_deadline_s
@@ -71,9 +69,7 @@ class Dispatcher:
         async with limiter:
             outcome = item.outcome
             if self._over_budget(item.task):
-                return self._finish(
-                    outcome, "skipped", f"run token budget ({self.run_token_budget:,}) reached"
-                )
+                return self._finish(outcome, "skipped", f"run token budget ({self.run_token_budget:,}) reached")
             outcome.state = "running"
             self._emit(outcome)
             started = time.monotonic()

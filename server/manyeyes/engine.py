@@ -31,9 +31,7 @@ UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
 
 
 class ReviewRun:
-    def __init__(
-        self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None
-    ):
+    def __init__(self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None):
         self.request = request
         self.settings = settings
         self._client = client
@@ -71,9 +69,7 @@ class ReviewRun:
         await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
         for task in model_tasks:
             hits, _ = await panel.hits(task.concern, task.chunk.document.path)
-            task.context.evidence = [
-                h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end
-            ]
+            task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
 
     def _agent_factory(self, panel: OfflinePanel):
         offline = OfflineAgent(panel)
@@ -157,9 +153,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     return plan, planned
 
 
-async def review(
-    request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None
-) -> ReviewResult:
+async def review(request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None) -> ReviewResult:
     run = ReviewRun(request, settings)
     if subscriber:
         run.subscribe(subscriber)

@@ -102,18 +102,14 @@ class RefactorRun:
             for task in tasks:
                 if not task.offline:
                     hits, _ = await panel.hits(task.concern, document.path)
-                    task.context.evidence = [
-                        h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end
-                    ]
+                    task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
             offline = OfflineRefactorAgent(panel)
             model = RefactorAgent(self._model_client()) if any(not t.offline for t in tasks) else None
             return await self.dispatcher.run(tasks, lambda t: offline if t.offline else model)
 
     async def _conclude(self, document: Document, completed: list[Completed], result: RefactorResult) -> None:
         original = "\n".join(document.lines[result.start - 1 : result.end])
-        proposals = [
-            c for c in completed if c.report.proposal and c.report.proposal.code.strip() != original.strip()
-        ]
+        proposals = [c for c in completed if c.report.proposal and c.report.proposal.code.strip() != original.strip()]
         if not proposals:
             failures = [f"{c.task.concern.value}: {c.outcome.error}" for c in completed if c.outcome.error]
             result.problem = "no change proposed" + (f" ({'; '.join(failures)})" if failures else "")
@@ -122,15 +118,11 @@ class RefactorRun:
         proposal = await self._merge(document, proposals, result)
         if proposal is None:
             return
-        verdict = await anyio.to_thread.run_sync(
-            verify_rewrite, document, result.start, result.end, proposal.code
-        )
+        verdict = await anyio.to_thread.run_sync(verify_rewrite, document, result.start, result.end, proposal.code)
         if not verdict.ok and result.from_model:
             proposal = await self._repair(document, proposal, verdict.problem, result)
             verdict = (
-                await anyio.to_thread.run_sync(
-                    verify_rewrite, document, result.start, result.end, proposal.code
-                )
+                await anyio.to_thread.run_sync(verify_rewrite, document, result.start, result.end, proposal.code)
                 if proposal
                 else verdict
             )
@@ -139,9 +131,7 @@ class RefactorRun:
             return
         result.code, result.summary = proposal.code, proposal.summary
 
-    async def _merge(
-        self, document: Document, proposals: list[Completed], result: RefactorResult
-    ) -> Proposal | None:
+    async def _merge(self, document: Document, proposals: list[Completed], result: RefactorResult) -> Proposal | None:
         if len(proposals) == 1:
             return proposals[0].report.proposal
         if not result.from_model:

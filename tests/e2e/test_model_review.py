@@ -65,16 +65,12 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     assert fake.peak_in_flight == 4  # one chunk, four concerns, all at once
     shell = next(f for f in result.findings if Concern.security in f.concerns)
     assert (shell.span.start_line, shell.severity.value, shell.cwe) == (5, "critical", ["CWE-78"])
-    assert (
-        shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources
-    )  # confirmed evidence merged
+    assert shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources  # confirmed evidence merged
     assert shell.fix.replacement == '    subprocess.call(["ls", user_input])'
     assert outcomes[Concern.security].prompt_tokens > 0 and outcomes[Concern.security].completion_tokens > 0
     request = fake.requests_for("security")[0]
     assert request["max_tokens"] == 2048 and request["temperature"] == 0
-    assert request["response_format"] == {
-        "type": "json_object"
-    }  # JSON mode: the fake model has no schema support
+    assert request["response_format"] == {"type": "json_object"}  # JSON mode: the fake model has no schema support
     assert "B602" in request["messages"][1]["content"]  # analyzer evidence grounds the model
     assert "    5 | " in request["messages"][1]["content"]
     assert request["messages"][0] == fake.requests_for("tests")[0]["messages"][0]  # shared, cacheable prefix
@@ -96,9 +92,7 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
         (Fault("timeout"), "timed out"),
     ],
 )
-def test_each_fault_fails_one_agent_and_the_others_survive(
-    workspace, app, fake, model_settings, fault, expected
-):
+def test_each_fault_fails_one_agent_and_the_others_survive(workspace, app, fake, model_settings, fault, expected):
     fake.script("tests", fault)
     fake.script("security", Reply(findings=[SHELL]))
     result = review(workspace, model_settings(task_timeout_s=1.5))

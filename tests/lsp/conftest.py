@@ -17,9 +17,7 @@ from manyeyes.devtools.fake_provider import FakeProvider
 
 FAKE_KEY_ENV = "MANYEYES_TEST_FAKE_KEY"
 EDITORS = ["visual-studio-code", "neovim"]
-SERVER_ENV = dict(
-    os.environ, **{FAKE_KEY_ENV: "sk-fake-lsp", "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="me-cfg-")}
-)
+SERVER_ENV = dict(os.environ, **{FAKE_KEY_ENV: "sk-fake-lsp", "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="me-cfg-")})
 for _name in ("MANYEYES_CONFIG", "MANYEYES_MODEL", "MANYEYES_API_BASE", "MANYEYES_API_KEY_ENV"):
     SERVER_ENV.pop(_name, None)
 CONFIG = ClientServerConfig(server_command=[sys.executable, "-m", "manyeyes", "lsp"], server_env=SERVER_ENV)
@@ -73,8 +71,14 @@ def init_options() -> dict:
     return {}
 
 
+@pytest.fixture
+def adjust_capabilities():
+    """Tests override this to change the recorded capabilities (e.g. to add pull diagnostics)."""
+    return lambda capabilities: capabilities
+
+
 @pytest_lsp.fixture(config=CONFIG, params=EDITORS)
-async def client(lsp_client: LanguageClient, request, ws: Path, init_options: dict):
+async def client(lsp_client: LanguageClient, request, ws: Path, init_options: dict, adjust_capabilities):
     lsp_client.boards = Boards()
     lsp_client.applied_edits = []
     lsp_client.feature("manyeyes/board")(lambda params: lsp_client.boards.add(params))
@@ -85,7 +89,7 @@ async def client(lsp_client: LanguageClient, request, ws: Path, init_options: di
         return types.ApplyWorkspaceEditResult(applied=True)
 
     params = types.InitializeParams(
-        capabilities=client_capabilities(request.param),
+        capabilities=adjust_capabilities(client_capabilities(request.param)),
         root_uri=ws.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=ws.as_uri(), name="project")],
         initialization_options=init_options,

@@ -250,6 +250,4 @@ async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chu
     change_document(client, uri, edited, version=2)
     await review_file(client, uri)
     assert len(fake.requests) == cold + 4  # only add()'s four agents asked again
-    assert (
-        by_code(client, uri, "B602").range.start.line == 5
-    )  # the cached finding, re-anchored where it moved
+    assert by_code(client, uri, "B602").range.start.line == 5  # the cached finding, re-anchored where it moved

@@ -36,9 +36,7 @@ async def offered_rewrite(client, uri):
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=6, character=0)
-            ),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=6, character=0)),
             context=types.CodeActionContext(diagnostics=[]),
         )
     )

@@ -42,9 +42,7 @@ async def test_review_diagnostics_hover_fix_and_re_review(client, ws):
     line = SOURCE.split("\n")[4]
     kind = encoding(client)
     assert shell.range.start.line == 4
-    assert shell.range.start.character == units(
-        line[: line.index("subprocess.call")], kind
-    )  # emoji counted right
+    assert shell.range.start.character == units(line[: line.index("subprocess.call")], kind)  # emoji counted right
     assert shell.severity == types.DiagnosticSeverity.Error and shell.source == "manyeyes"
     assert shell.message.startswith("security: ") and shell.code_description.href.startswith("https://")
 
@@ -76,9 +74,7 @@ async def test_stale_fix_is_withheld_after_an_edit(client, ws):
     actions = await code_actions(client, uri, none_check)
     assert [a for a in actions if getattr(a, "edit", None) is not None] == []
     hover = await client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=none_check.range.start
-        )
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=none_check.range.start)
     )
     assert hover is None  # positions of the old review no longer describe the document
 
@@ -126,12 +122,8 @@ async def test_code_action_on_a_selection_offers_a_review(client, ws):
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=3, character=0), end=types.Position(line=7, character=0)
-            ),
+            range=types.Range(start=types.Position(line=3, character=0), end=types.Position(line=7, character=0)),
             context=types.CodeActionContext(diagnostics=[]),
         )
     )
-    assert [command_of(a) for a in actions] == ["manyeyes.review.selection"] + [
-        "manyeyes.refactor.selection"
-    ] * 5
+    assert [command_of(a) for a in actions] == ["manyeyes.review.selection"] + ["manyeyes.refactor.selection"] * 5

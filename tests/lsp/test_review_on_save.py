@@ -11,9 +11,7 @@ def init_options():
 
 @pytest.mark.asyncio
 async def test_saving_reviews_once_after_a_burst_of_saves(client, ws):
-    uri = open_document(
-        client, ws / "app.py", "import pickle\n\n\ndef load(b):\n    return pickle.loads(b)\n"
-    )
+    uri = open_document(client, ws / "app.py", "import pickle\n\n\ndef load(b):\n    return pickle.loads(b)\n")
     for _ in range(3):
         client.text_document_did_save(
             types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))

@@ -50,24 +50,18 @@ def test_ruff_fix_with_several_edits_becomes_one_replacement(workspace):
     assert none.concerns == [Concern.readability] and none.span.start_line == 2
     fixed = text.split("\n")[1]
     span = none.fix.span
-    assert (
-        fixed[: span.start_col - 1] + none.fix.replacement + fixed[span.end_col - 1 :] == "    if x is None:"
-    )
+    assert fixed[: span.start_col - 1] + none.fix.replacement + fixed[span.end_col - 1 :] == "    if x is None:"
 
 
 def test_ruff_perf_rules_are_performance(workspace):
     text = "def f(items):\n    out = []\n    for i in items:\n        out.append(i * 2)\n    return out\n"
     run = run_analyzer(Ruff(), workspace, {"a.py": text})
-    assert [(f.rules, f.concerns, f.span.start_line) for f in run.findings] == [
-        (["PERF401"], [Concern.performance], 4)
-    ]
+    assert [(f.rules, f.concerns, f.span.start_line) for f in run.findings] == [(["PERF401"], [Concern.performance], 4)]
 
 
 def test_radon_reports_complex_functions_only(workspace):
     branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
-    run = run_analyzer(
-        Radon(), workspace, {"a.py": f"def simple():\n    return 1\n\n\ndef tangled(x):\n{branches}"}
-    )
+    run = run_analyzer(Radon(), workspace, {"a.py": f"def simple():\n    return 1\n\n\ndef tangled(x):\n{branches}"})
     assert [(f.span.start_line, f.rules) for f in run.findings] == [(5, ["radon-cc-C"])]
 
 

@@ -6,9 +6,7 @@ from manyeyes.models import AgentOutcome, Concern, Finding, ReviewResult, Severi
 
 
 def outcome(task_id, state, concern=Concern.security, **kwargs):
-    return AgentOutcome(
-        task_id=task_id, agent="openai/x", concern=concern, target="a.py:1-9", state=state, **kwargs
-    )
+    return AgentOutcome(task_id=task_id, agent="openai/x", concern=concern, target="a.py:1-9", state=state, **kwargs)
 
 
 def test_board_draws_every_agent_and_totals():

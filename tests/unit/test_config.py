@@ -11,9 +11,7 @@ def test_defaults_are_offline_with_all_concerns(workspace):
 
 
 def test_precedence_user_then_project_then_command_line(workspace, tmp_path):
-    user = write(
-        tmp_path, "user.toml", "concurrency = 2\nmax_findings_per_file = 7\nmin_severity = 'medium'\n"
-    )
+    user = write(tmp_path, "user.toml", "concurrency = 2\nmax_findings_per_file = 7\nmin_severity = 'medium'\n")
     write(workspace, "pyproject.toml", "[tool.manyeyes]\nconcurrency = 3\nmax-findings-per-file = 9\n")
     write(workspace, ".manyeyes.toml", "max_findings_per_file = 11\n")
     settings = load_settings(workspace, {"concurrency": 5}, user_config=user).settings

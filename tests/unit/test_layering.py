@@ -35,6 +35,4 @@ def test_importing_the_engine_does_not_load_litellm():
     import sys
 
     code = "import sys, manyeyes.engine, manyeyes.cli; print('litellm' in sys.modules)"
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
-    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -121,9 +121,7 @@ def test_offline_tasks_are_one_per_concern_and_file(workspace):
 
 def test_model_tasks_are_one_per_concern_and_chunk_with_context(workspace):
     write(workspace, "a.py", MODULE)
-    write(
-        workspace, "tests/test_a.py", "from a import first\n\ndef test_first():\n    assert first(1) == 2\n"
-    )
+    write(workspace, "tests/test_a.py", "from a import first\n\ndef test_first():\n    assert first(1) == 2\n")
     plan = _plan(workspace, ["a.py"], model="openai/x")
     assert len(plan.tasks) == 4 * 4  # the module-level chunk, two functions and a class, for four concerns
     tests_task = next(t for t in plan.tasks if t.concern is Concern.tests)
@@ -142,8 +140,6 @@ def test_chunk_over_the_token_budget_is_not_reviewed(workspace):
 
 def test_selection_past_the_end_is_reported(workspace):
     write(workspace, "a.py", "x = 1\n")
-    request = ReviewRequest(
-        kind=ReviewKind.selection, workspace=workspace, paths=[Path("a.py")], lines=(5, 9)
-    )
+    request = ReviewRequest(kind=ReviewKind.selection, workspace=workspace, paths=[Path("a.py")], lines=(5, 9))
     plan = plan_review(request, Settings())
     assert plan.tasks == [] and "past its end" in plan.not_reviewed[0].reason

@@ -197,6 +197,4 @@ def _fix(raw: RawFinding, span: Span) -> Fix | None:
     if raw.fix is None or "<redacted:" in raw.fix.replacement:
         return None
     whole_lines = Span(start_line=span.start_line, start_col=1, end_line=span.end_line, end_col=0)
-    return Fix(
-        span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description
-    )
+    return Fix(span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description)

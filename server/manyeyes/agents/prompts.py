@@ -51,9 +51,7 @@ def load_prompt(name: str) -> Prompt:
 
 
 def prompt_names() -> list[str]:
-    return sorted(
-        p.name[:-3] for p in resources.files("manyeyes.prompts").iterdir() if p.name.endswith(".md")
-    )
+    return sorted(p.name[:-3] for p in resources.files("manyeyes.prompts").iterdir() if p.name.endswith(".md"))
 
 
 def prompt_versions(*names: str) -> str:

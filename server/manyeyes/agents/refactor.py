@@ -69,9 +69,7 @@ _GOALS = {
 }
 
 
-async def ask_for_code(
-    client: ModelClient, model: str, messages: list[dict], report: AgentReport
-) -> Proposal | None:
+async def ask_for_code(client: ModelClient, model: str, messages: list[dict], report: AgentReport) -> Proposal | None:
     """One model call for a rewrite; tokens and cost go on the report, failures become its error."""
     try:
         reply: ModelReply = await client.complete(model, messages, schema=CODE_SCHEMA)
@@ -137,9 +135,7 @@ def apply_fixes(lines: list[str], first_line: int, findings: list[Finding]) -> s
         index = line - first_line
         return starts[index] + (len(lines[index]) if col == 0 else col - 1)
 
-    for finding in sorted(
-        findings, key=lambda f: (f.fix.span.start_line, f.fix.span.start_col), reverse=True
-    ):
+    for finding in sorted(findings, key=lambda f: (f.fix.span.start_line, f.fix.span.start_col), reverse=True):
         span = finding.fix.span
         text = (
             text[: offset(span.start_line, span.start_col)]

@@ -150,12 +150,8 @@ def _handler_for(fake: FakeProvider):
                 return self._send(200, _completion(body, behaviour.text(), behaviour.finish_reason))
             kind = behaviour.kind
             if kind == "429":
-                headers = (
-                    {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
-                )
-                return self._send(
-                    429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers
-                )
+                headers = {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
+                return self._send(429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers)
             if kind == "500":
                 return self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
             if kind == "timeout":
@@ -168,9 +164,7 @@ def _handler_for(fake: FakeProvider):
                     200, _completion(body, behaviour.partial or '{"findings": [{"title": "Unfin', "length")
                 )
             if kind == "refusal":
-                return self._send(
-                    200, _completion(body, "", "stop", refusal="I can't help with that request.")
-                )
+                return self._send(200, _completion(body, "", "stop", refusal="I can't help with that request."))
             if kind == "empty":
                 return self._send(200, _completion(body, "", "stop"))
             raise ValueError(f"unknown fault {kind}")

@@ -113,9 +113,9 @@ def _response_format(litellm, model: str, schema: dict | None) -> dict | None:
 def _reply_of(litellm, model: str, response) -> ModelReply:
     choice = response.choices[0]
     message = choice.message
-    refusal = getattr(message, "refusal", None) or (
-        getattr(message, "provider_specific_fields", None) or {}
-    ).get("refusal")
+    refusal = getattr(message, "refusal", None) or (getattr(message, "provider_specific_fields", None) or {}).get(
+        "refusal"
+    )
     usage = getattr(response, "usage", None)
     prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
     completion_tokens = getattr(usage, "completion_tokens", 0) or 0

@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import convert, refactors, reviews
+from manyeyes.lsp import convert, diagnostics, refactors, reviews
 from manyeyes.lsp.session import ReviewedFile
 from manyeyes.models import Finding
 from manyeyes.plan.documents import split_lines
@@ -30,9 +30,7 @@ def register(server) -> None:
         reviewed = _current_review(ls, params.text_document.uri)
         if reviewed is None:
             return None
-        findings = [
-            f for f in _visible(ls, reviewed.uri) if _contains(f, params.position, reviewed, ls.encoding)
-        ]
+        findings = [f for f in _visible(ls, reviewed.uri) if _contains(f, params.position, reviewed, ls.encoding)]
         if not findings:
             return None
         text = "\n\n---\n\n".join(convert.hover_markdown(f) for f in findings)
@@ -72,7 +70,7 @@ def register(server) -> None:
         workspace = ls.session.workspace or _parent(uri)
         add_suppression(workspace, finding)
         ls.session.suppressed.add(fingerprint)
-        reviews.publish(ls, uri)
+        diagnostics.publish(ls, uri)
         return {"dismissed": fingerprint}
 
 
@@ -94,9 +92,7 @@ def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
                 title=f"manyeyes: Dismiss '{finding.title[:60]}'",
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[diagnostic],
-                command=types.Command(
-                    title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint]
-                ),
+                command=types.Command(title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint]),
             )
         )
     return actions
@@ -107,9 +103,7 @@ def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) ->
         return None
     edit = convert.text_edit(finding.fix, reviewed.lines, server.encoding)
     document_edit = types.TextDocumentEdit(
-        text_document=types.OptionalVersionedTextDocumentIdentifier(
-            uri=reviewed.uri, version=reviewed.version
-        ),
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=reviewed.uri, version=reviewed.version),
         edits=[edit],
     )
     from_model = any(s.startswith("model:") for s in finding.sources[:1])

@@ -55,11 +55,7 @@ def span_to_range(span: Span, lines: list[str], encoding: str) -> types.Range:
 
 def range_to_lines(range_: types.Range) -> tuple[int, int]:
     """The 1-based inclusive lines a client range touches (a range ending at column 0 stops on the line before)."""
-    end = (
-        range_.end.line
-        if range_.end.character > 0 or range_.end.line == range_.start.line
-        else range_.end.line - 1
-    )
+    end = range_.end.line if range_.end.character > 0 or range_.end.line == range_.start.line else range_.end.line - 1
     return range_.start.line + 1, max(end, range_.start.line) + 1
 
 

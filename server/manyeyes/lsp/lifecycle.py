@@ -16,7 +16,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import reviews
+from manyeyes.lsp import diagnostics, reviews
 from manyeyes.models import ReviewKind
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def register(server) -> None:
         session.workspace = _workspace_root(params)
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         session.trusted = options.get("trusted", True) is not False
+        session.pull_diagnostics = diagnostics.client_pulls(params.capabilities)
         session.editor_settings = editor_settings(options.get("settings"))
         _warn(ls, session.reload_settings(), show=False)
 
@@ -49,7 +50,7 @@ def register(server) -> None:
             ls.session.editor_settings = editor_settings(settings)
         await pull_configuration(ls)
         for uri in list(ls.session.files):
-            reviews.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
+            diagnostics.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams):
@@ -73,7 +74,7 @@ def register(server) -> None:
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
             reviews.cancel(ls, running.review_id)
-        reviews.clear(ls, uri)
+        diagnostics.clear(ls, uri)
 
 
 def _start_saved_review(server, uri: str, pending: dict) -> None:
@@ -107,11 +108,7 @@ def editor_settings(raw) -> dict:
     """Editor settings with camelCase keys (VS Code style) as the engine's snake_case; non-dicts are ignored."""
     if not isinstance(raw, dict):
         return {}
-    return {
-        _CAMEL.sub("_", key).lower().replace("-", "_"): value
-        for key, value in raw.items()
-        if value is not None
-    }
+    return {_CAMEL.sub("_", key).lower().replace("-", "_"): value for key, value in raw.items() if value is not None}
 
 
 def _workspace_root(params: types.InitializeParams) -> Path | None:
@@ -136,9 +133,7 @@ def _warn(server, warnings: list[str], show: bool) -> None:
         if show and warning not in server.session.shown_messages:
             server.session.shown_messages.add(warning)
             server.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"manyeyes settings: {warning}"
-                )
+                types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes settings: {warning}")
             )
 
 

@@ -56,9 +56,7 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
     return {"reviewId": job.review_id}
 
 
-async def _run(
-    server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None
-) -> None:
+async def _run(server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None) -> None:
     reporter = reviews.Reporter(server, job.review_id, Board(), progress)
     job.run.subscribe(reporter.update)
     message = "cancelled"
@@ -92,9 +90,7 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
     server.session.refactors[uri] = stored
     if _supports_annotations(server):
         answer = await server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(
-                edit=workspace_edit(server, stored, text), label="manyeyes refactor"
-            )
+            types.ApplyWorkspaceEditParams(edit=workspace_edit(server, stored, text), label="manyeyes refactor")
         )
         log.info("refactor edit %s", "applied" if answer and answer.applied else "not applied")
     return f"refactor ready: {result.summary or 'rewrite checked'}"
@@ -137,13 +133,7 @@ def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
     stored = server.session.refactors.get(uri)
     document = server.workspace.text_documents.get(uri)
     first, last = convert.range_to_lines(wanted)
-    if (
-        stored
-        and document
-        and document.version == stored.version
-        and first <= stored.end
-        and stored.start <= last
-    ):
+    if stored and document and document.version == stored.version and first <= stored.end and stored.start <= last:
         actions.append(
             types.CodeAction(
                 title=f"manyeyes: Apply refactor ({stored.summary[:80] or 'checked rewrite'})",

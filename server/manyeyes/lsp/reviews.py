@@ -19,7 +19,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from manyeyes.engine import ReviewRun
 from manyeyes.errors import ManyeyesError
-from manyeyes.lsp import convert
+from manyeyes.lsp import convert, diagnostics
 from manyeyes.lsp.session import ReviewedFile, RunningReview
 from manyeyes.models import AgentOutcome, ReviewKind, ReviewRequest
 from manyeyes.plan.documents import relative_to_workspace
@@ -70,9 +70,7 @@ def register(server) -> None:
             cancel(ls, params.token)
 
 
-async def start_review(
-    server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None
-) -> dict:
+async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None) -> dict:
     session = server.session
     if session.workspace is None and not uris:
         raise JsonRpcInvalidParams("no workspace folder is open")
@@ -152,9 +150,7 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         message = "cancelled"
     except ManyeyesError as exc:
         message = f"not reviewed: {exc}"
-        server.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}")
-        )
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}"))
     except Exception:
         log.exception("review %s failed", review.review_id)
         message = "failed (see the server log)"
@@ -163,9 +159,7 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         reporter.finish(message)
 
 
-def _store_and_publish(
-    server, review: RunningReview, snapshots: dict, reviewed: list[str]
-) -> dict[str, list]:
+def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed: list[str]) -> dict[str, list]:
     """Keep and publish the findings of every reviewed file whose text has not changed since it was read."""
     session = server.session
     uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
@@ -181,7 +175,7 @@ def _store_and_publish(
         if review.lines and uri in session.files:
             findings = _merge_selection(session.files[uri].findings, findings, review.lines)
         session.files[uri] = ReviewedFile(uri=uri, version=version, text=text, findings=findings)
-        published[uri] = publish(server, uri)
+        published[uri] = diagnostics.publish(server, uri)
     return published
 
 
@@ -216,24 +210,6 @@ def _still_current(server, uri: str, version: int | None, text: str) -> bool:
     return document.version == version and document.source == text
 
 
-def publish(server, uri: str) -> list[types.Diagnostic]:
-    reviewed = server.session.files.get(uri)
-    visible = server.session.visible(uri)
-    if reviewed is None or visible is None:
-        return []
-    lines = reviewed.lines
-    diagnostics = [convert.diagnostic(f, lines, server.encoding, reviewed.version) for f in visible.findings]
-    server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=reviewed.version)
-    )
-    return diagnostics
-
-
-def clear(server, uri: str) -> None:
-    server.session.files.pop(uri, None)
-    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-
 class Reporter:
     """Turns dispatcher events into work-done progress and `manyeyes/board` notifications (throttled)."""
 
@@ -251,14 +227,10 @@ class Reporter:
     def finish(self, message: str) -> None:
         if self.progress:
             self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
-        self._send(
-            done=True, message=message
-        )  # last: a client that sees it has seen everything of this review
+        self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
 
     def _send(self, done: bool, message: str | None = None) -> None:
-        self.server.protocol.notify(
-            BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message)
-        )
+        self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))
         if self.progress and not done:
             states = self.board.states
             text = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))

@@ -41,10 +41,10 @@ class ManyeyesServer(LanguageServer):
 
 
 def build_server() -> ManyeyesServer:
-    from manyeyes.lsp import actions, lifecycle, refactors, reviews
+    from manyeyes.lsp import actions, diagnostics, lifecycle, refactors, reviews
 
     server = ManyeyesServer()
-    for feature in (lifecycle, reviews, refactors, actions):
+    for feature in (lifecycle, reviews, refactors, actions, diagnostics):
         feature.register(server)
     return server
 
@@ -52,17 +52,13 @@ def build_server() -> ManyeyesServer:
 def run_stdio() -> int:
     real_stdout = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print (litellm has some) must never corrupt the protocol stream
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs message bodies: the user's code
     build_server().start_io(sys.stdin.buffer, real_stdout)
     return 0
 
 
 def run_tcp(host: str, port: int) -> int:
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s")
     build_server().start_tcp(host, port)
     return 0

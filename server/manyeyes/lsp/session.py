@@ -63,9 +63,8 @@ class RunningReview:
 class Session:
     workspace: Path | None = None
     trusted: bool = True
-    editor_settings: dict[str, Any] = field(
-        default_factory=dict
-    )  # initializationOptions + workspace/configuration
+    pull_diagnostics: bool = False  # decided at initialize: push unless the client pulls with refresh
+    editor_settings: dict[str, Any] = field(default_factory=dict)  # initializationOptions + workspace/configuration
     loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(settings=Settings()))
     files: dict[str, ReviewedFile] = field(default_factory=dict)
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run

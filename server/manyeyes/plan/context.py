@@ -57,9 +57,7 @@ class TestIndex:
         files: list[str] = []
         for dirpath, dirnames, filenames in os.walk(workspace):
             rel_dir = relative_to_workspace(Path(dirpath), workspace) or ""
-            dirnames[:] = [
-                d for d in dirnames if not excluded_by(f"{rel_dir}/{d}/x".lstrip("/"), settings.exclude)
-            ]
+            dirnames[:] = [d for d in dirnames if not excluded_by(f"{rel_dir}/{d}/x".lstrip("/"), settings.exclude)]
             for name in filenames:
                 rel = f"{rel_dir}/{name}".lstrip("/").removeprefix("./")
                 if name.endswith(".py") and is_test_path(rel):

@@ -99,9 +99,7 @@ def _variants(pattern: str) -> list[str]:
     return [pattern, pattern[3:]] if pattern.startswith("**/") else [pattern]
 
 
-def expand_paths(
-    paths: list[Path], workspace: Path, settings: Settings
-) -> tuple[list[Path], list[NotReviewed]]:
+def expand_paths(paths: list[Path], workspace: Path, settings: Settings) -> tuple[list[Path], list[NotReviewed]]:
     """Files named, plus the source files under directories named, in a stable order."""
     files: list[Path] = []
     skipped: list[NotReviewed] = []
@@ -158,9 +156,7 @@ def _read_text(path: Path, settings: Settings) -> str | NotReviewed:
     try:
         size = path.stat().st_size
         if size > settings.max_file_bytes:
-            return NotReviewed(
-                path="", reason=f"{size:,} bytes is over max_file_bytes ({settings.max_file_bytes:,})"
-            )
+            return NotReviewed(path="", reason=f"{size:,} bytes is over max_file_bytes ({settings.max_file_bytes:,})")
         data = path.read_bytes()
     except OSError as exc:
         return NotReviewed(path="", reason=f"cannot be read: {exc.strerror or exc}")

@@ -62,11 +62,7 @@ def _blob_text(workspace: Path, path: Path, ref: str) -> str | None:
 def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
     """New-text line ranges that differ from the old text (for an editor buffer git has not seen)."""
     matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
-    return [
-        (j1 + 1, j2)
-        for tag, _, _, j1, j2 in matcher.get_opcodes()
-        if tag in ("replace", "insert") and j2 > j1
-    ]
+    return [(j1 + 1, j2) for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("replace", "insert") and j2 > j1]
 
 
 def parse_unified_diff(diff: str, root: Path) -> list[FileChange]:
@@ -98,9 +94,7 @@ def _open_repo(workspace: Path):
     try:
         return git.Repo(workspace, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise ReviewInputError(
-            f"not a git repository: {workspace} (a --diff or --staged review needs one)"
-        ) from None
+        raise ReviewInputError(f"not a git repository: {workspace} (a --diff or --staged review needs one)") from None
 
 
 def _check_ref(repo, base: str) -> None:

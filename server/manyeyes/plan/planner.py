@@ -40,9 +40,7 @@ class Plan:
     tests: ctx.TestIndex
 
 
-def plan_review(
-    request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None
-) -> Plan:
+def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
     loaded = load_documents(request, settings)
     tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
     tasks: list[Task] = []
@@ -98,9 +96,7 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
         if relative_to_workspace(change.path, request.workspace) is None:
             continue  # a change elsewhere in the repository: not part of this workspace's review
         text = (
-            gitdiff.staged_text(request.workspace, change.path)
-            if request.staged
-            else _override(request, change.path)
+            gitdiff.staged_text(request.workspace, change.path) if request.staged else _override(request, change.path)
         )
         focus = None if change.whole_file else tuple(change.ranges)
         if text is not None and not request.staged and not change.whole_file:

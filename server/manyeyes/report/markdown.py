@@ -22,9 +22,7 @@ def to_markdown(result: ReviewResult) -> str:
         lines += ["**Not reviewed**", ""] + [f"- `{n.path}`: {n.reason}" for n in result.not_reviewed] + [""]
     if result.failed:
         lines += ["**Agents that failed**", ""]
-        lines += [
-            f"- {o.concern.value} `{o.target}` ({o.agent}): {_cell(o.error or '')}" for o in result.failed
-        ]
+        lines += [f"- {o.concern.value} `{o.target}` ({o.agent}): {_cell(o.error or '')}" for o in result.failed]
         lines.append("")
     return "\n".join(lines)
 

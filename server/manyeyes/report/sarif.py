@@ -137,7 +137,6 @@ def _invocation(result: ReviewResult) -> dict:
         for o in result.failed
     ]
     notifications += [
-        {"level": "warning", "message": {"text": f"{n.path} not reviewed: {n.reason}"}}
-        for n in result.not_reviewed
+        {"level": "warning", "message": {"text": f"{n.path} not reviewed: {n.reason}"}} for n in result.not_reviewed
     ]
     return {"executionSuccessful": not result.failed, "toolExecutionNotifications": notifications}

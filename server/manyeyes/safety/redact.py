@@ -34,9 +34,7 @@ def secrets_in(text: str) -> frozenset[str]:
     found = set()
     for number, secrets in _scan(lines).items():
         line = lines[number - 1]
-        found.update(
-            line[start:end] for start, end, _ in (_token_span(line, v, k) for k, v in secrets if v in line)
-        )
+        found.update(line[start:end] for start, end, _ in (_token_span(line, v, k) for k, v in secrets if v in line))
     return frozenset(s for s in found if len(s) >= 6)
 
 

@@ -50,9 +50,7 @@ class Synthesis:
 def synthesize(
     findings: list[Finding], *, min_severity: Severity, max_per_file: int, suppressed: set[str] | None = None
 ) -> Synthesis:
-    return select(
-        consolidate(findings), min_severity=min_severity, max_per_file=max_per_file, suppressed=suppressed
-    )
+    return select(consolidate(findings), min_severity=min_severity, max_per_file=max_per_file, suppressed=suppressed)
 
 
 def consolidate(findings: list[Finding]) -> list[Finding]:
@@ -123,9 +121,7 @@ def _combine(group: list[Finding]) -> Finding:
     if len(group) > 1:
         # Independent agreement raises confidence, short of certainty.
         primary.confidence = round(min(1.0 - disagreement, 0.99), 3)
-        primary.notes.append(
-            "also raised by: " + ", ".join(sorted({s for f in group[1:] for s in f.sources}))
-        )
+        primary.notes.append("also raised by: " + ", ".join(sorted({s for f in group[1:] for s in f.sources})))
     return primary
 
 

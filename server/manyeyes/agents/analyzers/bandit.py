@@ -47,9 +47,7 @@ class Bandit:
         for error in report.get("errors", []):
             rel = scratch.rel(error.get("filename", ""))
             if rel:
-                run.problems.append(
-                    f"{rel}: bandit could not parse it ({error.get('reason', 'unknown error')})"
-                )
+                run.problems.append(f"{rel}: bandit could not parse it ({error.get('reason', 'unknown error')})")
 
     def _finding(self, scratch: Scratch, issue: dict):
         rel = scratch.rel(issue.get("filename", ""))

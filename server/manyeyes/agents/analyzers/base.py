@@ -51,9 +51,7 @@ class Analyzer(Protocol):
     def run(self, scratch: Scratch) -> AnalyzerRun: ...
 
 
-def run_tool(
-    argv: list[str], cwd: Path | None, input_text: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def run_tool(argv: list[str], cwd: Path | None, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run an analyzer's command; its stdout is captured, never inherited (stdout may be the LSP channel)."""
     stdin = None if input_text is not None else subprocess.DEVNULL
     return subprocess.run(

@@ -82,7 +82,5 @@ class OfflinePanel:
         scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests)
         try:
             return analyzer.run(scratch)
-        except (
-            Exception
-        ) as exc:  # an analyzer bug must not take the review down: it becomes that agent's failure
+        except Exception as exc:  # an analyzer bug must not take the review down: it becomes that agent's failure
             return AnalyzerRun(failed=f"{analyzer.name} failed: {type(exc).__name__}: {exc}")

@@ -25,9 +25,7 @@ class Radon:
                 run.problems.append(f"{document.path}: radon could not parse it ({exc})")
                 continue
             run.findings.extend(
-                self._finding(document, block)
-                for block in _functions(blocks)
-                if cc_rank(block.complexity) in _SEVERITY
+                self._finding(document, block) for block in _functions(blocks) if cc_rank(block.complexity) in _SEVERITY
             )
         return run
 

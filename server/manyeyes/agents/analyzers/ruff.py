@@ -95,9 +95,7 @@ def _finding(document: Document, item: dict):
         confidence=0.9,
         title=item["message"],
         explanation=f"ruff {code} ({item.get('name', '')})",
-        span=Span(
-            start_line=start["row"], start_col=start["column"], end_line=end["row"], end_col=end["column"]
-        ),
+        span=Span(start_line=start["row"], start_col=start["column"], end_line=end["row"], end_col=end["column"]),
         rule=code,
         fix=_fix(document, item.get("fix")),
         help_uri=item.get("url"),
@@ -128,13 +126,9 @@ def _fix(document: Document, fix: dict | None) -> Fix | None:
         edit_start = offset(edit["location"]["row"], edit["location"]["column"])
         pieces.append(document.text[cursor:edit_start] + edit["content"])
         cursor = offset(edit["end_location"]["row"], edit["end_location"]["column"])
-    span = Span(
-        start_line=first["row"], start_col=first["column"], end_line=last["row"], end_col=last["column"]
-    )
+    span = Span(start_line=first["row"], start_col=first["column"], end_line=last["row"], end_col=last["column"])
     note = "" if fix.get("applicability") == "safe" else f" ({fix.get('applicability')} fix: check it)"
-    return Fix(
-        span=span, replacement="".join(pieces), description=(fix.get("message") or "Apply ruff's fix") + note
-    )
+    return Fix(span=span, replacement="".join(pieces), description=(fix.get("message") or "Apply ruff's fix") + note)
 
 
 def _offsets(lines: list[str]):

@@ -42,12 +42,8 @@ class TestGap:
                     run.findings.append(finding)
         return run
 
-    def _finding(
-        self, document: Document, node: Definition, referenced: frozenset[str], executed: set[int] | None
-    ):
-        ran = executed is not None and any(
-            line in executed for line in range(node.lineno, node.end_lineno + 1)
-        )
+    def _finding(self, document: Document, node: Definition, referenced: frozenset[str], executed: set[int] | None):
+        ran = executed is not None and any(line in executed for line in range(node.lineno, node.end_lineno + 1))
         if ran or (node.name in referenced and executed is None):
             return None
         kind = "class" if isinstance(node, ast.ClassDef) else "function"
@@ -75,9 +71,7 @@ class TestGap:
 
 def _public_definitions(tree: ast.Module):
     for node in tree.body:
-        if isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        ) and not node.name.startswith("_"):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
             yield node
 
 

@@ -1,0 +1,58 @@
+"""Diagnostics: pushed with `textDocument/publishDiagnostics`, or pulled when the client can pull and be told
+to pull again (`workspace/diagnostic/refresh`). The mode is chosen once, from the capabilities at `initialize`.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from manyeyes.lsp import convert
+
+
+def register(server) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(identifier="manyeyes", inter_file_dependencies=False, workspace_diagnostics=False),
+    )
+    def pull(ls, params: types.DocumentDiagnosticParams):
+        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, params.text_document.uri))
+
+
+def client_pulls(capabilities: types.ClientCapabilities) -> bool:
+    """Pull only with refresh: without it the client would never learn that a review has finished."""
+    document = capabilities.text_document
+    workspace = capabilities.workspace
+    refresh = workspace.diagnostics.refresh_support if workspace and workspace.diagnostics else False
+    return bool(document and document.diagnostic and refresh)
+
+
+def diagnostics_for(server, uri: str) -> list[types.Diagnostic]:
+    reviewed = server.session.files.get(uri)
+    visible = server.session.visible(uri)
+    if reviewed is None or visible is None:
+        return []
+    lines = reviewed.lines
+    return [convert.diagnostic(f, lines, server.encoding, reviewed.version) for f in visible.findings]
+
+
+def publish(server, uri: str) -> list[types.Diagnostic]:
+    """Make the client show the file's current findings; returns them."""
+    diagnostics = diagnostics_for(server, uri)
+    if server.session.pull_diagnostics:
+        server.workspace_diagnostic_refresh(None)
+    else:
+        reviewed = server.session.files.get(uri)
+        version = reviewed.version if reviewed else None
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
+    return diagnostics
+
+
+def clear(server, uri: str) -> None:
+    server.session.files.pop(uri, None)
+    server.session.refactors.pop(uri, None)
+    if server.session.pull_diagnostics:
+        server.workspace_diagnostic_refresh(None)
+    else:
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
