@@ -23,6 +23,7 @@ from manyeyes.models import Finding, ReviewRequest, ReviewResult
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
+from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.llm.loader import load_litellm
 from manyeyes.synthesis.merge import consolidate, select
 from manyeyes.synthesis.suppressions import load_suppressions
@@ -51,7 +52,7 @@ class ReviewRun:
         started = time.monotonic()
         plan = await anyio.to_thread.run_sync(plan_review, self.request, self.settings)
         if any(not t.offline for t in plan.tasks):
-            await anyio.to_thread.run_sync(load_litellm)  # seconds of import: never on the event loop
+            await anyio.to_thread.run_sync(prepare_model_tasks, plan)
         async with OfflinePanel(plan.documents, plan.tests) as panel:
             await self._ground(plan, panel)
             completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
@@ -117,6 +118,15 @@ class ReviewRun:
         )
 
 
+def prepare_model_tasks(plan: Plan) -> None:
+    """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds) and
+    scanning every source a prompt will quote for secrets."""
+    load_litellm()
+    sources = {t.chunk.document.text for t in plan.tasks if not t.offline}
+    sources |= {t.context.related_test[1] for t in plan.tasks if t.context.related_test}
+    warm_redaction(list(sources))
+
+
 def _unconfirmed(evidence: list[Finding], error: str | None) -> list[Finding]:
     fallback = []
     for hit in evidence:
@@ -144,6 +154,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     plan = await anyio.to_thread.run_sync(plan_review, request, settings)
     async with OfflinePanel(plan.documents, plan.tests) as panel:
         await ReviewRun(request, settings)._ground(plan, panel)
+    await anyio.to_thread.run_sync(warm_redaction, [t.chunk.document.text for t in plan.tasks])
     planned = []
     for task in plan.tasks:
         if task.offline:

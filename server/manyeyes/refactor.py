@@ -31,6 +31,7 @@ from manyeyes.plan import context as ctx
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Task, load_documents
 from manyeyes.plan.slicing import Chunk
+from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.synthesis.merge import consolidate
 from manyeyes.verify import verify_rewrite
 
@@ -98,6 +99,7 @@ class RefactorRun:
     async def _propose(self, document: Document, tasks: list[Task], tests: ctx.TestIndex) -> list[Completed]:
         if any(not t.offline for t in tasks):
             await anyio.to_thread.run_sync(load_litellm)
+            await anyio.to_thread.run_sync(warm_redaction, [document.text])
         async with OfflinePanel([document], tests) as panel:
             for task in tasks:
                 if not task.offline:

@@ -10,7 +10,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from manyeyes.config import Settings
@@ -86,6 +86,7 @@ class TestIndex:
         return frozenset(names)
 
 
+@lru_cache(maxsize=64)
 def python_imports(text: str) -> str:
     """The file's top-level import statements, as source lines."""
     try:

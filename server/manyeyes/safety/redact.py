@@ -1,8 +1,11 @@
 """Secret redaction: applied to every message before it leaves the machine.
 
-detect-secrets finds the secrets line by line; each is replaced by a marker naming its kind, so the line count and
-every other character of the line stay, and line numbers in prompts and replies keep meaning the same lines.
-Private key blocks are blanked whole: their body lines look like any other base64.
+Each source a message quotes (the reviewed file, its related test) is scanned once with detect-secrets; every
+secret found becomes a token -> marker mapping (`<redacted:kind>`), and the message has every such token
+replaced wherever it appears: in the numbered code, the imports, and an analyzer's title that quotes a password.
+`redact(text)` is the same mapping applied to a source itself, so a model's quote of the redacted code can be
+anchored in it. Lines are never added or removed, so line numbers keep meaning the same lines. Private key blocks
+are blanked line by line: their body lines look like any other base64.
 """
 
 from __future__ import annotations
@@ -15,49 +18,45 @@ _LEFT_CHARS = re.compile(r"[A-Za-z0-9_\-+/.~]")
 _RIGHT_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.~]")  # base64 padding only ever ends a token
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+MIN_SECRET_CHARS = 6  # shorter "secrets" are fragments, and replacing them everywhere would garble code
 _lock = threading.Lock()  # detect-secrets keeps its settings in a global
 
 
-def redact_message(text: str, sources: tuple[str, ...] = ()) -> str:
-    """A message about to leave the machine: secrets detected in it, and every secret found in `sources` (the
-    code it quotes) wherever it appears, in any shape: an analyzer's title may quote a password outside code."""
-    redacted = redact(text)
-    for secret in sorted({s for source in sources for s in secrets_in(source)}, key=len, reverse=True):
-        redacted = redacted.replace(secret, "<redacted:secret>")
-    return redacted
-
-
-@lru_cache(maxsize=256)
-def secrets_in(text: str) -> frozenset[str]:
-    """The secret tokens in a text, as whole tokens (what `redact` replaces)."""
-    lines = text.split("\n")
-    found = set()
-    for number, secrets in _scan(lines).items():
-        line = lines[number - 1]
-        found.update(line[start:end] for start, end, _ in (_token_span(line, v, k) for k, v in secrets if v in line))
-    return frozenset(s for s in found if len(s) >= 6)
-
-
-@lru_cache(maxsize=256)
 def redact(text: str) -> str:
-    """The text with every detected secret replaced by `<redacted:kind>`; same number of lines."""
+    """The text with every detected secret replaced by its marker; same number of lines."""
+    return substitute(text, secret_map(text))
+
+
+def redact_message(message: str, sources: tuple[str, ...] = ()) -> str:
+    """A message about to be sent, with every secret found in the sources it quotes replaced."""
+    mapping: dict[str, str] = {}
+    for source in sources:
+        mapping.update(secret_map(source))
+    return substitute(message, mapping)
+
+
+def substitute(text: str, mapping: dict[str, str]) -> str:
+    for token in sorted(mapping, key=len, reverse=True):  # a longer secret may contain a shorter one
+        text = text.replace(token, mapping[token])
+    return text
+
+
+@lru_cache(maxsize=256)
+def secret_map(text: str) -> dict[str, str]:
+    """Secret token -> marker for one source text. Scanning costs about half a millisecond a line, so callers
+    that care about latency warm this cache off the event loop (the engine does)."""
+    if not text:
+        return {}
     lines = text.split("\n")
-    secrets = _scan(lines)
-    in_key = False
-    for index, line in enumerate(lines):
-        if in_key or _KEY_BEGIN.search(line):
-            in_key = not _KEY_END.search(line)
-            lines[index] = _blank_key_line(line)
-        elif index + 1 in secrets:
-            lines[index] = _redact_line(line, secrets[index + 1])
-    return "\n".join(lines)
-
-
-def _redact_line(line: str, found: list[tuple[str, str]]) -> str:
-    spans = _merge(sorted(_token_span(line, value, kind) for kind, value in found if value in line))
-    for start, end, kind in reversed(spans):
-        line = line[:start] + "<redacted:" + kind.lower().replace(" ", "-") + ">" + line[end:]
-    return line
+    mapping = _private_key_lines(lines)
+    for number, found in _scan(lines).items():
+        line = lines[number - 1]
+        for kind, value in found:
+            if value in line:
+                start, end = _token_span(line, value)
+                if end - start >= MIN_SECRET_CHARS:
+                    mapping.setdefault(line[start:end], _marker(kind))
+    return mapping
 
 
 def _scan(lines: list[str]) -> dict[int, list[tuple[str, str]]]:
@@ -77,7 +76,7 @@ def _scan(lines: list[str]) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
-def _token_span(line: str, value: str, kind: str) -> tuple[int, int, str]:
+def _token_span(line: str, value: str) -> tuple[int, int]:
     """The whole token the secret sits in: some detectors report only a prefix of the secret."""
     start = line.find(value)
     end = start + len(value)
@@ -85,20 +84,25 @@ def _token_span(line: str, value: str, kind: str) -> tuple[int, int, str]:
         start -= 1
     while end < len(line) and _RIGHT_CHARS.match(line[end]):
         end += 1
-    return start, end, kind
+    return start, end
 
 
-def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    merged: list[tuple[int, int, str]] = []
-    for start, end, kind in spans:
-        if merged and start <= merged[-1][1]:
-            last = merged[-1]
-            merged[-1] = (last[0], max(last[1], end), last[2])
-        else:
-            merged.append((start, end, kind))
-    return merged
+def _private_key_lines(lines: list[str]) -> dict[str, str]:
+    mapping, in_key = {}, False
+    for line in lines:
+        if in_key or _KEY_BEGIN.search(line):
+            in_key = not _KEY_END.search(line)
+            body = line.strip()
+            if len(body) >= MIN_SECRET_CHARS:
+                mapping[body] = "<redacted:private-key>"
+    return mapping
 
 
-def _blank_key_line(line: str) -> str:
-    indent = line[: len(line) - len(line.lstrip())]
-    return indent + "<redacted:private-key>"
+def _marker(kind: str) -> str:
+    return "<redacted:" + kind.lower().replace(" ", "-") + ">"
+
+
+def warm(texts: list[str]) -> None:
+    """Scan sources ahead of rendering (call it in a worker thread: it is the slow part of redaction)."""
+    for text in texts:
+        secret_map(text)
