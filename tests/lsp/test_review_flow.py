@@ -127,3 +127,21 @@ async def test_code_action_on_a_selection_offers_a_review(client, ws):
         )
     )
     assert [command_of(a) for a in actions] == ["manyeyes.review.selection"] + ["manyeyes.refactor.selection"] * 5
+
+
+@pytest.mark.asyncio
+async def test_huge_document_is_reported_not_reviewed(client, ws):
+    uri = open_document(client, ws / "huge.py", "x = 1\n" * 50_000)
+    board = await review_file(client, uri)
+    assert "not reviewed: huge.py: 50,000 lines is over max_file_lines" in board["message"]
+    assert board["agents"] == []
+
+
+@pytest.mark.asyncio
+async def test_file_deleted_under_review_is_still_served(client, ws):
+    uri = open_document(client, ws / "gone.py", SOURCE)
+    started = await command(client, "manyeyes.review.file", uri)
+    (ws / "gone.py").unlink()
+    board = await client.boards.finished(started["reviewId"])
+    assert board["message"].endswith("finding(s)")  # the editor's text was reviewed
+    assert by_code(client, uri, "B602") is not None

@@ -34,7 +34,7 @@ def register(server) -> None:
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         session.trusted = options.get("trusted", True) is not False
         session.pull_diagnostics = diagnostics.client_pulls(params.capabilities)
-        session.editor_settings = editor_settings(options.get("settings"))
+        session.initial_settings = editor_settings(options.get("settings"))
         _warn(ls, session.reload_settings(), show=False)
 
     @server.feature(types.INITIALIZED)
@@ -47,7 +47,7 @@ def register(server) -> None:
     async def configuration_changed(ls, params: types.DidChangeConfigurationParams):
         settings = params.settings.get("manyeyes") if isinstance(params.settings, dict) else None
         if isinstance(settings, dict):
-            ls.session.editor_settings = editor_settings(settings)
+            ls.session.configured_settings = editor_settings(settings)
         await pull_configuration(ls)
         for uri in list(ls.session.files):
             diagnostics.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
@@ -98,7 +98,7 @@ async def pull_configuration(server) -> None:
                 types.ConfigurationParams(items=[types.ConfigurationItem(section="manyeyes")])
             )
             if answer and isinstance(answer[0], dict):
-                server.session.editor_settings = editor_settings(answer[0])
+                server.session.configured_settings = editor_settings(answer[0])
         except Exception as exc:
             log.warning("workspace/configuration failed: %s", exc)
     _warn(server, server.session.reload_settings(), show=True)
@@ -130,11 +130,8 @@ def _warn(server, warnings: list[str], show: bool) -> None:
     """Settings problems: logged always, shown to the user once each (they are the user's to fix)."""
     for warning in warnings:
         log.warning("settings: %s", warning)
-        if show and warning not in server.session.shown_messages:
-            server.session.shown_messages.add(warning)
-            server.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes settings: {warning}")
-            )
+        if show:
+            reviews.show_once(server, f"manyeyes settings: {warning}")
 
 
 def _preload_litellm() -> None:

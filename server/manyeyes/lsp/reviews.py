@@ -21,7 +21,7 @@ from manyeyes.engine import ReviewRun
 from manyeyes.errors import ManyeyesError
 from manyeyes.lsp import convert, diagnostics
 from manyeyes.lsp.session import ReviewedFile, RunningReview
-from manyeyes.models import AgentOutcome, ReviewKind, ReviewRequest
+from manyeyes.models import AgentOutcome, ReviewKind, ReviewRequest, ReviewResult
 from manyeyes.plan.documents import relative_to_workspace
 from manyeyes.progress import Board
 
@@ -142,21 +142,44 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
     try:
         result = await review.run.execute()
         published = _store_and_publish(server, review, snapshots, result.reviewed)
-        failed = len(result.failed)
-        message = f"{sum(len(v) for v in published.values())} finding(s)" + (
-            f", {failed} agent(s) failed" if failed else ""
-        )
+        message = summary(result, sum(len(v) for v in published.values()))
+        _tell_about_keys(server, result)
     except asyncio.CancelledError:
         message = "cancelled"
     except ManyeyesError as exc:
         message = f"not reviewed: {exc}"
-        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"manyeyes: {exc}"))
+        show_once(server, f"manyeyes: {exc}")
     except Exception:
         log.exception("review %s failed", review.review_id)
         message = "failed (see the server log)"
     finally:
         server.session.runs.pop(review.review_id, None)
         reporter.finish(message)
+
+
+def summary(result: ReviewResult, shown: int) -> str:
+    parts = [f"{shown} finding(s)"]
+    if result.failed:
+        parts.append(f"{len(result.failed)} agent(s) failed")
+    parts.extend(f"not reviewed: {n.path}: {n.reason}" for n in result.not_reviewed[:3])
+    return ", ".join(parts)
+
+
+_KEY_PROBLEMS = ("authentication failed", "no API key")
+
+
+def _tell_about_keys(server, result: ReviewResult) -> None:
+    """A missing or rejected API key is the user's to fix: say so once, not once per agent."""
+    for outcome in result.failed:
+        if outcome.error and outcome.error.startswith(_KEY_PROBLEMS):
+            show_once(server, f"manyeyes: the model call for {outcome.agent} failed: {outcome.error}")
+            return
+
+
+def show_once(server, message: str) -> None:
+    if message not in server.session.shown_messages:
+        server.session.shown_messages.add(message)
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
 
 def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed: list[str]) -> dict[str, list]:
@@ -220,7 +243,7 @@ class Reporter:
     def update(self, outcome: AgentOutcome) -> None:
         self.board.update(outcome)
         now = time.monotonic()
-        if now - self._last >= BOARD_INTERVAL_S or outcome.state in ("done", "failed"):
+        if now - self._last >= BOARD_INTERVAL_S:  # a large review changes state hundreds of times a second
             self._last = now
             self._send(done=False)
 

@@ -64,7 +64,8 @@ class Session:
     workspace: Path | None = None
     trusted: bool = True
     pull_diagnostics: bool = False  # decided at initialize: push unless the client pulls with refresh
-    editor_settings: dict[str, Any] = field(default_factory=dict)  # initializationOptions + workspace/configuration
+    initial_settings: dict[str, Any] = field(default_factory=dict)  # from initializationOptions
+    configured_settings: dict[str, Any] = field(default_factory=dict)  # from workspace/configuration, wins
     loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(settings=Settings()))
     files: dict[str, ReviewedFile] = field(default_factory=dict)
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
@@ -80,7 +81,8 @@ class Session:
 
     def reload_settings(self) -> list[str]:
         """Merge every source again; returns the warnings (bad values fall back, nothing raises)."""
-        self.loaded = load_settings(self.workspace, self.editor_settings, trusted=self.trusted)
+        editor = {**self.initial_settings, **self.configured_settings}
+        self.loaded = load_settings(self.workspace, editor, trusted=self.trusted)
         self.suppressed = load_suppressions(self.workspace) if self.workspace else set()
         return self.loaded.warnings
 

@@ -99,13 +99,16 @@ def _variants(pattern: str) -> list[str]:
     return [pattern, pattern[3:]] if pattern.startswith("**/") else [pattern]
 
 
-def expand_paths(paths: list[Path], workspace: Path, settings: Settings) -> tuple[list[Path], list[NotReviewed]]:
-    """Files named, plus the source files under directories named, in a stable order."""
+def expand_paths(
+    paths: list[Path], workspace: Path, settings: Settings, unsaved: frozenset[str] = frozenset()
+) -> tuple[list[Path], list[NotReviewed]]:
+    """Files named, plus the source files under directories named, in a stable order. `unsaved` names files an
+    editor holds the text of, which need not exist on disk (new, or deleted under review)."""
     files: list[Path] = []
     skipped: list[NotReviewed] = []
     for given in paths or [workspace]:
         path = given if given.is_absolute() else workspace / given
-        if not path.exists():
+        if str(path) not in unsaved and not path.exists():
             raise ReviewInputError(f"no such file or directory: {given}")
         if relative_to_workspace(path, workspace) is None:
             skipped.append(NotReviewed(path=str(given), reason=f"outside the workspace {workspace}"))

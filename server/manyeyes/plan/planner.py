@@ -68,7 +68,7 @@ def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:
     workspace = request.workspace
     if request.kind is ReviewKind.diff:
         return _load_diff(request, settings)
-    files, skipped = expand_paths(request.paths, workspace, settings)
+    files, skipped = expand_paths(request.paths, workspace, settings, frozenset(request.overrides))
     focus = _selection_focus(request)
     documents, not_reviewed = [], list(skipped)
     for path in files:
