@@ -54,23 +54,13 @@ class ReviewRun:
         if any(not t.offline for t in plan.tasks):
             await anyio.to_thread.run_sync(prepare_model_tasks, plan)
         async with OfflinePanel(plan.documents, plan.tests) as panel:
-            await self._ground(plan, panel)
+            await ground(plan, panel)
             completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
             problems = panel.problems()
         result = self._assemble(plan, completed)
         result.notes.extend(problems)
         result.duration_s = round(time.monotonic() - started, 3)
         return result
-
-    async def _ground(self, plan: Plan, panel: OfflinePanel) -> None:
-        """Attach each model task's analyzer hits for its concern and chunk as evidence."""
-        model_tasks = [t for t in plan.tasks if not t.offline]
-        if not model_tasks:
-            return
-        await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
-        for task in model_tasks:
-            hits, _ = await panel.hits(task.concern, task.chunk.document.path)
-            task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
 
     def _agent_factory(self, panel: OfflinePanel):
         offline = OfflineAgent(panel)
@@ -118,6 +108,21 @@ class ReviewRun:
         )
 
 
+async def ground(plan: Plan, panel: OfflinePanel) -> None:
+    await attach_evidence(plan.tasks, panel)
+
+
+async def attach_evidence(tasks: list[Task], panel: OfflinePanel) -> None:
+    """Give each model task the analyzer hits for its concern inside its chunk, to confirm or dismiss."""
+    model_tasks = [t for t in tasks if not t.offline]
+    if not model_tasks:
+        return
+    await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
+    for task in model_tasks:
+        hits, _ = await panel.hits(task.concern, task.chunk.document.path)
+        task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
+
+
 def prepare_model_tasks(plan: Plan) -> None:
     """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds) and
     scanning every source a prompt will quote for secrets."""
@@ -153,7 +158,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     """What a review would send, after redaction, with token estimates; nothing is sent."""
     plan = await anyio.to_thread.run_sync(plan_review, request, settings)
     async with OfflinePanel(plan.documents, plan.tests) as panel:
-        await ReviewRun(request, settings)._ground(plan, panel)
+        await ground(plan, panel)
     await anyio.to_thread.run_sync(warm_redaction, [t.chunk.document.text for t in plan.tasks])
     planned = []
     for task in plan.tasks:

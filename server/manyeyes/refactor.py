@@ -25,6 +25,7 @@ from manyeyes.agents.refactor import (
 )
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
+from manyeyes.engine import attach_evidence
 from manyeyes.llm.loader import load_litellm
 from manyeyes.models import AgentOutcome, Concern, Finding, ReviewRequest
 from manyeyes.plan import context as ctx
@@ -101,10 +102,7 @@ class RefactorRun:
             await anyio.to_thread.run_sync(load_litellm)
             await anyio.to_thread.run_sync(warm_redaction, [document.text])
         async with OfflinePanel([document], tests) as panel:
-            for task in tasks:
-                if not task.offline:
-                    hits, _ = await panel.hits(task.concern, document.path)
-                    task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
+            await attach_evidence(tasks, panel)
             offline = OfflineRefactorAgent(panel)
             model = RefactorAgent(self._model_client()) if any(not t.offline for t in tasks) else None
             return await self.dispatcher.run(tasks, lambda t: offline if t.offline else model)

@@ -56,7 +56,7 @@ def by_concern(result):
 
 
 def test_model_review_end_to_end(workspace, app, fake, model_settings):
-    fake.latency = 0.3
+    fake.latency = 1.0  # long enough for all four agents to be in flight together, even on a loaded machine
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("tests", Reply(findings=[UNTESTED]))
     result = review(workspace, model_settings())

@@ -52,7 +52,7 @@ def init_options(fake):
 
 @pytest.mark.asyncio
 async def test_model_review_then_settings_refilter_without_a_model_call(client, ws, fake):
-    fake.latency = 0.3  # long enough for all four agents to be in flight together
+    fake.latency = 1.0  # long enough for all four agents to be in flight together, even on a loaded machine
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("readability", Reply(findings=[NIT]))
     uri = open_document(client, ws / "app.py", SOURCE)
@@ -251,3 +251,27 @@ async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chu
     await review_file(client, uri)
     assert len(fake.requests) == cold + 4  # only add()'s four agents asked again
     assert by_code(client, uri, "B602").range.start.line == 5  # the cached finding, re-anchored where it moved
+
+
+@pytest.mark.asyncio
+async def test_cancelling_the_progress_in_the_editor_cancels_the_review(client, ws, fake):
+    fake.script("security", Fault("timeout"))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    started = await command(client, "manyeyes.review.file", uri)
+    await client.wait_for_notification("manyeyes/board")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=started["reviewId"]))
+    board = await client.boards.finished(started["reviewId"])
+    assert board["message"] == "cancelled" and uri not in client.diagnostics
+
+
+@pytest.mark.asyncio
+async def test_an_edit_to_the_reviewed_text_cancels_the_review(client, ws, fake):
+    from tests.lsp.helpers import change_document
+
+    fake.script("security", Fault("timeout"))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    started = await command(client, "manyeyes.review.file", uri)
+    await client.wait_for_notification("manyeyes/board")
+    change_document(client, uri, SOURCE + "\n# edited\n", version=2)
+    board = await client.boards.finished(started["reviewId"])
+    assert board["message"] == "cancelled" and uri not in client.diagnostics

@@ -36,3 +36,19 @@ def test_importing_the_engine_does_not_load_litellm():
 
     code = "import sys, manyeyes.engine, manyeyes.cli; print('litellm' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_litellm_loads_no_dotenv_and_fetches_no_price_table(tmp_path):
+    """A workspace's .env must not redirect where code goes: litellm is loaded with .env loading off."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / ".env").write_text("OPENAI_API_BASE=http://attacker.invalid\nOPENAI_API_KEY=sk-stolen\n")
+    code = (
+        "import os; from manyeyes.llm.loader import load_litellm; load_litellm(); "
+        "print(os.environ.get('OPENAI_API_BASE'), os.environ.get('LITELLM_LOCAL_MODEL_COST_MAP'))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITELLM_"))}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert proc.stdout.strip() == "None True", proc.stderr

@@ -29,8 +29,8 @@ KIND = types.CodeActionKind.RefactorRewrite
 def register(server) -> None:
     @server.command(COMMAND)
     async def refactor_selection(ls, *args):
-        uri = reviews._uri_argument(args, 0, COMMAND)
-        selection = reviews._range_argument(args, 1, COMMAND)
+        uri = reviews.uri_argument(args, 0, COMMAND)
+        selection = reviews.range_argument(args, 1, COMMAND)
         goal = parse_goal(args[2] if len(args) > 2 else "all")
         return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
 
@@ -46,8 +46,8 @@ def parse_goal(value) -> list[Concern]:
 
 async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
     session = server.session
-    version, text = reviews._snapshot(server, uri)
-    request = reviews._request(server, ReviewKind.selection, {uri: (version, text)}, lines)
+    version, text = reviews.snapshot(server, uri)
+    request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines)
     run = RefactorRun(request, session.settings, goal)
     job = RunningReview(session.next_review_id(), [uri], run, lines=lines)
     session.runs[job.review_id] = job
@@ -76,7 +76,7 @@ async def _run(server, job: RunningReview, uri: str, version: int | None, text: 
 async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
     if result.code is None:
         return f"no refactor offered: {result.problem}"
-    if not reviews._still_current(server, uri, version, text):
+    if not reviews.still_current(server, uri, version, text):
         return "no refactor offered: the document changed while it was being refactored"
     stored = StoredRefactor(
         uri=uri,

@@ -39,13 +39,13 @@ COMMANDS = (
 def register(server) -> None:
     @server.command("manyeyes.review.file")
     async def review_file(ls, *args):
-        uri = _uri_argument(args, 0, "manyeyes.review.file")
+        uri = uri_argument(args, 0, "manyeyes.review.file")
         return await start_review(ls, [uri], ReviewKind.files)
 
     @server.command("manyeyes.review.selection")
     async def review_selection(ls, *args):
-        uri = _uri_argument(args, 0, "manyeyes.review.selection")
-        selection = _range_argument(args, 1, "manyeyes.review.selection")
+        uri = uri_argument(args, 0, "manyeyes.review.selection")
+        selection = range_argument(args, 1, "manyeyes.review.selection")
         return await start_review(ls, [uri], ReviewKind.selection, convert.range_to_lines(selection))
 
     @server.command("manyeyes.review.changes")
@@ -77,8 +77,8 @@ async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[i
     for uri in uris:
         for running in session.runs_for(uri):
             cancel(server, running.review_id)  # superseded by this request
-    snapshots = {uri: _snapshot(server, uri) for uri in uris}
-    request = _request(server, kind, snapshots, lines)
+    snapshots = {uri: snapshot(server, uri) for uri in uris}
+    request = build_request(server, kind, snapshots, lines)
     run = ReviewRun(request, session.settings, cache=session.cache)
     review = RunningReview(session.next_review_id(), uris, run, lines=lines)
     session.runs[review.review_id] = review
@@ -95,7 +95,7 @@ def cancel(server, review_id: str) -> None:
             review.task.cancel()
 
 
-def _snapshot(server, uri: str) -> tuple[int | None, str]:
+def snapshot(server, uri: str) -> tuple[int | None, str]:
     """The document as the editor has it now (unsaved text included), or as it is on disk."""
     document = server.workspace.get_text_document(uri)
     try:
@@ -104,7 +104,7 @@ def _snapshot(server, uri: str) -> tuple[int | None, str]:
         raise JsonRpcInvalidParams(f"cannot read {uri}: {exc}") from None
 
 
-def _request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
+def build_request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
     paths = [Path(to_fs_path(uri)) for uri in snapshots]
     workspace = server.session.workspace
     if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
@@ -192,7 +192,7 @@ def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed:
     published = {}
     for uri, findings in by_uri.items():
         version, text = snapshots.get(uri) or _current(server, uri)
-        if not _still_current(server, uri, version, text):
+        if not still_current(server, uri, version, text):
             log.info("%s changed during its review; results not published", uri)
             continue
         if review.lines and uri in session.files:
@@ -221,12 +221,12 @@ def _uri_resolver(server, workspace: Path, snapshots: dict):
 
 def _current(server, uri: str) -> tuple[int | None, str]:
     try:
-        return _snapshot(server, uri)
+        return snapshot(server, uri)
     except JsonRpcInvalidParams:
         return None, ""
 
 
-def _still_current(server, uri: str, version: int | None, text: str) -> bool:
+def still_current(server, uri: str, version: int | None, text: str) -> bool:
     document = server.workspace.text_documents.get(uri)
     if document is None:
         return True  # not open in the editor: what was reviewed is what was read
@@ -300,13 +300,13 @@ def range_json(selection: types.Range) -> dict:
     }
 
 
-def _uri_argument(args: tuple, index: int, command: str) -> str:
+def uri_argument(args: tuple, index: int, command: str) -> str:
     if len(args) <= index or not isinstance(args[index], str) or not args[index]:
         raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
     return args[index]
 
 
-def _range_argument(args: tuple, index: int, command: str) -> types.Range:
+def range_argument(args: tuple, index: int, command: str) -> types.Range:
     try:
         value = args[index]
         start, end = value["start"], value["end"]
