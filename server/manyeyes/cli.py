@@ -61,6 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
     review.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     review.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    evaluate = commands.add_parser("eval", help="measure review quality on a labeled corpus")
+    evaluate.add_argument("--corpus", type=Path, required=True, help="a corpus directory (docs/evaluation.md)")
+    evaluate.add_argument("--concerns", help="comma-separated (default: the concerns the corpus has labels for)")
+    evaluate.add_argument("--model", help="a litellm model string (default: the offline panel)")
+    evaluate.add_argument("--api-base", help="the model endpoint")
+    evaluate.add_argument(
+        "--oracle",
+        metavar="P,Q[,SEED]",
+        help="answer with a noisy oracle of the corpus's labels: finds each with probability P, "
+        "invents one per agent with probability Q (measures the pipeline, not a model)",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N case files")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    evaluate.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
@@ -79,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # nothing a library prints may end up in the report
     try:
+        if args.command == "eval":
+            from manyeyes.cli_eval import run_eval
+
+            return run_eval(args, real_stdout)
         return _review(args, real_stdout)
     except ManyeyesError as exc:
         print(f"manyeyes: error: {exc}", file=sys.stderr)
@@ -116,7 +135,7 @@ def _review(args: argparse.Namespace, out) -> int:
     if args.dry_run:
         return _dry_run(request, settings, out)
     result = _run_with_board(request, settings, show_board=not args.no_board and sys.stderr.isatty())
-    _write(render(result, args.format, color=args.output is None and out.isatty()), args.output, out)
+    write_report(render(result, args.format, color=args.output is None and out.isatty()), args.output, out)
     return exit_code(result, args.fail_on)
 
 
@@ -179,15 +198,21 @@ def _check_models(settings: Settings) -> None:
 
 
 def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool) -> ReviewResult:
-    from manyeyes.cli_board import TerminalBoard
     from manyeyes.engine import ReviewRun
 
     run = ReviewRun(request, settings)
+    return with_board(run.execute, run.subscribe, show_board)
+
+
+def with_board(execute, subscribe, show_board: bool):
+    """Run `execute` with the live agent board on stderr when it is a terminal."""
+    from manyeyes.cli_board import TerminalBoard
+
     board = TerminalBoard(sys.stderr) if show_board else None
     if board:
-        run.subscribe(board.update)
+        subscribe(board.update)
     try:
-        return anyio.run(run.execute)
+        return anyio.run(execute)
     finally:
         if board:
             board.close()
@@ -214,7 +239,7 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
     return EXIT_OK
 
 
-def _write(text: str, output: Path | None, out) -> None:
+def write_report(text: str, output: Path | None, out) -> None:
     if output is None:
         out.write(text)
         out.flush()

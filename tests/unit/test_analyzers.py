@@ -98,3 +98,27 @@ def test_panel_runs_each_analyzer_once_and_survives_a_crashing_one(workspace):
     first, second = anyio.run(main)
     assert calls == [1]
     assert first == second == ([], ["crashing failed: ValueError: bad analyzer"])
+
+
+def test_patterns_cover_python_that_does_not_parse_and_leave_the_rest_to_bandit(workspace):
+    from manyeyes.agents.analyzers.patterns import Patterns
+
+    fragment = (
+        "    data = pickle.loads(blob)\n"
+        "    os.system('ls ' + name)\n"
+        "    digest = hashlib.md5(data).hexdigest()\n"
+        "    cursor.execute(\"SELECT * FROM t WHERE id = '%s'\" % ident)\n"
+        "    api_key = 'abcd1234efgh'\n"
+        "    result = eval(expression)\n"
+        "  else:\n"
+    )
+    run = run_analyzer(Patterns(), workspace, {"frag.py": fragment, "ok.py": "import os\nos.system('ls')\n"})
+    found = {(f.path, f.span.start_line, f.cwe[0]) for f in run.findings}
+    assert found == {
+        ("frag.py", 1, "CWE-502"),
+        ("frag.py", 2, "CWE-78"),
+        ("frag.py", 3, "CWE-328"),
+        ("frag.py", 4, "CWE-89"),
+        ("frag.py", 5, "CWE-798"),
+        ("frag.py", 6, "CWE-95"),
+    }

@@ -62,6 +62,7 @@ class FakeProvider:
         self.peak_in_flight = 0
         self._in_flight = 0
         self._scripts: dict[str, list[Behaviour]] = {}
+        self.oracle = None  # a NoisyOracle answers every agent that has no script
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
@@ -89,11 +90,11 @@ class FakeProvider:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self, agent: str) -> Behaviour:
+    def _next(self, agent: str, body: dict) -> Behaviour:
         with self._lock:
             queue = self._scripts.get(agent)
             if not queue:
-                return Reply()
+                return self.oracle.answer(body) if self.oracle else Reply()
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def _enter(self, body: dict) -> None:
@@ -146,7 +147,7 @@ def _handler_for(fake: FakeProvider):
             fake._enter(body)
             try:
                 time.sleep(fake.latency)
-                self._answer(body, fake._next(agent_of(body)))
+                self._answer(body, fake._next(agent_of(body), body))
             finally:
                 fake._leave()
 

@@ -15,6 +15,7 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.bandit import Bandit
 from manyeyes.agents.analyzers.base import Analyzer, AnalyzerRun, Scratch
+from manyeyes.agents.analyzers.patterns import Patterns
 from manyeyes.agents.analyzers.radon import Radon
 from manyeyes.agents.analyzers.ruff import Ruff
 from manyeyes.agents.analyzers.testgap import TestGap
@@ -24,7 +25,7 @@ from manyeyes.plan.documents import Document
 
 
 def default_analyzers() -> list[Analyzer]:
-    return [Bandit(), Ruff(), Radon(), TestGap()]
+    return [Bandit(), Patterns(), Ruff(), Radon(), TestGap()]
 
 
 class OfflinePanel:

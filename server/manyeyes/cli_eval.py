@@ -1,0 +1,66 @@
+"""`manyeyes eval`: review a labeled corpus and score it (the scoring is in manyeyes.evaluation)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import ExitStack
+
+from manyeyes.cli import EXIT_OK, EXIT_USAGE, parse_concerns, with_board, write_report
+from manyeyes.config import load_settings
+from manyeyes.evaluation.corpus import load_corpus
+from manyeyes.evaluation.runner import corpus_concerns, evaluate
+from manyeyes.evaluation.table import to_table
+
+ORACLE_MODEL = "openai/noisy-oracle"
+ORACLE_KEY_ENV = "MANYEYES_ORACLE_KEY"
+
+
+def run_eval(args: argparse.Namespace, out) -> int:
+    corpus = load_corpus(args.corpus.resolve(), args.limit)
+    concerns = parse_concerns(args.concerns) if args.concerns else corpus_concerns(corpus)
+    with ExitStack() as stack:
+        overrides = _model_overrides(args, corpus, stack)
+        if overrides is None:
+            return EXIT_USAGE
+        loaded = load_settings(None, overrides)
+        for warning in loaded.warnings:
+            print(f"manyeyes: warning: {warning}", file=sys.stderr)
+        holder = {}
+
+        async def execute():
+            holder["score"], holder["result"] = await evaluate(corpus, loaded.settings, concerns, holder.get("sub"))
+
+        def subscribe(subscriber) -> None:
+            holder["sub"] = subscriber
+
+        with_board(execute, subscribe, show_board=not args.no_board and sys.stderr.isatty())
+    score = holder["score"]
+    failed = len(holder["result"].failed)
+    if failed:
+        print(f"manyeyes: warning: {failed} agent task(s) failed; their findings are missing", file=sys.stderr)
+    text = json.dumps(score.as_dict(), indent=2) + "\n" if args.format == "json" else to_table(score)
+    write_report(text, args.output, out)
+    return EXIT_OK
+
+
+def _model_overrides(args: argparse.Namespace, corpus, stack: ExitStack) -> dict | None:
+    if args.oracle and args.model:
+        print("manyeyes: error: --oracle and --model are alternatives", file=sys.stderr)
+        return None
+    if not args.oracle:
+        return {k: v for k, v in (("model", args.model), ("api_base", args.api_base)) if v}
+    from manyeyes.devtools.fake_provider import FakeProvider
+    from manyeyes.devtools.oracle import NoisyOracle, parse_oracle
+
+    try:
+        p, q, seed = parse_oracle(args.oracle)
+    except ValueError as exc:
+        print(f"manyeyes: error: {exc}", file=sys.stderr)
+        return None
+    fake = stack.enter_context(FakeProvider())
+    fake.oracle = NoisyOracle(corpus.labels, p, q, seed)
+    os.environ[ORACLE_KEY_ENV] = "sk-oracle"
+    return {"model": ORACLE_MODEL, "api_base": fake.url, "api_key_env": ORACLE_KEY_ENV, "max_retries": 0}

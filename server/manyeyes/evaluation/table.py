@@ -1,0 +1,42 @@
+"""The evaluation as a table for the terminal."""
+
+from __future__ import annotations
+
+from manyeyes.evaluation.score import Recall, Score
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _row(name: str, recall: Recall) -> str:
+    data = recall.as_dict()
+    return (
+        f"  {name:<22} {data['labels']:>7} {data['found']:>7} {_percent(data['recall']):>8}"
+        f" {data['with_cwe']:>9} {data['found_cwe']:>9} {_percent(data['recall_cwe']):>10}"
+    )
+
+
+def to_table(result: Score) -> str:
+    header = f"  {'':<22} {'labels':>7} {'found':>7} {'recall':>8} {'with CWE':>9} {'CWE found':>9} {'CWE recall':>10}"
+    lines = [
+        f"corpus {result.corpus} (exhaustive: {result.exhaustive}): {result.cases} case(s), {result.lines:,} lines, "
+        f"concerns: {', '.join(result.concerns)}"
+        + (f", {result.not_reviewed} not reviewed" if result.not_reviewed else ""),
+        "",
+        header,
+    ]
+    lines.extend(_row(concern, recall) for concern, recall in sorted(result.by_concern.items()))
+    lines.append(_row("all", result.total()))
+    if result.by_cwe:
+        lines += ["", "  by CWE:"]
+        lines.extend(_row(cwe, recall) for cwe, recall in sorted(result.by_cwe.items(), key=lambda kv: -kv[1].labels))
+    precision = _percent(result.precision) if result.precision is not None else "n/a (labels not exhaustive)"
+    lines += [
+        "",
+        f"  findings: {result.findings:,} (matching a label {result.true_positives:,}, false positives "
+        f"{result.false_positives:,}, unlabeled {result.unlabeled:,}); precision {precision}",
+        f"  traps hit: {result.traps_hit}/{result.traps}; {result.findings_per_kloc} findings per 1,000 lines"
+        + (f"; {result.dropped} model finding(s) dropped by the pipeline" if result.dropped else ""),
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,88 @@
+"""`manyeyes eval` as a user runs it: the offline panel, the noisy oracle, and the shared corpora when present."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpora"
+
+
+def manyeyes(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "manyeyes", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    root = tmp_path / "corpus"
+    write(root, "corpus.json", json.dumps({"name": "mini", "exhaustive": "line"}))
+    write(root, "cases/shell.py", "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n")
+    write(root, "cases/safe.py", "def add(a, b):\n    return a + b\n")
+    for index in range(6):
+        write(
+            root,
+            f"cases/plain_{index}.py",
+            f"def scale_{index}(values):\n    factor = {index}\n"
+            "    doubled = [v * factor for v in values]\n    return sorted(doubled)\n",
+        )
+    labels = [
+        {"file": "cases/shell.py", "line": 5, "concern": "security", "cwe": "CWE-78", "rule": "B602", "real": True},
+        {"file": "cases/safe.py", "line": 2, "concern": "security", "cwe": None, "rule": None, "real": False},
+    ]
+    write(root, "labels.jsonl", "\n".join(json.dumps(label) for label in labels) + "\n")
+    return root
+
+
+def test_offline_eval_scores_the_corpus(corpus, tmp_path):
+    proc = manyeyes("eval", "--corpus", str(corpus), "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["recall"]["found"] == 1 and result["recall"]["found_cwe"] == 1
+    assert result["traps_hit"] == 0 and result["concerns"] == ["security"]
+    table = manyeyes("eval", "--corpus", str(corpus), cwd=tmp_path).stdout
+    assert "corpus mini (exhaustive: line)" in table and "traps hit: 0/1" in table
+
+
+def test_noisy_oracle_measures_the_pipeline(corpus, tmp_path):
+    perfect = json.loads(
+        manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,0", "--format", "json", cwd=tmp_path).stdout
+    )
+    assert perfect["recall"]["recall"] == 1.0 and perfect["precision"] == 1.0
+    blind = json.loads(
+        manyeyes("eval", "--corpus", str(corpus), "--oracle", "0,0", "--format", "json", cwd=tmp_path).stdout
+    )
+    assert blind["recall"]["found"] == 0 and blind["findings"] == 0
+    noisy = json.loads(
+        manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
+    )
+    assert noisy["recall"]["recall"] == 1.0
+    assert noisy["false_positives"] >= 1  # invented on real code: anchored, and counted against precision
+    assert noisy["dropped"] >= 1  # invented code that is not in the file: dropped by anchoring
+    again = json.loads(
+        manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
+    )
+    assert again == noisy  # seeded: the same run twice gives the same figures
+
+
+def test_bad_corpus_and_arguments_are_clear_errors(corpus, tmp_path):
+    proc = manyeyes("eval", "--corpus", str(corpus), "--oracle", "2,x", cwd=tmp_path)
+    assert proc.returncode == 2 and "--oracle takes P,Q" in proc.stderr
+    (corpus / "labels.jsonl").write_text('{"file": "cases/shell.py"}\n')
+    proc = manyeyes("eval", "--corpus", str(corpus), cwd=tmp_path)
+    assert proc.returncode == 2 and "labels.jsonl:1:" in proc.stderr and "Traceback" not in proc.stderr
+    proc = manyeyes("eval", "--corpus", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert proc.returncode == 2 and "no corpus directory" in proc.stderr
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared corpora are beside the project only on our machines")
+@pytest.mark.parametrize("name", ["bandit-examples", "perflint-fixtures", "cyberseceval-python"])
+def test_shared_corpora_evaluate(name, tmp_path):
+    proc = manyeyes("eval", "--corpus", str(SHARED / name), "--limit", "8", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["recall"]["labels"] > 0
