@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     evaluate.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
+    bench = commands.add_parser("bench", help="measure speed, cost and scale against the fake provider")
+    bench.add_argument("--quick", action="store_true", help="small settings (what CI runs)")
+    bench.add_argument(
+        "--only", help="comma-separated figures: fanout, tokens, offline, scale, startup, responsiveness, incremental"
+    )
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             from manyeyes.cli_eval import run_eval
 
             return run_eval(args, real_stdout)
+        if args.command == "bench":
+            return _bench(args, real_stdout)
         return _review(args, real_stdout)
     except ManyeyesError as exc:
         print(f"manyeyes: error: {exc}", file=sys.stderr)
@@ -107,6 +114,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         sys.stdout = real_stdout
+
+
+def _bench(args: argparse.Namespace, out) -> int:
+    from manyeyes.benchmarks.suite import NAMES, run_suite
+
+    only = [n.strip() for n in args.only.split(",")] if args.only else None
+    unknown = [n for n in only or [] if n not in NAMES]
+    if unknown:
+        raise ConfigError(f"unknown figure '{unknown[0]}' (choose from {', '.join(NAMES)})")
+
+    def write(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    run_suite(args.quick, only, write)
+    return EXIT_OK
 
 
 def _lsp(args: argparse.Namespace) -> int:

@@ -49,17 +49,21 @@ class ReviewRun:
         self.dispatcher.cancel()
 
     async def execute(self) -> ReviewResult:
-        started = time.monotonic()
+        clock = _PhaseClock()
         plan = await anyio.to_thread.run_sync(plan_review, self.request, self.settings)
         if any(not t.offline for t in plan.tasks):
             await anyio.to_thread.run_sync(prepare_model_tasks, plan)
+        clock.lap("plan")
         async with OfflinePanel(plan.documents, plan.tests) as panel:
             await ground(plan, panel)
+            clock.lap("ground")
             completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
             problems = panel.problems()
+            clock.lap("dispatch")
         result = self._assemble(plan, completed)
+        clock.lap("synthesize")
         result.notes.extend(problems)
-        result.duration_s = round(time.monotonic() - started, 3)
+        result.phases, result.duration_s = clock.phases, clock.total
         return result
 
     def _agent_factory(self, panel: OfflinePanel):
@@ -130,6 +134,21 @@ def prepare_model_tasks(plan: Plan) -> None:
     sources = {t.chunk.document.text for t in plan.tasks if not t.offline}
     sources |= {t.context.related_test[1] for t in plan.tasks if t.context.related_test}
     warm_redaction(list(sources))
+
+
+class _PhaseClock:
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+        self.phases: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self.last, 3)
+        self.last = now
+
+    @property
+    def total(self) -> float:
+        return round(time.monotonic() - self.started, 3)
 
 
 def _unconfirmed(evidence: list[Finding], error: str | None) -> list[Finding]:

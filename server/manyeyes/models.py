@@ -152,6 +152,7 @@ class ReviewResult(BaseModel):
     omitted: dict[str, int] = Field(default_factory=dict)  # path -> findings left out by the per-file cap
     suppressed: int = 0
     duration_s: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict)  # seconds spent planning, grounding, dispatching, ...
 
     @property
     def failed(self) -> list[AgentOutcome]:

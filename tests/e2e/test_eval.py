@@ -86,3 +86,15 @@ def test_shared_corpora_evaluate(name, tmp_path):
     proc = manyeyes("eval", "--corpus", str(SHARED / name), "--limit", "8", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["recall"]["labels"] > 0
+
+
+def test_bench_refuses_unknown_figures(tmp_path):
+    proc = manyeyes("bench", "--only", "fanout,speed", cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown figure 'speed'" in proc.stderr
+
+
+def test_bench_prints_figures_with_targets(tmp_path):
+    proc = manyeyes("bench", "--quick", "--only", "tokens,scale", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "tokens: 4-concern review / one agent:" in proc.stdout and "target: at most 2x" in proc.stdout
+    assert "scale: 20-file change" in proc.stdout and "nothing lost   meets target" in proc.stdout

@@ -54,9 +54,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeProvider:
-    def __init__(self, latency: float = 0.0, hang_s: float = 30.0):
+    def __init__(self, latency: float = 0.0, hang_s: float = 30.0, max_in_flight: int | None = None):
         self.latency = latency
         self.hang_s = hang_s
+        self.max_in_flight = max_in_flight  # beyond it, answer 429 with Retry-After: a provider's rate limit
+        self.rate_limited = 0
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each request, in order
         self.peak_in_flight = 0
@@ -97,12 +99,17 @@ class FakeProvider:
                 return self.oracle.answer(body) if self.oracle else Reply()
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    def _enter(self, body: dict) -> None:
+    def _enter(self, body: dict) -> bool:
+        """Count the request in; False when it is over the rate limit (it is then answered 429 at once)."""
         with self._lock:
+            if self.max_in_flight is not None and self._in_flight >= self.max_in_flight:
+                self.rate_limited += 1
+                return False
             self.requests.append(body)
             self.arrivals.append(time.monotonic())
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            return True
 
     def _leave(self) -> None:
         with self._lock:
@@ -144,7 +151,8 @@ def _handler_for(fake: FakeProvider):
                 body = json.loads(self.rfile.read(length) or b"{}")
             except ValueError:
                 return self._send(400, {"error": {"message": "request body is not JSON"}})
-            fake._enter(body)
+            if not fake._enter(body):
+                return self._answer(body, Fault("429", retry_after=1))
             try:
                 time.sleep(fake.latency)
                 self._answer(body, fake._next(agent_of(body), body))

@@ -1,0 +1,194 @@
+"""Engine figures: fan-out, tokens across agents, the offline panel against its tools, scale under rate limits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+from manyeyes.agents.analyzers.ruff import PERFORMANCE_RULES, READABILITY_RULES, _ruff_bin
+from manyeyes.benchmarks import Figure
+from manyeyes.config import Settings
+from manyeyes.devtools.fake_provider import FakeProvider
+from manyeyes.engine import ReviewRun
+from manyeyes.models import Concern, ReviewKind, ReviewRequest, ReviewResult
+
+KEY_ENV = "MANYEYES_BENCH_KEY"
+ONE_FUNCTION = (
+    "import subprocess\n\n\ndef run(user_input):\n"
+    + "".join(f"    step_{i} = user_input.strip() + '{i}'\n" for i in range(30))
+    + "    subprocess.call('ls ' + user_input, shell=True)\n"
+)
+
+
+def model_settings(fake: FakeProvider, **overrides) -> Settings:
+    os.environ[KEY_ENV] = "sk-fake"
+    values = dict(model="openai/fake", api_base=fake.url, api_key_env=KEY_ENV, max_retries=0)
+    values.update(overrides)
+    return Settings(**values)
+
+
+def timed_review(request: ReviewRequest, settings: Settings) -> tuple[float, ReviewResult]:
+    run = ReviewRun(request, settings)
+    started = time.perf_counter()
+    result = anyio.run(run.execute)
+    return time.perf_counter() - started, result
+
+
+def _one_file(workspace: Path) -> ReviewRequest:
+    (workspace / "app.py").write_text(ONE_FUNCTION)
+    return ReviewRequest(workspace=workspace, paths=[workspace / "app.py"])
+
+
+def fanout(latency: float, repeats: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp, FakeProvider(latency=latency) as fake:
+        request = _one_file(Path(tmp))
+        timed_review(request, model_settings(fake))  # warm-up: litellm imported, analyzers warm
+        parallel, sequential, floor, before = [], [], [], []
+        for _ in range(repeats):
+            wall, result = timed_review(request, model_settings(fake, concurrency=4))
+            parallel.append(wall)
+            floor.append(max(o.duration_s for o in result.outcomes) + result.phases["synthesize"])
+            before.append(result.phases["plan"] + result.phases["ground"])
+            sequential.append(timed_review(request, model_settings(fake, concurrency=1))[0])
+    p, s, a, g = min(parallel), min(sequential), min(floor), min(before)
+    return [
+        Figure(
+            "fan-out: 4 concerns in parallel / (slowest agent + synthesis)",
+            f"{p / a:.2f} ({p:.2f}s / {a:.2f}s, "
+            f"fake latency {latency:g}s; planning and the analyzers' grounding pass take {g:.2f}s of it)",
+            "at most 1.1x",
+            p / a <= 1.1,
+        ),
+        Figure("fan-out: parallel / sequential", f"{p / s:.2f} ({p:.2f}s / {s:.2f}s)", "0.25 is ideal for 4 agents"),
+        Figure("fan-out: peak requests in flight", str(fake.peak_in_flight), "4", fake.peak_in_flight == 4),
+    ]
+
+
+def tokens() -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
+        request = _one_file(Path(tmp))
+        _, four = timed_review(request, model_settings(fake))
+        four_requests = list(fake.requests)
+        _, one = timed_review(request, model_settings(fake, concerns=[Concern.security]))
+    four_total, one_total = sum(four.totals()[:2]), sum(one.totals()[:2])
+    texts = ["\n".join(str(m["content"]) for m in r["messages"]) for r in four_requests]
+    prefix = len(os.path.commonprefix(texts))
+    shared = prefix * len(texts) / sum(len(t) for t in texts)
+    # A provider that caches the shared prefix bills it once: the other agents' copies are free.
+    cached_total = four_total - four.totals()[0] * shared * (len(texts) - 1) / len(texts)
+    ratio = four_total / one_total
+    return [
+        Figure(
+            "tokens: 4-concern review / one agent",
+            f"{ratio:.2f} ({four_total:,} / {one_total:,} tokens)",
+            "at most 2x",
+            ratio <= 2,
+        ),
+        Figure("tokens: identical prompt prefix across the 4 agents", f"{shared:.0%} of prompt tokens"),
+        Figure(
+            "tokens: 4-concern review / one agent, with the prefix cached",
+            f"{cached_total / one_total:.2f}",
+            "at most 2x",
+            cached_total / one_total <= 2,
+        ),
+    ]
+
+
+def offline_panel(packages: tuple[str, ...], repeats: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp)
+        lines = _stdlib_corpus(corpus, packages)
+        tools, panel = [], []
+        for _ in range(repeats):
+            tools.append(_back_to_back(corpus))
+            request = ReviewRequest(workspace=corpus, paths=[corpus])
+            panel.append(timed_review(request, Settings(max_findings_per_file=10_000))[0])
+    t, p = min(tools), min(panel)
+    return [
+        Figure(
+            f"offline panel on {lines:,} lines / bandit+ruff+radon back to back",
+            f"{p / t:.2f} ({p:.2f}s / {t:.2f}s)",
+            "below 1.0",
+            p / t < 1,
+        )
+    ]
+
+
+def _stdlib_corpus(target: Path, packages: tuple[str, ...]) -> int:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for package in packages:
+        shutil.copytree(stdlib / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in target.rglob("*.py"))
+
+
+def _back_to_back(corpus: Path) -> float:
+    rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
+    commands = [
+        [sys.executable, "-m", "bandit", "-f", "json", "-q", "-r", "."],
+        [
+            _ruff_bin(),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--select",
+            rules,
+            "--exit-zero",
+            "--preview",
+            ".",
+        ],
+        [sys.executable, "-m", "radon", "cc", "-j", "."],
+    ]
+    started = time.perf_counter()
+    for command in commands:
+        subprocess.run(command, cwd=corpus, capture_output=True, check=False)
+    return time.perf_counter() - started
+
+
+def scale(files: int) -> list[Figure]:
+    """A review of a git change of `files` files, concurrency 8, against a provider that allows 4 in flight."""
+    with tempfile.TemporaryDirectory() as tmp, FakeProvider(latency=0.02, max_in_flight=4) as fake:
+        workspace = Path(tmp)
+        _git_change(workspace, files)
+        settings = model_settings(fake, concurrency=8, max_retries=8, run_deadline_s=1800)
+        wall, result = timed_review(ReviewRequest(kind=ReviewKind.diff, workspace=workspace), settings)
+    done = sum(1 for o in result.outcomes if o.state == "done")
+    retries = sum(o.retries for o in result.outcomes)
+    complete = done == len(result.outcomes) and len(result.reviewed) == files
+    return [
+        Figure(
+            f"scale: {files}-file change, concurrency 8, provider limit 4 in flight",
+            f"{done}/{len(result.outcomes)} agent tasks done, {len(result.reviewed)}/{files} files, "
+            f"{retries} retries after {fake.rate_limited} rate-limited requests, {wall:.1f}s",
+            "completes, nothing lost",
+            complete,
+        )
+    ]
+
+
+def _git_change(workspace: Path, files: int) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
+            cwd=workspace,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    (workspace / "README").write_text("base\n")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    for index in range(files):
+        (workspace / f"module_{index}.py").write_text(
+            f"def handler_{index}(request):\n    value = request.get('v{index}')\n    return value * {index}\n"
+        )
