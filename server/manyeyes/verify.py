@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from manyeyes.agents.analyzers.base import run_tool
-from manyeyes.agents.analyzers.ruff import PERFORMANCE_RULES, READABILITY_RULES, _ruff_bin
+from manyeyes.agents.analyzers.ruff import ruff_command
 from manyeyes.plan.documents import Document, split_lines
 
 
@@ -59,21 +59,7 @@ def verify_rewrite(document: Document, start: int, end: int, code: str) -> Verdi
 
 def lint_codes(text: str) -> list[str]:
     """The ruff rule codes hit in a Python text, with the panel's rule sets plus pyflakes' undefined names."""
-    rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
-    argv = [
-        _ruff_bin(),
-        "check",
-        "--isolated",
-        "--no-cache",
-        "--output-format",
-        "json",
-        "--select",
-        rules,
-        "--exit-zero",
-        "--stdin-filename",
-        "scratch.py",
-        "-",
-    ]
+    argv = ruff_command("--stdin-filename", "scratch.py", "-")
     proc = run_tool(argv, cwd=None, input_text=text)
     try:
         return [item["code"] or "syntax" for item in json.loads(proc.stdout)]

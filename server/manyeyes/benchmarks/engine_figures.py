@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from manyeyes.agents.analyzers.ruff import PERFORMANCE_RULES, READABILITY_RULES, _ruff_bin
+from manyeyes.agents.analyzers.ruff import ruff_command
 from manyeyes.benchmarks import Figure
 from manyeyes.config import Settings
 from manyeyes.devtools.fake_provider import FakeProvider
@@ -130,22 +130,9 @@ def _stdlib_corpus(target: Path, packages: tuple[str, ...]) -> int:
 
 
 def _back_to_back(corpus: Path) -> float:
-    rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
     commands = [
         [sys.executable, "-m", "bandit", "-f", "json", "-q", "-r", "."],
-        [
-            _ruff_bin(),
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--output-format",
-            "json",
-            "--select",
-            rules,
-            "--exit-zero",
-            "--preview",
-            ".",
-        ],
+        ruff_command("--preview", "."),
         [sys.executable, "-m", "radon", "cc", "-j", "."],
     ]
     started = time.perf_counter()

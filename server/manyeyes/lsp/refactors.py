@@ -17,7 +17,6 @@ from pygls.exceptions import JsonRpcInvalidParams
 from manyeyes.lsp import convert, reviews
 from manyeyes.lsp.session import RunningReview, StoredRefactor
 from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind
-from manyeyes.progress import Board
 from manyeyes.refactor import RefactorResult, RefactorRun
 
 log = logging.getLogger(__name__)
@@ -57,20 +56,10 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
 
 
 async def _run(server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None) -> None:
-    reporter = reviews.Reporter(server, job.review_id, Board(), progress)
-    job.run.subscribe(reporter.update)
-    message = "cancelled"
-    try:
-        result = await job.run.execute()
-        message = await _offer(server, uri, version, text, result)
-    except asyncio.CancelledError:
-        message = "cancelled"
-    except Exception:
-        log.exception("refactor %s failed", job.review_id)
-        message = "failed (see the server log)"
-    finally:
-        server.session.runs.pop(job.review_id, None)
-        reporter.finish(message)
+    async def work() -> str:
+        return await _offer(server, uri, version, text, await job.run.execute())
+
+    await reviews.run_job(server, job, progress, work)
 
 
 async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:

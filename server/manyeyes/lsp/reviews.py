@@ -135,25 +135,33 @@ async def begin_progress(server, token: str, title: str) -> str | None:
 
 
 async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
-    board = Board()
-    reporter = Reporter(server, review.review_id, board, progress)
-    review.run.subscribe(reporter.update)
-    message = "cancelled"
-    try:
+    async def work() -> str:
         result = await review.run.execute()
         published = _store_and_publish(server, review, snapshots, result.reviewed)
-        message = summary(result, sum(len(v) for v in published.values()))
         _tell_about_keys(server, result)
+        return summary(result, sum(len(v) for v in published.values()))
+
+    await run_job(server, review, progress, work)
+
+
+async def run_job(server, job: RunningReview, progress: str | None, work) -> None:
+    """Run a review or refactor job: its progress and board, its end message whatever happens, and its
+    removal from the registry."""
+    reporter = Reporter(server, job.review_id, Board(), progress)
+    job.run.subscribe(reporter.update)
+    message = "cancelled"
+    try:
+        message = await work()
     except asyncio.CancelledError:
         message = "cancelled"
     except ManyeyesError as exc:
         message = f"not reviewed: {exc}"
         show_once(server, f"manyeyes: {exc}")
     except Exception:
-        log.exception("review %s failed", review.review_id)
+        log.exception("%s failed", job.review_id)
         message = "failed (see the server log)"
     finally:
-        server.session.runs.pop(review.review_id, None)
+        server.session.runs.pop(job.review_id, None)
         reporter.finish(message)
 
 

@@ -40,6 +40,23 @@ _SEVERE = {"F821": Severity.high, "F811": Severity.medium, "F841": Severity.low,
 _MEDIUM_PREFIXES = ("B", "F6", "F7", "F8", "PERF203")
 
 
+def ruff_command(*arguments: str) -> list[str]:
+    """`ruff check` with the panel's rule sets, isolated from any project config, JSON out, never failing."""
+    rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
+    return [
+        _ruff_bin(),
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--output-format",
+        "json",
+        "--select",
+        rules,
+        "--exit-zero",
+        *arguments,
+    ]
+
+
 def _ruff_bin() -> str:
     from ruff.__main__ import find_ruff_bin
 
@@ -53,20 +70,7 @@ class Ruff:
     def run(self, scratch: Scratch) -> AnalyzerRun:
         if not any(d.language == "python" for d in scratch.documents.values()):
             return AnalyzerRun()
-        rules = ",".join(READABILITY_RULES + PERFORMANCE_RULES)
-        argv = [
-            _ruff_bin(),
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--output-format",
-            "json",
-            "--select",
-            rules,
-            "--exit-zero",
-            "--preview",
-            ".",
-        ]
+        argv = ruff_command("--preview", ".")
         proc = run_tool(argv, cwd=scratch.root)
         try:
             diagnostics = json.loads(proc.stdout)
