@@ -1,0 +1,212 @@
+-- manyeyes for Neovim: starts the manyeyes language server, adds the review commands, shows the agent board.
+-- Works on Neovim 0.7 (vim.lsp.start_client) and 0.10+ (vim.lsp.start).
+
+local M = {}
+
+local defaults = {
+  cmd = { 'manyeyes', 'lsp' },
+  filetypes = { 'python', 'javascript', 'typescript', 'go', 'rust', 'java', 'ruby', 'c', 'cpp', 'lua', 'sh' },
+  settings = {}, -- the server's settings (docs/configuration.md), camelCase or snake_case
+  trusted = true, -- false: the server reads no project settings and runs no git
+  notify = true, -- vim.notify when a review ends
+}
+
+local state = { config = nil, clients = {}, board = nil, running = {} }
+
+local function root_for(bufnr)
+  local path = vim.api.nvim_buf_get_name(bufnr)
+  local dir = vim.fn.fnamemodify(path, ':p:h')
+  local git = vim.fn.finddir('.git', dir .. ';')
+  if git ~= '' then
+    return vim.fn.fnamemodify(git, ':p:h:h')
+  end
+  return dir
+end
+
+local function on_board(_, board)
+  state.board = board
+  if board.done then
+    state.running[board.reviewId] = nil
+    if state.config.notify then
+      vim.notify('manyeyes: ' .. (board.message or 'done'), vim.log.levels.INFO)
+    end
+  else
+    state.running[board.reviewId] = board
+  end
+  if M._board_win and vim.api.nvim_win_is_valid(M._board_win) then
+    M.board()
+  end
+end
+
+local function client_config(root)
+  return {
+    name = 'manyeyes',
+    cmd = state.config.cmd,
+    root_dir = root,
+    init_options = { settings = state.config.settings, trusted = state.config.trusted },
+    settings = { manyeyes = state.config.settings },
+    handlers = { ['manyeyes/board'] = on_board },
+    flags = { debounce_text_changes = 150 },
+  }
+end
+
+-- The client for a buffer's root, started once per root and attached to the buffer.
+function M.attach(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local root = root_for(bufnr)
+  if vim.lsp.start then
+    local config = client_config(root)
+    local id = vim.lsp.start(config, { bufnr = bufnr })
+    state.clients[root] = id
+    return id
+  end
+  local id = state.clients[root]
+  if not id or not vim.lsp.get_client_by_id(id) then
+    id = vim.lsp.start_client(client_config(root))
+    state.clients[root] = id
+  end
+  vim.lsp.buf_attach_client(bufnr, id)
+  return id
+end
+
+local function client_for(bufnr)
+  local id = M.attach(bufnr)
+  local client = id and vim.lsp.get_client_by_id(id)
+  if not client then
+    vim.notify('manyeyes: the language server did not start (is `manyeyes` on PATH? see :help manyeyes)',
+      vim.log.levels.ERROR)
+  end
+  return client
+end
+
+local function execute(bufnr, command, arguments)
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  client.request('workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)
+    if err then
+      vim.notify('manyeyes: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif result and result.reviewId then
+      state.running[result.reviewId] = { reviewId = result.reviewId, agents = {} }
+    end
+  end, bufnr)
+end
+
+local function range_of(line1, line2, bufnr)
+  local last = vim.api.nvim_buf_get_lines(bufnr, line2 - 1, line2, false)[1] or ''
+  return { start = { line = line1 - 1, character = 0 }, ['end'] = { line = line2 - 1, character = #last } }
+end
+
+function M.review()
+  local bufnr = vim.api.nvim_get_current_buf()
+  execute(bufnr, 'manyeyes.review.file', { vim.uri_from_bufnr(bufnr) })
+end
+
+function M.review_selection(line1, line2)
+  local bufnr = vim.api.nvim_get_current_buf()
+  execute(bufnr, 'manyeyes.review.selection', { vim.uri_from_bufnr(bufnr), range_of(line1, line2, bufnr) })
+end
+
+function M.review_changes()
+  execute(vim.api.nvim_get_current_buf(), 'manyeyes.review.changes', {})
+end
+
+function M.refactor(line1, line2, goal)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local arguments = { vim.uri_from_bufnr(bufnr), range_of(line1, line2, bufnr), (goal ~= '' and goal) or 'all' }
+  execute(bufnr, 'manyeyes.refactor.selection', arguments)
+end
+
+function M.cancel()
+  local bufnr = vim.api.nvim_get_current_buf()
+  execute(bufnr, 'manyeyes.review.cancel', { vim.uri_from_bufnr(bufnr) })
+end
+
+-- The board as lines of text: one line per agent, then the totals.
+function M.board_lines()
+  local board = state.board
+  if not board then
+    return { 'manyeyes: no review yet (:ManyeyesReview)' }
+  end
+  local symbols = { queued = '·', running = '▸', done = '✓', failed = '✗', cancelled = '-', skipped = '-' }
+  local lines = { string.format('manyeyes %s  %d%%  %s', board.reviewId, board.percentage or 0,
+    board.done and (board.message or 'done') or 'running') }
+  for _, agent in ipairs(board.agents or {}) do
+    local line = string.format('%s %-11s %-30s %-9s %3d findings %7d tok $%.4f', symbols[agent.state] or '?',
+      agent.concern, agent.target, agent.state, agent.findings or 0, agent.tokens or 0, agent.costUsd or 0)
+    if agent.error and agent.error ~= vim.NIL then
+      line = line .. '  ' .. agent.error
+    end
+    table.insert(lines, line)
+  end
+  table.insert(lines, string.format('%d findings, %d tokens, $%.4f', board.findings or 0, board.tokens or 0,
+    board.costUsd or 0))
+  return lines
+end
+
+-- A floating window with the board; `q` closes it.
+function M.board()
+  local lines = M.board_lines()
+  local width = 20
+  for _, line in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(line))
+  end
+  local buf = M._board_buf
+  if not buf or not vim.api.nvim_buf_is_valid(buf) then
+    buf = vim.api.nvim_create_buf(false, true)
+    M._board_buf = buf
+    vim.api.nvim_buf_set_keymap(buf, 'n', 'q', '<cmd>close<cr>', { noremap = true, silent = true })
+  end
+  vim.api.nvim_buf_set_option(buf, 'modifiable', true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.api.nvim_buf_set_option(buf, 'modifiable', false)
+  local options = { relative = 'editor', width = math.min(width, vim.o.columns - 4),
+    height = math.min(#lines, vim.o.lines - 4), row = 1, col = 2, style = 'minimal', border = 'rounded' }
+  if M._board_win and vim.api.nvim_win_is_valid(M._board_win) then
+    vim.api.nvim_win_set_config(M._board_win, options)
+  else
+    M._board_win = vim.api.nvim_open_win(buf, false, options)
+  end
+  return M._board_win
+end
+
+-- The latest board the server sent (see docs/lsp.md), or nil.
+function M.last_board()
+  return state.board
+end
+
+-- For a statusline: "manyeyes 3/4" while agents run, "" otherwise.
+function M.status()
+  for _, board in pairs(state.running) do
+    local done, total = 0, #(board.agents or {})
+    for _, agent in ipairs(board.agents or {}) do
+      if agent.state ~= 'queued' and agent.state ~= 'running' then
+        done = done + 1
+      end
+    end
+    return string.format('manyeyes %d/%d', done, total)
+  end
+  return ''
+end
+
+function M.setup(opts)
+  state.config = vim.tbl_deep_extend('force', defaults, opts or {})
+  local group = vim.api.nvim_create_augroup('manyeyes', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    pattern = state.config.filetypes,
+    callback = function(args) M.attach(args.buf) end,
+  })
+  local command = vim.api.nvim_create_user_command
+  command('ManyeyesReview', M.review, { desc = 'manyeyes: review the current file' })
+  command('ManyeyesReviewSelection', function(a) M.review_selection(a.line1, a.line2) end,
+    { range = true, desc = 'manyeyes: review the selected lines' })
+  command('ManyeyesReviewChanges', M.review_changes, { desc = 'manyeyes: review the git changes' })
+  command('ManyeyesRefactor', function(a) M.refactor(a.line1, a.line2, a.args) end,
+    { range = true, nargs = '?', desc = 'manyeyes: refactor the selected lines (goal: all or a concern)' })
+  command('ManyeyesCancel', M.cancel, { desc = 'manyeyes: cancel the running review' })
+  command('ManyeyesBoard', M.board, { desc = 'manyeyes: show the agent board' })
+end
+
+return M

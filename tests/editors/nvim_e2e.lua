@@ -1,0 +1,71 @@
+-- End-to-end test of the Neovim plugin in a real, headless Neovim (0.7+). Run by tests/editors/test_nvim.py:
+--   nvim --headless --clean -c 'luafile tests/editors/nvim_e2e.lua'
+-- with MANYEYES_PLUGIN, MANYEYES_PYTHON, MANYEYES_FILE and MANYEYES_OUT set. Writes its observations as JSON.
+local out = {}
+
+local function finish(code)
+  local file = io.open(os.getenv('MANYEYES_OUT'), 'w')
+  file:write(vim.fn.json_encode(out))
+  file:close()
+  vim.cmd(code == 0 and 'qall!' or 'cquit 1')
+end
+
+local ok, err = xpcall(function()
+  vim.opt.runtimepath:prepend(os.getenv('MANYEYES_PLUGIN'))
+  local manyeyes = require('manyeyes')
+  manyeyes.setup({ cmd = { os.getenv('MANYEYES_PYTHON'), '-m', 'manyeyes', 'lsp' }, notify = false })
+  vim.cmd('edit ' .. os.getenv('MANYEYES_FILE'))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local function client()
+    for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+      if c.name == 'manyeyes' and c.initialized then return c end
+    end
+  end
+  assert(vim.wait(20000, function() return client() ~= nil end, 50), 'the server did not start')
+  out.offset_encoding = client().offset_encoding
+
+  vim.cmd('ManyeyesReview')
+  assert(vim.wait(60000, function()
+    local board = manyeyes.last_board()
+    return board ~= nil and board.done
+  end, 50), 'the review did not finish')
+  out.board_message = manyeyes.last_board().message
+  out.agents = #manyeyes.last_board().agents
+
+  local target
+  out.diagnostics = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    table.insert(out.diagnostics, { code = d.code, lnum = d.lnum, col = d.col, source = d.source })
+    if d.code == 'E711' then target = d end
+  end
+  assert(target, 'no E711 diagnostic')
+
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = target.lnum, character = target.col },
+              ['end'] = { line = target.end_lnum, character = target.end_col } },
+    context = { diagnostics = {} },
+  }
+  local response = client().request_sync('textDocument/codeAction', params, 10000, bufnr)
+  assert(response and response.result, 'no code actions')
+  local fix
+  for _, action in ipairs(response.result) do
+    if action.edit and action.kind == 'quickfix' then fix = action end
+  end
+  assert(fix, 'no quick fix offered')
+  out.fix_title = fix.title
+  vim.lsp.util.apply_workspace_edit(fix.edit, client().offset_encoding)
+  out.fixed_line = vim.api.nvim_buf_get_lines(bufnr, target.lnum, target.lnum + 1, false)[1]
+
+  local win = manyeyes.board()
+  out.board_window = vim.api.nvim_win_is_valid(win)
+  out.board_lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+  out.status = manyeyes.status()
+end, debug.traceback)
+
+if not ok then
+  out.error = err
+  finish(1)
+else
+  finish(0)
+end

@@ -1,0 +1,46 @@
+"""The Neovim plugin in a real headless Neovim: review -> diagnostics -> quick fix applied -> board shown."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = '''import subprocess
+
+
+def run(cmd):
+    label = "😀 run"; subprocess.call(cmd, shell=True)
+    if cmd == None:
+        return label
+    return cmd
+'''
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed (.ci/run installs it)")
+def test_neovim_plugin_end_to_end(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".git").mkdir()  # the plugin roots the server at the repository
+    target = project / "app.py"
+    target.write_text(SOURCE)
+    out = tmp_path / "out.json"
+    env = dict(os.environ, MANYEYES_PLUGIN=str(ROOT / "editors" / "nvim"), MANYEYES_PYTHON=sys.executable,
+               MANYEYES_FILE=str(target), MANYEYES_OUT=str(out), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    proc = subprocess.run(["nvim", "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    result = json.loads(out.read_text())
+    assert proc.returncode == 0, result.get("error") or proc.stderr
+    assert result["board_message"].endswith("finding(s)") and result["agents"] == 4
+    codes = {d["code"] for d in result["diagnostics"]}
+    assert {"B602", "E711"} <= codes and all(d["source"] == "manyeyes" for d in result["diagnostics"])
+    shell = next(d for d in result["diagnostics"] if d["code"] == "B602")
+    # vim.diagnostic columns are byte offsets: right only if the server's positions used the negotiated encoding
+    assert shell["lnum"] == 4 and shell["col"] == len('    label = "😀 run"; '.encode("utf-8"))
+    assert result["fixed_line"] == "    if cmd is None:"
+    assert result["board_window"] and result["board_lines"][0].startswith("manyeyes manyeyes-review-")
+    assert any("security" in line for line in result["board_lines"])
