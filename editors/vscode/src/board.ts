@@ -1,0 +1,91 @@
+// The agent board: the latest `manyeyes/board` notification of each run, and what the views show of it.
+// No `vscode` import here, so it is unit-tested in plain Node.
+
+export interface Agent {
+  id: string;
+  concern: string;
+  target: string;
+  agent: string;
+  state: string; // queued | running | done | failed | cancelled | skipped
+  findings: number;
+  tokens: number;
+  costUsd: number;
+  durationS: number;
+  cached: boolean;
+  error: string | null;
+}
+
+export interface BoardNotification {
+  reviewId: string;
+  done: boolean;
+  message: string | null;
+  percentage: number;
+  findings: number;
+  tokens: number;
+  costUsd: number;
+  agents: Agent[];
+}
+
+const SYMBOLS: Record<string, string> = {
+  queued: '·', running: '▸', done: '✓', failed: '✗', cancelled: '–', skipped: '–',
+};
+
+export class BoardModel {
+  private runs = new Map<string, BoardNotification>();
+  private lastFinished: BoardNotification | undefined;
+
+  update(board: BoardNotification): void {
+    if (board.done) {
+      this.runs.delete(board.reviewId);
+      this.lastFinished = board;
+    } else {
+      this.runs.set(board.reviewId, board);
+    }
+  }
+
+  /** The run to show: a running one if any, else the last that finished. */
+  current(): BoardNotification | undefined {
+    const running = [...this.runs.values()];
+    return running.length ? running[running.length - 1] : this.lastFinished;
+  }
+
+  runningAgents(): number {
+    let count = 0;
+    for (const board of this.runs.values()) {
+      count += board.agents.filter((a) => a.state === 'running').length;
+    }
+    return count;
+  }
+
+  /** The status bar text: agents at work, or the cost of the last review. */
+  statusText(): string {
+    const running = this.runningAgents();
+    if (this.runs.size) {
+      return `$(eye) manyeyes: ${running} agent${running === 1 ? '' : 's'} running`;
+    }
+    if (this.lastFinished) {
+      return `$(eye) manyeyes: ${this.lastFinished.findings} finding(s), $${this.lastFinished.costUsd.toFixed(4)}`;
+    }
+    return '$(eye) manyeyes';
+  }
+
+  /** One card per agent: a label and a detail line, as the board view shows them. */
+  cards(): { label: string; detail: string; state: string }[] {
+    const board = this.current();
+    if (!board) {
+      return [];
+    }
+    return board.agents.map((agent) => ({
+      label: `${SYMBOLS[agent.state] ?? '?'} ${agent.concern} · ${agent.target}`,
+      detail: [
+        agent.state,
+        `${agent.findings} finding(s)`,
+        `${agent.tokens} tokens`,
+        `$${agent.costUsd.toFixed(4)}`,
+        agent.cached ? 'cached' : '',
+        agent.error ?? '',
+      ].filter(Boolean).join(' · '),
+      state: agent.state,
+    }));
+  }
+}

@@ -1,0 +1,169 @@
+// manyeyes for VS Code: starts the manyeyes language server, adds the review commands, the Agent Board view and
+// a status bar item. Reviews, diagnostics, hovers and quick fixes all come from the server (docs/lsp.md).
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions,
+} from 'vscode-languageclient/node';
+
+import { BoardModel, BoardNotification } from './board';
+import { serverSettings } from './settings';
+
+const SECRET_KEY = 'manyeyes.apiKey';
+const KEY_ENV = 'MANYEYES_VSCODE_API_KEY';
+const GOALS = ['all', 'security', 'performance', 'readability', 'tests'];
+
+let client: LanguageClient | undefined;
+const board = new BoardModel();
+
+class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
+  private changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+    return item;
+  }
+
+  getChildren(): vscode.TreeItem[] {
+    const current = board.current();
+    if (!current) {
+      return [new vscode.TreeItem('No review yet: run "manyeyes: Review File"')];
+    }
+    const summary = new vscode.TreeItem(
+      `${current.done ? current.message ?? 'done' : `${current.percentage}%`} · ${current.findings} finding(s) · `
+      + `${current.tokens} tokens · $${current.costUsd.toFixed(4)}`);
+    return [summary, ...board.cards().map((card) => {
+      const item = new vscode.TreeItem(card.label);
+      item.description = card.detail;
+      item.tooltip = `${card.label}\n${card.detail}`;
+      return item;
+    })];
+  }
+}
+
+function serverCommand(): { command: string; args: string[] } {
+  const config = vscode.workspace.getConfiguration('manyeyes.server');
+  const explicit = config.get<string[]>('command') ?? [];
+  if (explicit.length) {
+    return { command: explicit[0], args: explicit.slice(1) };
+  }
+  const python = config.get<string>('python');
+  return python ? { command: python, args: ['-m', 'manyeyes', 'lsp'] } : { command: 'manyeyes', args: ['lsp'] };
+}
+
+async function startClient(context: vscode.ExtensionContext, view: BoardView, status: vscode.StatusBarItem) {
+  const secret = await context.secrets.get(SECRET_KEY);
+  const { command, args } = serverCommand();
+  const env = { ...process.env, ...(secret ? { [KEY_ENV]: secret } : {}) };
+  const serverOptions: ServerOptions = { command, args, options: { env } };
+  const settings = serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined);
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file' }],
+    initializationOptions: { settings, trusted: vscode.workspace.isTrusted },
+    synchronize: { configurationSection: 'manyeyes' },
+    middleware: {
+      workspace: {
+        // The server gets its settings, not the extension's own (how to start it) nor a key that is not set.
+        configuration: async (params, token, next) => {
+          const answers = await next(params, token);
+          return Array.isArray(answers)
+            ? answers.map(() => serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined))
+            : answers;
+        },
+      },
+    },
+  };
+  client = new LanguageClient('manyeyes', 'manyeyes', serverOptions, clientOptions);
+  client.onNotification('manyeyes/board', (notification: BoardNotification) => {
+    board.update(notification);
+    view.refresh();
+    status.text = board.statusText();
+  });
+  try {
+    await client.start();
+  } catch (error) {
+    client = undefined;
+    const open = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(
+      `manyeyes: could not start the server with "${command} ${args.join(' ')}" (${error}). Install it with `
+      + '`pip install manyeyes` or set manyeyes.server.command; see docs/editors.md.', open);
+    if (choice === open) {
+      void vscode.commands.executeCommand('workbench.action.openSettings', 'manyeyes.server');
+    }
+  }
+}
+
+async function execute(command: string, args: unknown[]): Promise<unknown> {
+  if (!client) {
+    void vscode.window.showErrorMessage('manyeyes: the server is not running');
+    return undefined;
+  }
+  try {
+    return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`manyeyes: ${(error as Error).message ?? error}`);
+    return undefined;
+  }
+}
+
+function editorArgs(): { uri: string; range: object } | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showWarningMessage('manyeyes: open a file first');
+    return undefined;
+  }
+  const selection = editor.selection;
+  const range = {
+    start: { line: selection.start.line, character: selection.start.character },
+    end: { line: selection.end.line, character: selection.end.character },
+  };
+  return { uri: editor.document.uri.toString(), range };
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const view = new BoardView();
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
+  status.text = board.statusText();
+  status.command = 'manyeyes.showBoard';
+  status.show();
+  const restart = async () => {
+    await client?.stop();
+    await startClient(context, view, status);
+  };
+  const register = (name: string, run: () => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(name, run));
+  context.subscriptions.push(status, vscode.window.registerTreeDataProvider('manyeyes.board', view));
+  register('manyeyes.reviewFile', () => {
+    const args = editorArgs();
+    return args && execute('manyeyes.review.file', [args.uri]);
+  });
+  register('manyeyes.reviewSelection', () => {
+    const args = editorArgs();
+    return args && execute('manyeyes.review.selection', [args.uri, args.range]);
+  });
+  register('manyeyes.reviewChanges', () => execute('manyeyes.review.changes', []));
+  register('manyeyes.refactorSelection', async () => {
+    const args = editorArgs();
+    const goal = args && await vscode.window.showQuickPick(GOALS, { placeHolder: 'Refactor for which concern?' });
+    return args && goal && execute('manyeyes.refactor.selection', [args.uri, args.range, goal]);
+  });
+  register('manyeyes.cancelReview', () => execute('manyeyes.review.cancel', []));
+  register('manyeyes.showBoard', () => vscode.commands.executeCommand('manyeyes.board.focus'));
+  register('manyeyes.setApiKey', async () => {
+    const key = await vscode.window.showInputBox({ prompt: 'API key for the model provider (kept in VS Code\'s '
+      + 'secret storage, never in settings.json)', password: true, ignoreFocusOut: true });
+    if (key !== undefined) {
+      await (key ? context.secrets.store(SECRET_KEY, key) : context.secrets.delete(SECRET_KEY));
+      await restart();
+    }
+  });
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(restart));
+  await startClient(context, view, status);
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+}

@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+
+import { Agent, BoardModel, BoardNotification } from '../board';
+
+function agent(id: string, state: string, extra: Partial<Agent> = {}): Agent {
+  return {
+    id, concern: 'security', target: 'app.py:1-9', agent: 'offline', state, findings: 0, tokens: 0, costUsd: 0,
+    durationS: 0, cached: false, error: null, ...extra,
+  };
+}
+
+function board(reviewId: string, done: boolean, agents: Agent[], extra: Partial<BoardNotification> = {}): BoardNotification {
+  return { reviewId, done, message: null, percentage: 0, findings: 0, tokens: 0, costUsd: 0, agents, ...extra };
+}
+
+test('running agents show in the status bar, then the cost of the finished review', () => {
+  const model = new BoardModel();
+  assert.equal(model.statusText(), '$(eye) manyeyes');
+  model.update(board('r1', false, [agent('t1', 'running'), agent('t2', 'running'), agent('t3', 'queued')]));
+  assert.equal(model.statusText(), '$(eye) manyeyes: 2 agents running');
+  model.update(board('r1', true, [agent('t1', 'done')], { findings: 3, costUsd: 0.0125 }));
+  assert.equal(model.statusText(), '$(eye) manyeyes: 3 finding(s), $0.0125');
+});
+
+test('cards show each agent with its state, findings, tokens, cost and error', () => {
+  const model = new BoardModel();
+  model.update(board('r1', false, [
+    agent('t1', 'done', { findings: 2, tokens: 1200, costUsd: 0.002 }),
+    agent('t2', 'failed', { concern: 'tests', error: 'rate limited (HTTP 429)' }),
+  ]));
+  const cards = model.cards();
+  assert.equal(cards.length, 2);
+  assert.equal(cards[0].label, '✓ security · app.py:1-9');
+  assert.equal(cards[0].detail, 'done · 2 finding(s) · 1200 tokens · $0.0020');
+  assert.match(cards[1].detail, /failed · 0 finding\(s\) · 0 tokens · \$0.0000 · rate limited \(HTTP 429\)/);
+});
+
+test('a running review is shown before the last finished one', () => {
+  const model = new BoardModel();
+  model.update(board('r1', true, [agent('t1', 'done')]));
+  model.update(board('r2', false, [agent('t9', 'running')]));
+  assert.equal(model.current()?.reviewId, 'r2');
+  model.update(board('r2', true, [agent('t9', 'done')]));
+  assert.equal(model.current()?.reviewId, 'r2');
+});

@@ -1,0 +1,33 @@
+"""The VS Code extension's settings mirror the server's settings model: same keys, same defaults."""
+
+import json
+import re
+from pathlib import Path
+
+from pydantic_core import to_jsonable_python
+
+from manyeyes.config import Settings
+
+MANIFEST = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
+
+
+def snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def test_every_server_setting_is_contributed_with_its_default():
+    properties = json.loads(MANIFEST.read_text())["contributes"]["configuration"]["properties"]
+    mirrored = {snake(k.removeprefix("manyeyes.")): v for k, v in properties.items()
+                if not k.startswith("manyeyes.server.")}
+    assert set(mirrored) == set(Settings.model_fields)
+    for name, field in Settings.model_fields.items():
+        default = to_jsonable_python(field.get_default(call_default_factory=True))
+        assert mirrored[name]["default"] == default, name
+
+
+def test_where_code_goes_is_a_machine_setting_restricted_in_untrusted_workspaces():
+    manifest = json.loads(MANIFEST.read_text())
+    properties = manifest["contributes"]["configuration"]["properties"]
+    restricted = manifest["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"]
+    for key in ("manyeyes.model", "manyeyes.models", "manyeyes.apiBase", "manyeyes.apiKeyEnv", "manyeyes.server.command"):
+        assert properties[key]["scope"] == "machine" and key in restricted
