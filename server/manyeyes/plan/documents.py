@@ -76,7 +76,6 @@ class Document:
 class Loaded:
     documents: list[Document]
     not_reviewed: list[NotReviewed]
-    notes: list[str]
 
 
 def relative_to_workspace(path: Path, workspace: Path) -> str | None:

@@ -45,7 +45,7 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
     tasks: list[Task] = []
     not_reviewed = list(loaded.not_reviewed)
-    notes = list(loaded.notes)
+    notes: list[str] = []
     for document in loaded.documents:
         sliced = slice_document(document, settings.chunk_lines) if not settings.offline else None
         if sliced and sliced.note:
@@ -74,7 +74,7 @@ def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:
     for path in files:
         loaded = read_document(path, workspace, settings, focus, _override(request, path))
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
-    return _with_empty_notes(documents, not_reviewed, focus)
+    return _keep_reviewable(documents, not_reviewed, focus)
 
 
 def _override(request: ReviewRequest, path: Path) -> str | None:
@@ -104,12 +104,12 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
             focus = tuple(gitdiff.changed_ranges(base, text)) if base is not None else focus
         loaded = read_document(change.path, request.workspace, settings, focus, text)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
-    return _with_empty_notes(documents, not_reviewed, None)
+    return _keep_reviewable(documents, not_reviewed, None)
 
 
-def _with_empty_notes(documents: list[Document], not_reviewed: list[NotReviewed], focus) -> Loaded:
+def _keep_reviewable(documents: list[Document], not_reviewed: list[NotReviewed], focus) -> Loaded:
     """Empty files and selections past the end are notices, not silent skips."""
-    kept, notes = [], []
+    kept = []
     for document in documents:
         line_count = len(document.lines)
         if not document.text.strip():
@@ -123,7 +123,7 @@ def _with_empty_notes(documents: list[Document], not_reviewed: list[NotReviewed]
             )
         else:
             kept.append(document)
-    return Loaded(kept, not_reviewed, notes)
+    return Loaded(kept, not_reviewed)
 
 
 def _whole(document: Document) -> Chunk:
