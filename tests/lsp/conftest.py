@@ -13,7 +13,6 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from manyeyes.devtools.fake_provider import FakeProvider
 
 FAKE_KEY_ENV = "MANYEYES_TEST_FAKE_KEY"
 EDITORS = ["visual-studio-code", "neovim"]
@@ -57,12 +56,6 @@ def ws(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     return root
-
-
-@pytest.fixture
-def fake():
-    with FakeProvider() as provider:
-        yield provider
 
 
 @pytest.fixture
