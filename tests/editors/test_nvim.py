@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = '''import subprocess
+SOURCE = """import subprocess
 
 
 def run(cmd):
@@ -18,7 +18,7 @@ def run(cmd):
     if cmd == None:
         return label
     return cmd
-'''
+"""
 
 
 @pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed (.ci/run installs it)")
@@ -29,10 +29,22 @@ def test_neovim_plugin_end_to_end(tmp_path):
     target = project / "app.py"
     target.write_text(SOURCE)
     out = tmp_path / "out.json"
-    env = dict(os.environ, MANYEYES_PLUGIN=str(ROOT / "editors" / "nvim"), MANYEYES_PYTHON=sys.executable,
-               MANYEYES_FILE=str(target), MANYEYES_OUT=str(out), XDG_CONFIG_HOME=str(tmp_path / "config"))
-    proc = subprocess.run(["nvim", "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        MANYEYES_PLUGIN=str(ROOT / "editors" / "nvim"),
+        MANYEYES_PYTHON=sys.executable,
+        MANYEYES_FILE=str(target),
+        MANYEYES_OUT=str(out),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    proc = subprocess.run(
+        ["nvim", "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     result = json.loads(out.read_text())
     assert proc.returncode == 0, result.get("error") or proc.stderr
     assert result["board_message"].endswith("finding(s)") and result["agents"] == 4

@@ -17,8 +17,9 @@ def snake(key: str) -> str:
 
 def test_every_server_setting_is_contributed_with_its_default():
     properties = json.loads(MANIFEST.read_text())["contributes"]["configuration"]["properties"]
-    mirrored = {snake(k.removeprefix("manyeyes.")): v for k, v in properties.items()
-                if not k.startswith("manyeyes.server.")}
+    mirrored = {
+        snake(k.removeprefix("manyeyes.")): v for k, v in properties.items() if not k.startswith("manyeyes.server.")
+    }
     assert set(mirrored) == set(Settings.model_fields)
     for name, field in Settings.model_fields.items():
         default = to_jsonable_python(field.get_default(call_default_factory=True))
@@ -29,5 +30,11 @@ def test_where_code_goes_is_a_machine_setting_restricted_in_untrusted_workspaces
     manifest = json.loads(MANIFEST.read_text())
     properties = manifest["contributes"]["configuration"]["properties"]
     restricted = manifest["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"]
-    for key in ("manyeyes.model", "manyeyes.models", "manyeyes.apiBase", "manyeyes.apiKeyEnv", "manyeyes.server.command"):
+    for key in (
+        "manyeyes.model",
+        "manyeyes.models",
+        "manyeyes.apiBase",
+        "manyeyes.apiKeyEnv",
+        "manyeyes.server.command",
+    ):
         assert properties[key]["scope"] == "machine" and key in restricted

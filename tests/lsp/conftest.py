@@ -59,6 +59,20 @@ def ws(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def model_options(fake) -> dict:
+    """initializationOptions that send every concern to the fake provider."""
+    return {
+        "settings": {
+            "model": "openai/fake-model",
+            "apiBase": fake.url,
+            "apiKeyEnv": FAKE_KEY_ENV,
+            "maxRetries": 0,
+            "taskTimeoutS": 5,
+        }
+    }
+
+
+@pytest.fixture
 def init_options() -> dict:
     """What a test passes as initializationOptions; tests override it to configure a model."""
     return {}

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from manyeyes.devtools.fake_provider import Fault, Reply
-from tests.lsp.conftest import FAKE_KEY_ENV, SERVER_ENV
+from tests.lsp.conftest import SERVER_ENV
 from tests.lsp.helpers import by_code, code_actions, command, open_document, review_file
 
 SOURCE = """import subprocess
@@ -38,16 +38,8 @@ NIT = {
 
 
 @pytest.fixture
-def init_options(fake):
-    return {
-        "settings": {
-            "model": "openai/fake-model",
-            "apiBase": fake.url,
-            "apiKeyEnv": FAKE_KEY_ENV,
-            "maxRetries": 0,
-            "taskTimeoutS": 5,
-        }
-    }
+def init_options(model_options):
+    return model_options
 
 
 @pytest.mark.asyncio

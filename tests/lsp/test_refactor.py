@@ -7,7 +7,6 @@ import pytest
 from lsprotocol import types
 
 from manyeyes.devtools.fake_provider import Reply
-from tests.lsp.conftest import FAKE_KEY_ENV
 from tests.lsp.helpers import apply_edits, command, encoding, open_document
 
 SOURCE = """def totals(items, limit):
@@ -44,15 +43,8 @@ async def offered_rewrite(client, uri):
 
 
 @pytest.fixture
-def init_options(fake):
-    return {
-        "settings": {
-            "model": "openai/fake-model",
-            "apiBase": fake.url,
-            "apiKeyEnv": FAKE_KEY_ENV,
-            "maxRetries": 0,
-        }
-    }
+def init_options(model_options):
+    return model_options
 
 
 def code(text: str, summary: str = "rewritten") -> Reply:

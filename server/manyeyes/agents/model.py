@@ -8,6 +8,7 @@ never pass as "no findings".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
@@ -143,7 +144,7 @@ class ModelAgent:
 
     def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> None:
         document = task.chunk.document
-        seen_lines = split_lines(redact(document.text))
+        seen_lines = _redacted_lines(document.text)
         report.dropped = len(parsed.dropped)
         for raw in parsed.findings:
             span = anchor(raw.quote, seen_lines, raw.line + line_shift if raw.line else None)
@@ -151,6 +152,12 @@ class ModelAgent:
                 report.dropped += 1  # the quoted code is not in the file: a hallucination, not a finding
                 continue
             report.findings.append(_finding(task, document, raw, span))
+
+
+@lru_cache(maxsize=32)
+def _redacted_lines(text: str) -> list[str]:
+    """The document as the model saw it, once per document rather than once per task."""
+    return split_lines(redact(text))
 
 
 def _refusal(reply: ModelReply) -> str | None:
