@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.lsp.test_review_flow import SOURCE  # the file the server tests review, emoji line included
+
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = """import subprocess
-
-
-def run(cmd):
-    label = "😀 run"; subprocess.call(cmd, shell=True)
-    if cmd == None:
-        return label
-    return cmd
-"""
 
 
 @pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed (.ci/run installs it)")
