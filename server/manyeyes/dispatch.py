@@ -1,8 +1,9 @@
 """The fan-out: every task of a plan runs concurrently under one limiter.
 
-Each task has a timeout, the run an overall deadline and a token budget; the run can be cancelled as a whole; an
-agent that fails or raises fails alone. Every state change of a task is published to subscribers as a copy of its
-AgentOutcome (the CLI's board now, the editor's progress later).
+Each task has a timeout, the run an overall deadline and a token budget. The run can be cancelled as a whole, or
+one agent at a time (the board's cancel) while the others go on; an agent that fails or raises fails alone. Every
+state change of a task is published to subscribers as a copy of its AgentOutcome (the boards of the CLI and the
+editors).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Dispatcher:
         self._subscribers: list[Subscriber] = []
         self._scope: anyio.CancelScope | None = None
         self._cancelled = False
+        self._task_scopes: dict[str, anyio.CancelScope] = {}
+        self._cancelled_tasks: set[str] = set()
         self._tokens_used = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -49,11 +52,22 @@ class Dispatcher:
         if self._scope is not None:
             self._scope.cancel()
 
+    def cancel_task(self, task_id: str) -> bool:
+        """Stop one agent, queued or running; the rest of the run goes on. False when it is not in this run or
+        has already finished."""
+        scope = self._task_scopes.get(task_id)
+        if scope is None or task_id in self._cancelled_tasks:
+            return False
+        self._cancelled_tasks.add(task_id)
+        scope.cancel()
+        return True
+
     async def run(self, tasks: list[Task], agent_for: Callable[[Task], Agent]) -> list[Completed]:
         completed = [Completed(t, _outcome_of(t), AgentReport()) for t in tasks]
         for item in completed:
             self._emit(item.outcome)
         limiter = anyio.CapacityLimiter(self.concurrency)
+        self._task_scopes = {item.task.id: anyio.CancelScope() for item in completed}
         with anyio.CancelScope() as self._scope:
             if self._cancelled:
                 self._scope.cancel()
@@ -66,6 +80,15 @@ class Dispatcher:
         return completed
 
     async def _run_one(self, item: Completed, agent: Agent, limiter: anyio.CapacityLimiter) -> None:
+        scope = self._task_scopes[item.task.id]
+        with scope:  # cancelled by cancel_task only; the run's own cancellation goes through it untouched
+            await self._run_limited(item, agent, limiter)
+        self._task_scopes.pop(item.task.id, None)
+        if scope.cancelled_caught:
+            item.report = AgentReport()
+            self._finish(item.outcome, "cancelled", "cancelled by the user")
+
+    async def _run_limited(self, item: Completed, agent: Agent, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
             outcome = item.outcome
             if self._over_budget(item.task):

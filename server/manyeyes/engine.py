@@ -156,7 +156,7 @@ def _unconfirmed(evidence: list[Finding], error: str | None) -> list[Finding]:
     for hit in evidence:
         copy = hit.model_copy(deep=True)
         copy.confidence = round(copy.confidence * UNCONFIRMED_CONFIDENCE_FACTOR, 3)
-        copy.notes.append(f"analyzer finding, not confirmed: the model agent failed ({error})")
+        copy.notes.append(f"analyzer finding, not confirmed: the model agent did not answer ({error})")
         fallback.append(copy)
     return fallback
 

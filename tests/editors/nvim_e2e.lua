@@ -57,9 +57,15 @@ local ok, err = xpcall(function()
   vim.lsp.util.apply_workspace_edit(fix.edit, client().offset_encoding)
   out.fixed_line = vim.api.nvim_buf_get_lines(bufnr, target.lnum, target.lnum + 1, false)[1]
 
-  local win = manyeyes.board()
-  out.board_window = vim.api.nvim_win_is_valid(win)
+  vim.cmd('ManyeyesBoard')
+  local win = vim.api.nvim_get_current_win()
+  out.board_window = win == manyeyes.board() and vim.api.nvim_win_is_valid(win)
   out.board_lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+  -- `x` on the first agent's line: the review is over, so the server answers that nothing was cancelled
+  vim.api.nvim_win_set_cursor(win, { 2, 0 })
+  vim.api.nvim_feedkeys('x', 'x', false)
+  assert(vim.wait(5000, function() return manyeyes._last_cancel ~= nil end, 20), 'no answer to the agent cancel')
+  out.cancel = manyeyes._last_cancel
   out.status = manyeyes.status()
 end, debug.traceback)
 

@@ -7,15 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from tests.editors import require_or_skip
 from tests.lsp.test_review_flow import SOURCE  # the file the server tests review, emoji line included
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed (.ci/run installs it)")
 def test_neovim_plugin_end_to_end(tmp_path):
+    require_or_skip([] if shutil.which("nvim") else ["Neovim"])
     project = tmp_path / "project"
     project.mkdir()
     (project / ".git").mkdir()  # the plugin roots the server at the repository
@@ -49,3 +48,4 @@ def test_neovim_plugin_end_to_end(tmp_path):
     assert result["fixed_line"] == "    if cmd is None:"
     assert result["board_window"] and result["board_lines"][0].startswith("manyeyes manyeyes-review-")
     assert any("security" in line for line in result["board_lines"])
+    assert result["cancel"] == {"agent": "t1", "cancelled": False}  # `x` asked the server; t1 had finished

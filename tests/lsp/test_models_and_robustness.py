@@ -99,6 +99,34 @@ async def test_cancel_stops_the_review_and_publishes_nothing(client, ws, fake):
 
 
 @pytest.mark.asyncio
+async def test_cancelling_one_agent_lets_the_others_finish(client, ws, fake):
+    fake.script("security", Fault("timeout"))  # hangs until cancelled
+    fake.script("readability", Reply(findings=[NIT]))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    started = await command(client, "manyeyes.review.file", uri)
+    review_id = started["reviewId"]
+    security = await _running_agent(client, review_id, "security")
+    assert await command(client, "manyeyes.agent.cancel", review_id, security) == {"cancelled": True}
+    assert await command(client, "manyeyes.agent.cancel", review_id, security) == {"cancelled": False}
+    board = await client.boards.finished(review_id)
+    states = {a["concern"]: (a["state"], a["error"]) for a in board["agents"]}
+    assert states["security"] == ("cancelled", "cancelled by the user")
+    assert {states[c][0] for c in ("performance", "readability", "tests")} == {"done"}
+    assert any(d.message == "readability: Name the command argument better" for d in client.diagnostics[uri])
+    # bandit's evidence for the cancelled security agent is still shown, marked as not confirmed by the model
+    assert by_code(client, uri, "B602") is not None
+
+
+async def _running_agent(client, review_id: str, concern: str) -> str:
+    while True:
+        for board in [b for b in client.boards.received if b["reviewId"] == review_id]:
+            for agent in board["agents"]:
+                if agent["concern"] == concern and agent["state"] == "running":
+                    return agent["id"]
+        await client.wait_for_notification("manyeyes/board")
+
+
+@pytest.mark.asyncio
 async def test_a_new_request_supersedes_the_running_one(client, ws, fake):
     fake.script("security", Fault("timeout"))
     uri = open_document(client, ws / "app.py", SOURCE)
@@ -118,6 +146,9 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(client, ws):
         await command(client, "manyeyes.review.file")
     with pytest.raises(Exception, match="needs a range"):
         await command(client, "manyeyes.review.selection", uri, {"start": 3})
+    with pytest.raises(Exception, match="needs a reviewId and an agent id"):
+        await command(client, "manyeyes.agent.cancel", "manyeyes-review-1")
+    assert await command(client, "manyeyes.agent.cancel", "no-such-review", "t1") == {"cancelled": False}
     with pytest.raises(Exception, match="no finding"):
         await command(client, "manyeyes.dismiss", uri, "0000")
     with pytest.raises(Exception, match="cannot read"):

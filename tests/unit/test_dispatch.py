@@ -114,6 +114,37 @@ def test_cancel_stops_the_whole_run_and_events_tell_every_state():
     assert events[-1][1] == "cancelled"
 
 
+def test_cancelling_one_task_leaves_the_others_running():
+    dispatcher = Dispatcher(1, 60, 60)  # one at a time: t2 is still queued when it is cancelled
+    started = anyio.Event()
+    release = anyio.Event()
+
+    async def behaviour(task):
+        if task.id == "t1":
+            started.set()
+            await release.wait()
+        return AgentReport(prompt_tokens=1)
+
+    results = []
+
+    async def collect():
+        results.extend(await dispatcher.run([task(1), task(2), task(3)], lambda t: Scripted(behaviour)))
+
+    async def main():
+        async with anyio.create_task_group() as group:
+            group.start_soon(collect)
+            await started.wait()
+            assert dispatcher.cancel_task("t2") and not dispatcher.cancel_task("t2")
+            assert not dispatcher.cancel_task("t9")
+            release.set()
+
+    anyio.run(main)
+    done = {c.task.id: c.outcome for c in results}
+    assert done["t2"].state == "cancelled" and done["t2"].error == "cancelled by the user"
+    assert done["t1"].state == done["t3"].state == "done"
+    assert not dispatcher.cancel_task("t1")  # finished
+
+
 def test_a_broken_subscriber_does_not_break_the_run():
     dispatcher = Dispatcher(2, 5, 30)
     dispatcher.subscribe(lambda o: 1 / 0)

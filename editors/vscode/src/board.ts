@@ -26,15 +26,31 @@ export interface BoardNotification {
   agents: Agent[];
 }
 
-const SYMBOLS: Record<string, string> = {
-  queued: '·', running: '▸', done: '✓', failed: '✗', cancelled: '–', skipped: '–',
+/** A product icon (codicon) per agent state. */
+const ICONS: Record<string, string> = {
+  queued: 'clock', running: 'sync~spin', done: 'check', failed: 'error', cancelled: 'circle-slash',
+  skipped: 'debug-step-over',
 };
+
+export interface Card {
+  reviewId: string;
+  agentId: string;
+  label: string;
+  detail: string;
+  state: string;
+  icon: string;
+  /** Still queued or running in a run that is going on: the board offers to cancel it. */
+  cancellable: boolean;
+}
 
 export class BoardModel {
   private runs = new Map<string, BoardNotification>();
   private lastFinished: BoardNotification | undefined;
+  /** How many notifications have arrived: the extension's API reports it. */
+  received = 0;
 
   update(board: BoardNotification): void {
+    this.received += 1;
     if (board.done) {
       this.runs.delete(board.reviewId);
       this.lastFinished = board;
@@ -69,14 +85,26 @@ export class BoardModel {
     return '$(eye) manyeyes';
   }
 
+  /** The board's first line: where the run is, then its findings, tokens and cost. */
+  summary(): string | undefined {
+    const board = this.current();
+    if (!board) {
+      return undefined;
+    }
+    const where = board.done ? board.message ?? 'done' : `${board.percentage}% · ${board.findings} finding(s) so far`;
+    return `${where} · ${board.tokens} tokens · $${board.costUsd.toFixed(4)}`;
+  }
+
   /** One card per agent: a label and a detail line, as the board view shows them. */
-  cards(): { label: string; detail: string; state: string }[] {
+  cards(): Card[] {
     const board = this.current();
     if (!board) {
       return [];
     }
     return board.agents.map((agent) => ({
-      label: `${SYMBOLS[agent.state] ?? '?'} ${agent.concern} · ${agent.target}`,
+      reviewId: board.reviewId,
+      agentId: agent.id,
+      label: `${agent.concern} · ${agent.target}`,
       detail: [
         agent.state,
         `${agent.findings} finding(s)`,
@@ -86,6 +114,8 @@ export class BoardModel {
         agent.error ?? '',
       ].filter(Boolean).join(' · '),
       state: agent.state,
+      icon: ICONS[agent.state] ?? 'question',
+      cancellable: !board.done && (agent.state === 'queued' || agent.state === 'running'),
     }));
   }
 }

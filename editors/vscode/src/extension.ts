@@ -5,7 +5,7 @@ import {
   ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions,
 } from 'vscode-languageclient/node';
 
-import { BoardModel, BoardNotification } from './board';
+import { BoardModel, BoardNotification, Card } from './board';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
@@ -14,6 +14,17 @@ const GOALS = ['all', 'security', 'performance', 'readability', 'tests'];
 
 let client: LanguageClient | undefined;
 const board = new BoardModel();
+
+/** A card of the board: one agent, with its state as an icon; running or queued agents can be cancelled. */
+class AgentItem extends vscode.TreeItem {
+  constructor(readonly card: Card) {
+    super(card.label);
+    this.description = card.detail;
+    this.tooltip = `${card.label}\n${card.detail}`;
+    this.iconPath = new vscode.ThemeIcon(card.icon);
+    this.contextValue = card.cancellable ? 'agent.cancellable' : 'agent';
+  }
+}
 
 class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
   private changed = new vscode.EventEmitter<void>();
@@ -28,19 +39,11 @@ class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
   }
 
   getChildren(): vscode.TreeItem[] {
-    const current = board.current();
-    if (!current) {
+    const summary = board.summary();
+    if (!summary) {
       return [new vscode.TreeItem('No review yet: run "manyeyes: Review File"')];
     }
-    const summary = new vscode.TreeItem(
-      `${current.done ? current.message ?? 'done' : `${current.percentage}%`} · ${current.findings} finding(s) · `
-      + `${current.tokens} tokens · $${current.costUsd.toFixed(4)}`);
-    return [summary, ...board.cards().map((card) => {
-      const item = new vscode.TreeItem(card.label);
-      item.description = card.detail;
-      item.tooltip = `${card.label}\n${card.detail}`;
-      return item;
-    })];
+    return [new vscode.TreeItem(summary), ...board.cards().map((card) => new AgentItem(card))];
   }
 }
 
@@ -123,7 +126,14 @@ function editorArgs(): { uri: string; range: object } | undefined {
   return { uri: editor.document.uri.toString(), range };
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What the extension offers other extensions (its end-to-end driver among them): the board as the user sees it. */
+export interface ManyeyesApi {
+  currentBoard(): BoardNotification | undefined;
+  boardNotifications(): number;
+  statusText(): string;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<ManyeyesApi> {
   const view = new BoardView();
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   status.text = board.statusText();
@@ -151,6 +161,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return args && goal && execute('manyeyes.refactor.selection', [args.uri, args.range, goal]);
   });
   register('manyeyes.cancelReview', () => execute('manyeyes.review.cancel', []));
+  context.subscriptions.push(vscode.commands.registerCommand('manyeyes.cancelAgent', (item?: AgentItem) =>
+    item?.card && execute('manyeyes.agent.cancel', [item.card.reviewId, item.card.agentId])));
   register('manyeyes.showBoard', () => vscode.commands.executeCommand('manyeyes.board.focus'));
   register('manyeyes.setApiKey', async () => {
     const key = await vscode.window.showInputBox({ prompt: 'API key for the model provider (kept in VS Code\'s '
@@ -162,6 +174,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(restart));
   await startClient(context, view, status);
+  return {
+    currentBoard: () => board.current(),
+    boardNotifications: () => board.received,
+    statusText: () => status.text,
+  };
 }
 
 export async function deactivate(): Promise<void> {

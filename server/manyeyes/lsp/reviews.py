@@ -33,6 +33,7 @@ COMMANDS = (
     "manyeyes.review.selection",
     "manyeyes.review.changes",
     "manyeyes.review.cancel",
+    "manyeyes.agent.cancel",
 )
 
 
@@ -63,6 +64,14 @@ def register(server) -> None:
         for review_id in cancelled:
             cancel(ls, review_id)
         return {"cancelled": cancelled}
+
+    @server.command("manyeyes.agent.cancel")
+    def agent_cancel(ls, *args):
+        if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
+            raise JsonRpcInvalidParams("manyeyes.agent.cancel needs a reviewId and an agent id")
+        review = ls.session.runs.get(args[0])
+        # One agent stops; the others finish and the review is synthesized from what they found.
+        return {"cancelled": review is not None and review.run.dispatcher.cancel_task(args[1])}
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls, params: types.WorkDoneProgressCancelParams):

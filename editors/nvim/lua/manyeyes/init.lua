@@ -11,7 +11,7 @@ local defaults = {
   notify = true, -- vim.notify when a review ends
 }
 
-local state = { config = nil, clients = {}, board = nil, running = {} }
+local state = { config = nil, clients = {}, board = nil, board_client = nil, running = {} }
 
 local function root_for(bufnr)
   local path = vim.api.nvim_buf_get_name(bufnr)
@@ -23,8 +23,8 @@ local function root_for(bufnr)
   return dir
 end
 
-local function on_board(_, board)
-  state.board = board
+local function on_board(_, board, ctx)
+  state.board, state.board_client = board, ctx and ctx.client_id
   if board.done then
     state.running[board.reviewId] = nil
     if state.config.notify then
@@ -145,8 +145,34 @@ function M.board_lines()
   return lines
 end
 
--- A floating window with the board; `q` closes it.
-function M.board()
+-- Stop one agent of the board's review (index as listed on the board, from 1); the others go on.
+function M.cancel_agent(index)
+  local board = state.board
+  local agent = board and (board.agents or {})[index]
+  local client = state.board_client and vim.lsp.get_client_by_id(state.board_client)
+  if not agent or not client then
+    vim.notify('manyeyes: no agent ' .. tostring(index) .. ' on the board', vim.log.levels.WARN)
+    return
+  end
+  local params = { command = 'manyeyes.agent.cancel', arguments = { board.reviewId, agent.id } }
+  client.request('workspace/executeCommand', params, function(err, result)
+    if err then
+      vim.notify('manyeyes: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif not (result and result.cancelled) then
+      vim.notify('manyeyes: the ' .. agent.concern .. ' agent is not running any more', vim.log.levels.INFO)
+    end
+    M._last_cancel = { agent = agent.id, cancelled = result and result.cancelled or false }
+  end)
+end
+
+-- The agent under the cursor in the board window (line 1 is the header).
+local function cancel_agent_under_cursor()
+  M.cancel_agent(vim.api.nvim_win_get_cursor(0)[1] - 1)
+end
+
+-- A floating window with the board; `q` closes it, `x` cancels the agent under the cursor. `opts.focus` moves
+-- the cursor into it (the command does; refreshes while a review runs do not).
+function M.board(opts)
   local lines = M.board_lines()
   local width = 20
   for _, line in ipairs(lines) do
@@ -157,6 +183,8 @@ function M.board()
     buf = vim.api.nvim_create_buf(false, true)
     M._board_buf = buf
     vim.api.nvim_buf_set_keymap(buf, 'n', 'q', '<cmd>close<cr>', { noremap = true, silent = true })
+    vim.api.nvim_buf_set_keymap(buf, 'n', 'x', '', { noremap = true, silent = true,
+      callback = cancel_agent_under_cursor })
   end
   vim.api.nvim_buf_set_option(buf, 'modifiable', true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
@@ -167,6 +195,9 @@ function M.board()
     vim.api.nvim_win_set_config(M._board_win, options)
   else
     M._board_win = vim.api.nvim_open_win(buf, false, options)
+  end
+  if opts and opts.focus then
+    vim.api.nvim_set_current_win(M._board_win)
   end
   return M._board_win
 end
@@ -206,7 +237,8 @@ function M.setup(opts)
   command('ManyeyesRefactor', function(a) M.refactor(a.line1, a.line2, a.args) end,
     { range = true, nargs = '?', desc = 'manyeyes: refactor the selected lines (goal: all or a concern)' })
   command('ManyeyesCancel', M.cancel, { desc = 'manyeyes: cancel the running review' })
-  command('ManyeyesBoard', M.board, { desc = 'manyeyes: show the agent board' })
+  command('ManyeyesBoard', function() M.board({ focus = true }) end,
+    { desc = 'manyeyes: show the agent board (x cancels the agent under the cursor)' })
 end
 
 return M

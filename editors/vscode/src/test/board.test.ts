@@ -31,7 +31,8 @@ test('cards show each agent with its state, findings, tokens, cost and error', (
   ]));
   const cards = model.cards();
   assert.equal(cards.length, 2);
-  assert.equal(cards[0].label, '✓ security · app.py:1-9');
+  assert.equal(cards[0].label, 'security · app.py:1-9');
+  assert.deepEqual([cards[0].icon, cards[1].icon], ['check', 'error']);
   assert.equal(cards[0].detail, 'done · 2 finding(s) · 1200 tokens · $0.0020');
   assert.match(cards[1].detail, /failed · 0 finding\(s\) · 0 tokens · \$0.0000 · rate limited \(HTTP 429\)/);
 });
@@ -43,4 +44,17 @@ test('a running review is shown before the last finished one', () => {
   assert.equal(model.current()?.reviewId, 'r2');
   model.update(board('r2', true, [agent('t9', 'done')]));
   assert.equal(model.current()?.reviewId, 'r2');
+});
+
+test('queued and running agents of a running review can be cancelled, finished ones cannot', () => {
+  const model = new BoardModel();
+  model.update(board('r1', false, [agent('t1', 'running'), agent('t2', 'queued'), agent('t3', 'done')],
+    { percentage: 33, findings: 1 }));
+  assert.deepEqual(model.cards().map((c) => [c.reviewId, c.agentId, c.cancellable]),
+    [['r1', 't1', true], ['r1', 't2', true], ['r1', 't3', false]]);
+  assert.equal(model.summary(), '33% · 1 finding(s) so far · 0 tokens · $0.0000');
+  model.update(board('r1', true, [agent('t1', 'cancelled'), agent('t2', 'cancelled')], { message: 'cancelled' }));
+  assert.deepEqual(model.cards().map((c) => c.cancellable), [false, false]);
+  assert.equal(model.summary(), 'cancelled · 0 tokens · $0.0000');
+  assert.equal(model.received, 2);
 });

@@ -1,0 +1,143 @@
+// Test only: runs inside the real VS Code extension host beside the packaged manyeyes extension and drives it the
+// way a user would. Scenarios ($MANYEYES_E2E_SCENARIO):
+//   review        Review File -> diagnostics -> hover -> quick fix applied -> review again -> board and hover shown
+//   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
+//                 card in the rendered board (asked for through $MANYEYES_E2E_OUT.click); the others finish
+// It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
+// variable is not set.
+const fs = require('fs');
+const vscode = require('vscode');
+
+const MANYEYES = 'manyeyes.manyeyes';
+
+async function until(what, check, timeoutMs) {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function codeOf(diagnostic) {
+  return typeof diagnostic.code === 'object' ? String(diagnostic.code.value) : String(diagnostic.code);
+}
+
+function describe(diagnostic) {
+  return {
+    code: codeOf(diagnostic),
+    source: diagnostic.source,
+    line: diagnostic.range.start.line,
+    character: diagnostic.range.start.character,
+    severity: diagnostic.severity,
+    message: diagnostic.message,
+  };
+}
+
+function manyeyesDiagnostics(uri) {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'manyeyes');
+}
+
+/** Runs Review File on the active editor and waits for the run's last board and its diagnostics. */
+async function reviewFile(api, uri) {
+  const started = api.boardNotifications();
+  const answer = await vscode.commands.executeCommand('manyeyes.reviewFile');
+  if (!answer || !answer.reviewId) {
+    throw new Error(`Review File answered ${JSON.stringify(answer)}`);
+  }
+  const board = await until('the review to finish', () => {
+    const current = api.currentBoard();
+    return current && current.reviewId === answer.reviewId && current.done && current;
+  }, 90000);
+  const diagnostics = await until('diagnostics', () => {
+    const found = manyeyesDiagnostics(uri);
+    return found.length && found;
+  }, 10000);
+  return { board, diagnostics, notifications: api.boardNotifications() - started };
+}
+
+async function hoverText(uri, diagnostic) {
+  const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', uri, diagnostic.range.start);
+  return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+}
+
+async function applyQuickFix(document, diagnostic) {
+  const actions = await vscode.commands.executeCommand(
+    'vscode.executeCodeActionProvider', document.uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+  // The command's answer does not carry the actions' diagnostics; the range asked about picks the finding.
+  const fix = actions.find((a) => a.edit);
+  if (!fix) {
+    throw new Error(`no quick fix with an edit for ${codeOf(diagnostic)}: ${actions.map((a) => a.title)}`);
+  }
+  const applied = await vscode.workspace.applyEdit(fix.edit);
+  return { title: fix.title, applied, line: document.lineAt(diagnostic.range.start.line).text };
+}
+
+async function review(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  const document = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(document);
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+
+  const first = await reviewFile(api, uri);
+  result.board = first.board;
+  result.boardNotifications = first.notifications;
+  result.diagnostics = first.diagnostics.map(describe);
+  result.status = api.statusText();
+
+  const shell = first.diagnostics.find((d) => codeOf(d) === 'B602');
+  result.hover = shell ? await hoverText(uri, shell) : null;
+  result.fix = await applyQuickFix(document, first.diagnostics.find((d) => codeOf(d) === 'E711'));
+
+  // The fixed file reviewed again: the picture then shows current findings, the board and a hover on one of them.
+  const second = await reviewFile(api, uri);
+  result.afterFix = { board: second.board, diagnostics: second.diagnostics.map(describe) };
+  await vscode.commands.executeCommand('manyeyes.showBoard');
+  const target = second.diagnostics.find((d) => codeOf(d) === 'B602') ?? second.diagnostics[0];
+  await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn, preserveFocus: false });
+  editor.selection = new vscode.Selection(target.range.start, target.range.start);
+  await vscode.commands.executeCommand('editor.action.showHover');
+}
+
+async function cancelAgent(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  await vscode.commands.executeCommand('manyeyes.showBoard');
+  const answer = await vscode.commands.executeCommand('manyeyes.reviewFile');
+  const mine = () => {
+    const current = api.currentBoard();
+    return current && current.reviewId === answer.reviewId ? current : undefined;
+  };
+  const security = await until('the security agent to run', () =>
+    mine()?.agents.find((a) => a.concern === 'security' && a.state === 'running'), 30000);
+  result.runningAgent = security;
+  fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify({ cancel: `security · ${security.target}` }));
+  result.board = await until('the review to finish', () => mine()?.done && mine(), 90000);
+  result.diagnostics = manyeyesDiagnostics(uri).map(describe);
+  result.status = api.statusText();
+}
+
+const SCENARIOS = { review, 'cancel-agent': cancelAgent };
+
+exports.activate = async function activate() {
+  const out = process.env.MANYEYES_E2E_OUT;
+  if (!out) {
+    return;
+  }
+  const result = {};
+  try {
+    await SCENARIOS[process.env.MANYEYES_E2E_SCENARIO || 'review'](result);
+    result.ok = true;
+  } catch (error) {
+    result.ok = false;
+    result.error = String((error && error.stack) || error);
+  }
+  fs.writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
+  fs.renameSync(`${out}.tmp`, out); // run.mjs sees the whole file or none of it
+};

@@ -1,0 +1,111 @@
+"""The packaged VS Code extension in real VS Code (code-server + headless chromium), driven from inside the
+extension host by editors/vscode/e2e/driver: Review File -> diagnostics -> hover -> quick fix applied -> board.
+Saves the screenshot a person looks at to docs/images/vscode-review.png.
+
+Needs what .ci/run prepares: code-server (editors/vscode/e2e/install-code-server.sh), chromium, the packaged
+editors/vscode/manyeyes.vsix and the e2e's node modules. Without them the test is skipped, or fails when
+MANYEYES_REQUIRE_EDITORS=1 (as in CI), so CI cannot pass by skipping it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from manyeyes.devtools.fake_provider import Fault, FakeProvider, Reply
+from tests.editors import require_or_skip
+from tests.lsp.conftest import FAKE_KEY_ENV
+from tests.lsp.test_review_flow import SOURCE  # the file the server tests review, emoji line included
+
+ROOT = Path(__file__).resolve().parents[2]
+VSCODE = ROOT / "editors" / "vscode"
+CODE_SERVER = Path(os.environ.get("MANYEYES_CODE_SERVER", Path.home() / ".cache/manyeyes-e2e/code-server"))
+CHROMIUM = os.environ.get("MANYEYES_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT = ROOT / "docs" / "images" / "vscode-review.png"
+
+
+def _missing() -> list[str]:
+    wanted = {
+        "code-server (editors/vscode/e2e/install-code-server.sh)": CODE_SERVER / "out" / "node" / "entry.js",
+        "chromium": Path(CHROMIUM),
+        "the packaged extension (npm run package in editors/vscode)": VSCODE / "manyeyes.vsix",
+        "the e2e's node modules (npm ci in editors/vscode/e2e)": VSCODE / "e2e" / "node_modules" / "puppeteer-core",
+        "vsce (npm ci in editors/vscode)": VSCODE / "node_modules" / "@vscode" / "vsce",
+    }
+    missing = [name for name, path in wanted.items() if not path.exists()]
+    return missing + ([] if shutil.which("node") else ["node"])
+
+
+def run_vscode(tmp_path: Path, scenario: str, settings: dict | None = None, screenshot: Path | None = None) -> dict:
+    """Runs one driver scenario in code-server and returns what run.mjs gathered (the driver's and the UI's)."""
+    require_or_skip(_missing())
+    project = tmp_path / "project"
+    project.mkdir()
+    target = project / "app.py"
+    target.write_text(SOURCE)
+    out = tmp_path / "result.json"
+    command = ["node", str(VSCODE / "e2e" / "run.mjs"), "--code-server", str(CODE_SERVER), "--chromium", CHROMIUM]
+    command += ["--vsix", str(VSCODE / "manyeyes.vsix"), "--python", sys.executable, "--file", str(target)]
+    command += ["--out", str(out), "--scenario", scenario, "--settings", json.dumps(settings or {})]
+    command += ["--screenshot", str(screenshot)] if screenshot else []
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), **{FAKE_KEY_ENV: "sk-fake-vscode"})
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    result = json.loads(out.read_text())
+    failure = result.get("error") or result.get("driver", {}).get("error")
+    assert proc.returncode == 0 and result["ok"], f"{failure}\n{result.get('logs', '')}"
+    return result
+
+
+@pytest.mark.timeout(360)
+def test_review_diagnostics_hover_quick_fix_and_board(tmp_path):
+    result = run_vscode(tmp_path, "review", screenshot=SCREENSHOT)
+    driver, ui = result["driver"], result["ui"]
+
+    assert driver["board"]["done"] and driver["board"]["message"] == "4 finding(s)"
+    assert {a["concern"] for a in driver["board"]["agents"]} == {"security", "performance", "readability", "tests"}
+    assert driver["boardNotifications"] >= 2  # progress while running, then the last board
+
+    codes = {d["code"] for d in driver["diagnostics"]}
+    assert {"B602", "E711"} <= codes and all(d["source"] == "manyeyes" for d in driver["diagnostics"])
+    shell = next(d for d in driver["diagnostics"] if d["code"] == "B602")
+    # VS Code counts UTF-16 code units: the emoji before the call is two of them
+    assert (shell["line"], shell["character"]) == (4, len('    label = "😀 run"; '.encode("utf-16-le")) // 2)
+    assert "CWE-78" in driver["hover"] and "raised by bandit" in driver["hover"]
+
+    assert driver["fix"]["applied"] and driver["fix"]["line"] == "    if cmd is None:"
+    assert "E711" not in {d["code"] for d in driver["afterFix"]["diagnostics"]}
+
+    # What the rendered window shows: a card per agent on the board, squiggles, the hover, the status bar item
+    assert len([row for row in ui["boardRows"] if "app.py:1-8" in row]) == 4
+    assert ui["squiggles"] >= 2 and "subprocess call with shell=True" in ui["hover"]
+    assert ui["statusBar"] == ["manyeyes: 3 finding(s), $0.0000"]
+    assert SCREENSHOT.stat().st_size > 20_000  # a rendered workbench, not a blank page
+
+
+@pytest.mark.timeout(360)
+def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
+    nit = {"title": "Name the label better", "severity": "low", "confidence": 0.6, "line": 5, "quote": "label"}
+    with FakeProvider(hang_s=120) as fake:
+        fake.script("security", Fault("timeout"))  # hangs until the user cancels it
+        fake.script("readability", Reply(findings=[nit]))
+        settings = {
+            "manyeyes.model": "openai/fake-model",
+            "manyeyes.apiBase": fake.url,
+            "manyeyes.apiKeyEnv": FAKE_KEY_ENV,
+            "manyeyes.maxRetries": 0,
+            "manyeyes.taskTimeoutS": 100,  # only the click can end the security agent in time
+        }
+        result = run_vscode(tmp_path, "cancel-agent", settings=settings)
+    driver = result["driver"]
+    assert result["click"] == {"card": f"security · {driver['runningAgent']['target']}", "clicked": True}
+    agents = {a["concern"]: a for a in driver["board"]["agents"]}
+    assert (agents["security"]["state"], agents["security"]["error"]) == ("cancelled", "cancelled by the user")
+    assert all(agents[c]["state"] == "done" for c in ("performance", "readability", "tests"))
+    assert {a["agent"] for a in agents.values()} == {"openai/fake-model"} and driver["board"]["tokens"] > 0
+    messages = {d["message"] for d in driver["diagnostics"]}
+    assert "readability: Name the label better" in messages
+    assert "B602" in {d["code"] for d in driver["diagnostics"]}  # bandit's evidence stays, not confirmed
