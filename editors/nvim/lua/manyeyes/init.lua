@@ -69,6 +69,14 @@ function M.attach(bufnr)
   return id
 end
 
+-- Sends a request: 0.11 made client methods take self (`client:request`); 0.7 to 0.10 take none.
+local function request(client, method, params, handler, bufnr)
+  if vim.fn.has('nvim-0.11') == 1 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
 local function client_for(bufnr)
   local id = M.attach(bufnr)
   local client = id and vim.lsp.get_client_by_id(id)
@@ -84,7 +92,7 @@ local function execute(bufnr, command, arguments)
   if not client then
     return
   end
-  client.request('workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)
+  request(client, 'workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)
     if err then
       vim.notify('manyeyes: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif result and result.reviewId then
@@ -155,7 +163,7 @@ function M.cancel_agent(index)
     return
   end
   local params = { command = 'manyeyes.agent.cancel', arguments = { board.reviewId, agent.id } }
-  client.request('workspace/executeCommand', params, function(err, result)
+  request(client, 'workspace/executeCommand', params, function(err, result)
     if err then
       vim.notify('manyeyes: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif not (result and result.cancelled) then
