@@ -47,6 +47,8 @@ def run_vscode(tmp_path: Path, scenario: str, settings: dict | None = None, scre
     project.mkdir()
     target = project / "app.py"
     target.write_text(SOURCE)
+    (project / "other.py").write_text("import os\n")  # committed and unchanged: Review Changes must skip it
+    _commit(project)
     out = tmp_path / "result.json"
     command = ["node", str(VSCODE / "e2e" / "run.mjs"), "--code-server", str(CODE_SERVER), "--chromium", CHROMIUM]
     command += ["--vsix", str(VSCODE / "manyeyes.vsix"), "--python", sys.executable, "--file", str(target)]
@@ -58,6 +60,12 @@ def run_vscode(tmp_path: Path, scenario: str, settings: dict | None = None, scre
     failure = result.get("error") or result.get("driver", {}).get("error")
     assert proc.returncode == 0 and result["ok"], f"{failure}\n{result.get('logs', '')}"
     return result
+
+
+def _commit(project: Path) -> None:
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(git + step, check=True, capture_output=True)
 
 
 @pytest.mark.timeout(360)
@@ -77,6 +85,12 @@ def test_review_diagnostics_hover_quick_fix_and_board(tmp_path):
     assert "CWE-78" in driver["hover"] and "raised by bandit" in driver["hover"]
 
     assert driver["fix"]["applied"] and driver["fix"]["line"] == "    if cmd is None:"
+    # the selection (lines 4-5) is reviewed again: its findings are fresh, those elsewhere are kept
+    selection = {(d["code"], d["line"]) for d in driver["selection"]["diagnostics"]}
+    assert driver["selection"]["message"].endswith("finding(s)") and {("B602", 4), ("test-gap", 3)} <= selection
+    # the unsaved fix is the change: only app.py is reviewed, other.py is untouched
+    assert driver["changes"]["message"].endswith("finding(s)")
+    assert [t.split(":")[0] for t in driver["changes"]["targets"]] == ["app.py"]
     assert "E711" not in {d["code"] for d in driver["afterFix"]["diagnostics"]}
 
     # What the rendered window shows: a card per agent on the board, squiggles, the hover, the status bar item

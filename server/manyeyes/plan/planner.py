@@ -92,7 +92,10 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
     from manyeyes.plan import gitdiff
 
     documents, not_reviewed = [], []
-    for change in gitdiff.changed_files(request.workspace, request.diff_base, request.staged):
+    changes = gitdiff.changed_files(request.workspace, request.diff_base, request.staged)
+    if not request.staged:
+        changes += _unsaved_edits(request, {c.path.resolve() for c in changes})
+    for change in changes:
         if relative_to_workspace(change.path, request.workspace) is None:
             continue  # a change elsewhere in the repository: not part of this workspace's review
         text = (
@@ -105,6 +108,22 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
         loaded = read_document(change.path, request.workspace, settings, focus, text)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _keep_reviewable(documents, not_reviewed, None)
+
+
+def _unsaved_edits(request: ReviewRequest, listed: set[Path]) -> list:
+    """Editor buffers whose unsaved text differs from git's version while the file on disk does not (so git does
+    not list them): they are changes too."""
+    from manyeyes.plan import gitdiff
+
+    edits = []
+    for name, text in request.overrides.items():
+        path = Path(name)
+        if path.resolve() in listed or relative_to_workspace(path, request.workspace) is None:
+            continue
+        base = gitdiff.base_text(request.workspace, path, request.diff_base)
+        if base is not None and base != text:
+            edits.append(gitdiff.FileChange(path, gitdiff.changed_ranges(base, text)))
+    return edits
 
 
 def _keep_reviewable(documents: list[Document], not_reviewed: list[NotReviewed], focus) -> Loaded:

@@ -1,6 +1,7 @@
 // Test only: runs inside the real VS Code extension host beside the packaged manyeyes extension and drives it the
 // way a user would. Scenarios ($MANYEYES_E2E_SCENARIO):
-//   review        Review File -> diagnostics -> hover -> quick fix applied -> review again -> board and hover shown
+//   review        Review File -> diagnostics -> hover -> quick fix applied -> Review Selection -> Review Changes
+//                 (the unsaved fix against git) -> Review File again -> board and hover shown for the screenshot
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
 //                 card in the rendered board (asked for through $MANYEYES_E2E_OUT.click); the others finish
 // It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
@@ -43,17 +44,31 @@ function manyeyesDiagnostics(uri) {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'manyeyes');
 }
 
-/** Runs Review File on the active editor and waits for the run's last board and its diagnostics. */
-async function reviewFile(api, uri) {
-  const started = api.boardNotifications();
-  const answer = await vscode.commands.executeCommand('manyeyes.reviewFile');
+/** Runs a review command and waits for the last board of the review it started. */
+async function runReview(api, command) {
+  const answer = await vscode.commands.executeCommand(command);
   if (!answer || !answer.reviewId) {
-    throw new Error(`Review File answered ${JSON.stringify(answer)}`);
+    throw new Error(`${command} answered ${JSON.stringify(answer)}`);
   }
-  const board = await until('the review to finish', () => {
+  return until(`the review of ${command} to finish`, () => {
     const current = api.currentBoard();
     return current && current.reviewId === answer.reviewId && current.done && current;
   }, 90000);
+}
+
+/** What a finished review covered: its message, the code each agent looked at, the diagnostics shown after. */
+function coverage(board, uri) {
+  return {
+    message: board.message,
+    targets: [...new Set(board.agents.map((a) => a.target))],
+    diagnostics: manyeyesDiagnostics(uri).map(describe),
+  };
+}
+
+/** Runs Review File on the active editor and waits for the run's last board and its diagnostics. */
+async function reviewFile(api, uri) {
+  const started = api.boardNotifications();
+  const board = await runReview(api, 'manyeyes.reviewFile');
   const diagnostics = await until('diagnostics', () => {
     const found = manyeyesDiagnostics(uri);
     return found.length && found;
@@ -93,6 +108,10 @@ async function review(result) {
   const shell = first.diagnostics.find((d) => codeOf(d) === 'B602');
   result.hover = shell ? await hoverText(uri, shell) : null;
   result.fix = await applyQuickFix(document, first.diagnostics.find((d) => codeOf(d) === 'E711'));
+
+  editor.selection = new vscode.Selection(3, 0, 5, 0); // `def run(cmd):` and the line after it
+  result.selection = coverage(await runReview(api, 'manyeyes.reviewSelection'), uri);
+  result.changes = coverage(await runReview(api, 'manyeyes.reviewChanges'), uri); // the fix is not saved yet
 
   // The fixed file reviewed again: the picture then shows current findings, the board and a hover on one of them.
   const second = await reviewFile(api, uri);
