@@ -101,6 +101,17 @@ def test_review_diagnostics_hover_quick_fix_and_board(tmp_path):
 
 
 @pytest.mark.timeout(360)
+def test_refactor_selection_is_previewed_then_applied(tmp_path):
+    result = run_vscode(tmp_path, "refactor", screenshot=tmp_path / "refactor.png")
+    driver = result["driver"]
+    assert driver["board"]["message"].startswith("refactor ready")
+    # ticked and applied in VS Code's refactor preview, which lists only the changed line
+    change = "line 6, replacing     if cmd == None: with     if cmd is None:"
+    assert result["click"] == {"applied": True, "change": change}
+    assert driver["after"] == SOURCE.replace("cmd == None", "cmd is None")
+
+
+@pytest.mark.timeout(360)
 def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
     nit = {"title": "Name the label better", "severity": "low", "confidence": 0.6, "line": 5, "quote": "label"}
     with FakeProvider(hang_s=120) as fake:

@@ -3,6 +3,7 @@
 import pytest
 from lsprotocol import types
 
+from manyeyes.lsp.refactors import changed_block
 from tests.lsp.helpers import apply_edits, encoding, open_document
 from tests.lsp.test_refactor import SOURCE, annotated_edit, offered_rewrite, refactor
 
@@ -23,3 +24,11 @@ async def test_offline_refactor_is_checked_and_offered_for_preview(client, ws):
     if client.editor == "visual-studio-code":  # it supports change annotations: the preview is sent at once
         assert sent.change_annotations["manyeyes-refactor"].needs_confirmation
         assert sent.document_changes[0].edits[0].annotation_id == "manyeyes-refactor"
+
+
+def test_the_edit_covers_only_the_changed_lines():
+    assert changed_block(["a", "b", "c"], ["a", "B", "c"]) == (1, 1, "B")
+    assert changed_block(["a", "b", "c", "d"], ["a", "X", "Y", "d"]) == (1, 2, "X\nY")
+    # a pure insertion or deletion has no line of its own: the whole block is replaced
+    assert changed_block(["a", "c"], ["a", "b", "c"]) == (0, 1, "a\nb\nc")
+    assert changed_block(["a", "b", "c"], ["a", "c"]) == (0, 2, "a\nc")

@@ -6,7 +6,7 @@
 // cancel button on an agent's card, as a user would. Run by tests/editors/test_vscode.py:
 //
 //   node run.mjs --code-server DIR --vsix manyeyes.vsix --python PY --file WS/app.py --out result.json \
-//     [--scenario review|cancel-agent] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
+//     [--scenario review|refactor|cancel-agent] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -158,12 +158,31 @@ async function cancelOnCard(page, label) {
   return { card: label, clicked: true };
 }
 
+/** Confirms the rewrite in VS Code's refactor preview as a user does: an edit that needs confirmation is listed
+ * unticked, so tick the file, then click Apply. */
+async function applyPreview(page) {
+  const tick = await until('the refactor preview', () => page.$('.monaco-list-row input.edit-checkbox'), 15_000);
+  const change = await page.$eval('.monaco-list-row[aria-level="2"]', (e) => e.getAttribute('aria-label'));
+  await tick.click();
+  const apply = await until('the Apply button', async () => {
+    for (const button of await page.$$('.monaco-button')) {
+      if ((await button.evaluate((e) => e.textContent.trim())) === 'Apply') {
+        return button;
+      }
+    }
+    return undefined;
+  }, 5_000);
+  await apply.click();
+  return { applied: true, change };
+}
+
 /** Waits for the driver's result, doing the clicks it asks for on the way. */
 async function driverResult(page, result) {
   const click = `${driverOut}.click`;
   await until('the driver extension', async () => {
     if (fs.existsSync(click) && !result.click) {
-      result.click = await cancelOnCard(page, JSON.parse(fs.readFileSync(click, 'utf8')).cancel);
+      const request = JSON.parse(fs.readFileSync(click, 'utf8'));
+      result.click = request.apply ? await applyPreview(page) : await cancelOnCard(page, request.cancel);
     }
     return fs.existsSync(driverOut);
   }, DRIVER_TIMEOUT_MS);

@@ -155,9 +155,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
     return args && execute('manyeyes.review.selection', [args.uri, args.range]);
   });
   register('manyeyes.reviewChanges', () => execute('manyeyes.review.changes', []));
-  register('manyeyes.refactorSelection', async () => {
+  // A keybinding can name the goal ("args": "security"); otherwise the user picks one.
+  register('manyeyes.refactorSelection', async (given?: unknown) => {
     const args = editorArgs();
-    const goal = args && await vscode.window.showQuickPick(GOALS, { placeHolder: 'Refactor for which concern?' });
+    const goal = typeof given === 'string' && GOALS.includes(given)
+      ? given
+      : args && await vscode.window.showQuickPick(GOALS, { placeHolder: 'Refactor for which concern?' });
     return args && goal && execute('manyeyes.refactor.selection', [args.uri, args.range, goal]);
   });
   register('manyeyes.cancelReview', () => execute('manyeyes.review.cancel', []));

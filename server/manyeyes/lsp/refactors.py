@@ -22,6 +22,7 @@ from manyeyes.refactor import RefactorResult, RefactorRun
 log = logging.getLogger(__name__)
 COMMAND = "manyeyes.refactor.selection"
 ANNOTATION = "manyeyes-refactor"
+_PROPOSALS: set[asyncio.Task] = set()  # edits waiting for the user in the editor's preview (a strong reference)
 KIND = types.CodeActionKind.RefactorRewrite
 
 
@@ -78,27 +79,38 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
     )
     server.session.refactors[uri] = stored
     if _supports_annotations(server):
+        # The editor's preview waits for the user: the run ends when the rewrite is offered, not when it is applied.
+        proposal = asyncio.get_running_loop().create_task(_propose(server, stored, text))
+        _PROPOSALS.add(proposal)
+        proposal.add_done_callback(_PROPOSALS.discard)
+    return f"refactor ready: {result.summary or 'rewrite checked'}"
+
+
+async def _propose(server, stored: StoredRefactor, text: str) -> None:
+    try:
         answer = await server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=workspace_edit(server, stored, text), label="manyeyes refactor")
         )
         log.info("refactor edit %s", "applied" if answer and answer.applied else "not applied")
-    return f"refactor ready: {result.summary or 'rewrite checked'}"
+    except Exception as exc:  # the editor refused or went away: the code action still offers the rewrite
+        log.warning("refactor edit not sent: %s", exc)
 
 
 def workspace_edit(server, stored: StoredRefactor, text: str) -> types.WorkspaceEdit:
-    """Lines start..end replaced by the rewrite, annotated so the editor asks before applying it."""
+    """The rewrite of lines start..end as one edit, annotated so the editor asks before applying it."""
     from manyeyes.plan.documents import split_lines
 
     lines = split_lines(text)
+    first, last, code = changed_block(lines[stored.start - 1 : stored.end], stored.code.split("\n"))
     whole = types.Range(
-        start=convert.position(lines, stored.start, 1, server.encoding),
-        end=convert.position(lines, stored.end, 0, server.encoding),
+        start=convert.position(lines, stored.start + first, 1, server.encoding),
+        end=convert.position(lines, stored.start + last, 0, server.encoding),
     )
     annotated = _supports_annotations(server)
     edit = (
-        types.AnnotatedTextEdit(range=whole, new_text=stored.code, annotation_id=ANNOTATION)
+        types.AnnotatedTextEdit(range=whole, new_text=code, annotation_id=ANNOTATION)
         if annotated
-        else types.TextEdit(range=whole, new_text=stored.code)
+        else types.TextEdit(range=whole, new_text=code)
     )
     document = types.TextDocumentEdit(
         text_document=types.OptionalVersionedTextDocumentIdentifier(uri=stored.uri, version=stored.version),
@@ -114,6 +126,21 @@ def workspace_edit(server, stored: StoredRefactor, text: str) -> types.Workspace
         else None
     )
     return types.WorkspaceEdit(document_changes=[document], change_annotations=annotations)
+
+
+def changed_block(old: list[str], new: list[str]) -> tuple[int, int, str]:
+    """The lines that differ, without the unchanged ones around them, so a preview shows only what changes:
+    (first, last) old line offsets (0-based, inclusive) and their replacement. The whole block when the change is
+    a pure insertion or deletion, which has no line of its own to replace."""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if head + tail >= min(len(old), len(new)):
+        return 0, len(old) - 1, "\n".join(new)
+    return head, len(old) - 1 - tail, "\n".join(new[head : len(new) - tail])
 
 
 def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAction]:

@@ -2,6 +2,8 @@
 // way a user would. Scenarios ($MANYEYES_E2E_SCENARIO):
 //   review        Review File -> diagnostics -> hover -> quick fix applied -> Review Selection -> Review Changes
 //                 (the unsaved fix against git) -> Review File again -> board and hover shown for the screenshot
+//   refactor      Refactor Selection (all concerns, offline): the server sends the checked rewrite as an edit that
+//                 needs confirmation, run.mjs clicks Apply in VS Code's refactor preview, the buffer is checked
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
 //                 card in the rendered board (asked for through $MANYEYES_E2E_OUT.click); the others finish
 // It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
@@ -136,13 +138,35 @@ async function cancelAgent(result) {
   const security = await until('the security agent to run', () =>
     mine()?.agents.find((a) => a.concern === 'security' && a.state === 'running'), 30000);
   result.runningAgent = security;
-  fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify({ cancel: `security · ${security.target}` }));
+  askRunner({ cancel: `security · ${security.target}` });
   result.board = await until('the review to finish', () => mine()?.done && mine(), 90000);
   result.diagnostics = manyeyesDiagnostics(uri).map(describe);
   result.status = api.statusText();
 }
 
-const SCENARIOS = { review, 'cancel-agent': cancelAgent };
+async function refactor(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  const document = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(document);
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  const before = document.getText();
+  editor.selection = new vscode.Selection(3, 0, 8, 0); // the whole function
+  const answer = await vscode.commands.executeCommand('manyeyes.refactorSelection', 'all');
+  result.board = await until('the refactor to finish', () => {
+    const current = api.currentBoard();
+    return current && current.reviewId === answer.reviewId && current.done && current;
+  }, 90000);
+  askRunner({ apply: true }); // the preview waits for the user
+  await until('the previewed refactor to be applied', () => document.getText() !== before, 30000);
+  result.after = document.getText();
+}
+
+/** Asks run.mjs to do what only a user can, in the rendered window (a click). */
+function askRunner(request) {
+  fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
+}
+
+const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent };
 
 exports.activate = async function activate() {
   const out = process.env.MANYEYES_E2E_OUT;
