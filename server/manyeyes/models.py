@@ -6,46 +6,12 @@ result of a review serialises to JSON as it is.
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Concern(str, Enum):
-    security = "security"
-    performance = "performance"
-    readability = "readability"
-    tests = "tests"
-
-
-ALL_CONCERNS: tuple[Concern, ...] = tuple(Concern)
-
-
-class Severity(str, Enum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"
-
-    @property
-    def rank(self) -> int:
-        """Higher is more severe; used for sorting and thresholds."""
-        return _SEVERITY_RANK[self]
-
-    def at_least(self, other: Severity) -> bool:
-        return self.rank >= other.rank
-
-
-_SEVERITY_RANK = {
-    Severity.critical: 4,
-    Severity.high: 3,
-    Severity.medium: 2,
-    Severity.low: 1,
-    Severity.info: 0,
-}
+from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind, Severity  # noqa: F401 (the domain's words)
 
 
 class Span(BaseModel):
@@ -97,12 +63,6 @@ class Finding(BaseModel):
     def score(self) -> float:
         """Ranking key: severity first, confidence within a severity."""
         return self.severity.rank + self.confidence
-
-
-class ReviewKind(str, Enum):
-    files = "files"
-    selection = "selection"
-    diff = "diff"
 
 
 class ReviewRequest(BaseModel):

@@ -1,6 +1,7 @@
 import io
 
-from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, exit_code, parse_lines
+from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from manyeyes.cli_review import exit_code, parse_lines
 from manyeyes.cli_board import TerminalBoard
 from manyeyes.models import AgentOutcome, Concern, Finding, ReviewResult, Severity, Span
 

@@ -39,6 +39,19 @@ def test_importing_the_engine_does_not_load_litellm():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
+def test_the_server_starts_without_pydantic_or_the_engine():
+    """What `manyeyes lsp` imports before it can answer `initialize` (start-up is a measured target): the command
+    line and the server with every feature registered, but neither pydantic nor the engine."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, manyeyes.cli; from manyeyes.lsp.server import build_server; build_server(); "
+        "print(sorted(m for m in ('pydantic', 'manyeyes.engine', 'manyeyes.config', 'anyio') if m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+
+
 def test_litellm_loads_no_dotenv_and_fetches_no_price_table(tmp_path):
     """A workspace's .env must not redirect where code goes: litellm is loaded with .env loading off."""
     import os

@@ -14,11 +14,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
+from typing import TYPE_CHECKING
+
 from manyeyes.lsp import convert, diagnostics, refactors, reviews
 from manyeyes.lsp.session import ReviewedFile
-from manyeyes.models import Finding
-from manyeyes.plan.documents import split_lines
-from manyeyes.synthesis.suppressions import add_suppression
+
+if TYPE_CHECKING:
+    from manyeyes.models import Finding
 
 DISMISS_COMMAND = "manyeyes.dismiss"
 REVIEW_SELECTION_KIND = "source.manyeyes.reviewSelection"
@@ -61,6 +63,8 @@ def register(server) -> None:
 
     @server.command(DISMISS_COMMAND)
     def dismiss(ls, *args):
+        from manyeyes.synthesis.suppressions import add_suppression
+
         if len(args) != 2 or not all(isinstance(a, str) for a in args):
             raise JsonRpcInvalidParams(f"{DISMISS_COMMAND} needs a document URI and a finding fingerprint")
         uri, fingerprint = args
@@ -125,6 +129,8 @@ def fix_is_current(server, reviewed: ReviewedFile, finding: Finding) -> bool:
     if document.version != reviewed.version:
         return False
     span = finding.fix.span
+    from manyeyes.plan.documents import split_lines
+
     current = split_lines(document.source)[span.start_line - 1 : span.end_line]
     return current == reviewed.lines[span.start_line - 1 : span.end_line]
 

@@ -7,9 +7,14 @@ an emoji is where getting this wrong shows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
-from manyeyes.models import Finding, Fix, Severity, Span
+from manyeyes.vocabulary import Severity
+
+if TYPE_CHECKING:
+    from manyeyes.models import Finding, Fix, Span
 
 SOURCE = "manyeyes"
 _SEVERITY = {

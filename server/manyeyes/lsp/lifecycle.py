@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from manyeyes.lsp import diagnostics, reviews
-from manyeyes.models import ReviewKind
+from manyeyes.vocabulary import ReviewKind
 
 log = logging.getLogger(__name__)
 SAVE_DEBOUNCE_S = 0.5
@@ -35,7 +35,7 @@ def register(server) -> None:
         session.trusted = options.get("trusted", True) is not False
         session.pull_diagnostics = diagnostics.client_pulls(params.capabilities)
         session.initial_settings = editor_settings(options.get("settings"))
-        _warn(ls, session.reload_settings(), show=False)
+        # merged at `initialized`, with the editor's configuration: the answer here does not wait for pydantic
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls, params: types.InitializedParams):

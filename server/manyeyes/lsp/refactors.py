@@ -16,8 +16,12 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from manyeyes.lsp import convert, reviews
 from manyeyes.lsp.session import RunningReview, StoredRefactor
-from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind
-from manyeyes.refactor import RefactorResult, RefactorRun
+from typing import TYPE_CHECKING
+
+from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind
+
+if TYPE_CHECKING:
+    from manyeyes.refactor import RefactorResult
 
 log = logging.getLogger(__name__)
 COMMAND = "manyeyes.refactor.selection"
@@ -48,6 +52,8 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
     session = server.session
     version, text = reviews.snapshot(server, uri)
     request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines)
+    from manyeyes.refactor import RefactorRun
+
     run = RefactorRun(request, session.settings, goal)
     job = RunningReview(session.next_review_id(), [uri], run, lines=lines)
     session.runs[job.review_id] = job

@@ -17,13 +17,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from manyeyes.engine import ReviewRun
+from typing import TYPE_CHECKING
+
 from manyeyes.errors import ManyeyesError
 from manyeyes.lsp import convert, diagnostics
 from manyeyes.lsp.session import ReviewedFile, RunningReview
-from manyeyes.models import AgentOutcome, ReviewKind, ReviewRequest, ReviewResult
-from manyeyes.plan.documents import relative_to_workspace
-from manyeyes.progress import Board
+from manyeyes.vocabulary import ReviewKind
+
+if TYPE_CHECKING:  # the engine is imported on the first review (or warmed up after `initialized`), not at start
+    from manyeyes.models import AgentOutcome, ReviewRequest, ReviewResult
+    from manyeyes.progress import Board
 
 log = logging.getLogger(__name__)
 BOARD_NOTIFICATION = "manyeyes/board"
@@ -88,6 +91,8 @@ async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[i
             cancel(server, running.review_id)  # superseded by this request
     snapshots = {uri: snapshot(server, uri) for uri in uris}
     request = build_request(server, kind, snapshots, lines)
+    from manyeyes.engine import ReviewRun
+
     run = ReviewRun(request, session.settings, cache=session.cache)
     review = RunningReview(session.next_review_id(), uris, run, lines=lines)
     session.runs[review.review_id] = review
@@ -114,6 +119,9 @@ def snapshot(server, uri: str) -> tuple[int | None, str]:
 
 
 def build_request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
+    from manyeyes.models import ReviewRequest
+    from manyeyes.plan.documents import relative_to_workspace
+
     paths = [Path(to_fs_path(uri)) for uri in snapshots]
     workspace = server.session.workspace
     if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
@@ -156,6 +164,8 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
 async def run_job(server, job: RunningReview, progress: str | None, work) -> None:
     """Run a review or refactor job: its progress and board, its end message whatever happens, and its
     removal from the registry."""
+    from manyeyes.progress import Board
+
     reporter = Reporter(server, job.review_id, Board(), progress)
     job.run.subscribe(reporter.update)
     message = "cancelled"

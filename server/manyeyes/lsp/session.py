@@ -1,7 +1,8 @@
 """The server's state, with one owner: settings, trust, reviewed files and running reviews.
 
 Only the event loop touches it. Background reviews get frozen snapshots (uri, version, text, settings) and their
-results are checked against the document's current version before they are stored or published.
+results are checked against the document's current version before they are stored or published. Nothing heavy
+(pydantic, the engine) is imported before the first use: the server answers `initialize` without them.
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manyeyes.cache import LruCache
-from manyeyes.config import LoadedSettings, Settings, load_settings
-from manyeyes.engine import ReviewRun
-from manyeyes.refactor import RefactorRun
-from manyeyes.models import Finding
-from manyeyes.plan.documents import split_lines
-from manyeyes.synthesis.merge import Synthesis, select
-from manyeyes.synthesis.suppressions import load_suppressions
+
+if TYPE_CHECKING:
+    from manyeyes.config import LoadedSettings, Settings
+    from manyeyes.engine import ReviewRun
+    from manyeyes.models import Finding
+    from manyeyes.refactor import RefactorRun
+    from manyeyes.synthesis.merge import Synthesis
 
 
 @dataclass
@@ -32,6 +33,8 @@ class ReviewedFile:
 
     @property
     def lines(self) -> list[str]:
+        from manyeyes.plan.documents import split_lines
+
         return split_lines(self.text)
 
 
@@ -66,7 +69,7 @@ class Session:
     pull_diagnostics: bool = False  # decided at initialize: push unless the client pulls with refresh
     initial_settings: dict[str, Any] = field(default_factory=dict)  # from initializationOptions
     configured_settings: dict[str, Any] = field(default_factory=dict)  # from workspace/configuration, wins
-    loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(settings=Settings()))
+    loaded: LoadedSettings | None = None  # merged at `initialized` (or on first use)
     files: dict[str, ReviewedFile] = field(default_factory=dict)
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
     suppressed: set[str] = field(default_factory=set)
@@ -77,10 +80,15 @@ class Session:
 
     @property
     def settings(self) -> Settings:
+        if self.loaded is None:
+            self.reload_settings()
         return self.loaded.settings
 
     def reload_settings(self) -> list[str]:
         """Merge every source again; returns the warnings (bad values fall back, nothing raises)."""
+        from manyeyes.config import load_settings
+        from manyeyes.synthesis.suppressions import load_suppressions
+
         editor = {**self.initial_settings, **self.configured_settings}
         self.loaded = load_settings(self.workspace, editor, trusted=self.trusted)
         self.suppressed = load_suppressions(self.workspace) if self.workspace else set()
@@ -98,6 +106,8 @@ class Session:
         reviewed = self.files.get(uri)
         if reviewed is None:
             return None
+        from manyeyes.synthesis.merge import select
+
         return select(
             reviewed.findings,
             min_severity=self.settings.min_severity,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from manyeyes.models import ReviewResult
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line names FORMATS before anything heavy is imported
+    from manyeyes.models import ReviewResult
 
 FORMATS = ("text", "json", "sarif", "markdown")
 

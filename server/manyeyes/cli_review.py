@@ -1,0 +1,146 @@
+"""`manyeyes review`: settings and request from the arguments, the run with its live board, the report and the
+exit code (the codes are listed in cli.py and the README)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import anyio
+
+from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from manyeyes.config import Settings, load_settings
+from manyeyes.errors import ConfigError
+from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind, ReviewRequest, ReviewResult, Severity
+from manyeyes.report import render
+
+
+def run_review(args: argparse.Namespace, out) -> int:
+    workspace = (args.workspace or Path.cwd()).resolve()
+    if not workspace.is_dir():
+        raise ConfigError(f"the workspace is not a directory: {workspace}")
+    loaded = load_settings(workspace, _overrides(args))
+    for warning in loaded.warnings:
+        print(f"manyeyes: warning: {warning}", file=sys.stderr)
+    settings = loaded.settings
+    request = _request(args, workspace)
+    if not settings.offline:
+        _check_models(settings)
+    if args.dry_run:
+        return _dry_run(request, settings, out)
+    result = _run_with_board(request, settings, show_board=not args.no_board and sys.stderr.isatty())
+    write_report(render(result, args.format, color=args.output is None and out.isatty()), args.output, out)
+    return exit_code(result, args.fail_on)
+
+
+def exit_code(result: ReviewResult, fail_on: str | None) -> int:
+    if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in result.findings):
+        return EXIT_FINDINGS
+    if any(o.state in ("failed", "cancelled") for o in result.outcomes):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    overrides = {}
+    if args.concerns:
+        overrides["concerns"] = parse_concerns(args.concerns)
+    for key in ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    return overrides
+
+
+def parse_concerns(text: str) -> list[Concern]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    valid = {c.value for c in ALL_CONCERNS}
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        raise ConfigError(f"unknown concern '{(unknown or [text])[0]}' (choose from {', '.join(sorted(valid))})")
+    return [Concern(n) for n in dict.fromkeys(names)]
+
+
+def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
+    if args.diff is not None or args.staged:
+        return ReviewRequest(kind=ReviewKind.diff, workspace=workspace, diff_base=args.diff or None, staged=args.staged)
+    if args.lines:
+        if len(args.paths) != 1:
+            raise ConfigError("--lines needs exactly one file")
+        return ReviewRequest(
+            kind=ReviewKind.selection, workspace=workspace, paths=args.paths, lines=parse_lines(args.lines)
+        )
+    return ReviewRequest(kind=ReviewKind.files, workspace=workspace, paths=args.paths)
+
+
+def parse_lines(text: str) -> tuple[int, int]:
+    try:
+        first, _, last = text.partition("-")
+        start, end = int(first), int(last or first)
+    except ValueError:
+        raise ConfigError(f"--lines takes A-B with line numbers, not '{text}'") from None
+    if start < 1 or end < start:
+        raise ConfigError(f"--lines {text}: need 1 <= A <= B")
+    return start, end
+
+
+def _check_models(settings: Settings) -> None:
+    from manyeyes.llm.client import check_model
+
+    for model in {settings.model_for(c) for c in settings.concerns} - {None}:
+        check_model(model)
+
+
+def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool) -> ReviewResult:
+    from manyeyes.engine import ReviewRun
+
+    run = ReviewRun(request, settings)
+    return with_board(run.execute, run.subscribe, show_board)
+
+
+def with_board(execute, subscribe, show_board: bool):
+    """Run `execute` with the live agent board on stderr when it is a terminal."""
+    from manyeyes.cli_board import TerminalBoard
+
+    board = TerminalBoard(sys.stderr) if show_board else None
+    if board:
+        subscribe(board.update)
+    try:
+        return anyio.run(execute)
+    finally:
+        if board:
+            board.close()
+
+
+def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
+    from manyeyes.engine import dry_run
+
+    plan, planned = anyio.run(dry_run, request, settings)
+    offline = [t for t in plan.tasks if t.offline]
+    lines = [f"Dry run: nothing is sent. {len(plan.documents)} file(s), {len(plan.tasks)} agent task(s)."]
+    if offline:
+        lines.append(f"{len(offline)} task(s) run on the offline panel (local analyzers, nothing leaves the machine).")
+    for item in planned:
+        lines.append(
+            f"\n=== {item.task.id} {item.task.concern.value} {item.task.chunk.label} -> {item.task.agent} "
+            f"(about {item.estimated_tokens:,} prompt tokens) ==="
+        )
+        lines.extend(f"--- {m['role']} ---\n{m['content']}" for m in item.messages)
+    total = sum(item.estimated_tokens for item in planned)
+    lines.append(f"\nTotal: about {total:,} prompt tokens in {len(planned)} model call(s).")
+    lines.extend(f"Not reviewed: {n.path}: {n.reason}" for n in plan.not_reviewed)
+    out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def write_report(text: str, output: Path | None, out) -> None:
+    if output is None:
+        out.write(text)
+        out.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"manyeyes: report written to {output}", file=sys.stderr)
