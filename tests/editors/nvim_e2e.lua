@@ -11,6 +11,9 @@ local function finish(code)
 end
 
 local ok, err = xpcall(function()
+  local version = vim.version()
+  out.version = version.major .. '.' .. version.minor
+  out.lsp_start = vim.lsp.start ~= nil -- which path the plugin takes: vim.lsp.start (0.8+) or start_client
   vim.opt.runtimepath:prepend(os.getenv('MANYEYES_PLUGIN'))
   local manyeyes = require('manyeyes')
   manyeyes.setup({ cmd = { os.getenv('MANYEYES_PYTHON'), '-m', 'manyeyes', 'lsp' }, notify = false })

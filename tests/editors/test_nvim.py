@@ -1,4 +1,8 @@
-"""The Neovim plugin in a real headless Neovim: review -> diagnostics -> quick fix applied -> board shown."""
+"""The Neovim plugin in a real headless Neovim: review -> diagnostics -> quick fix applied -> board shown.
+
+Runs on Neovim 0.7 (Debian's, the vim.lsp.start_client path) and on Neovim 0.10 (built by
+editors/nvim/ci/build-neovim.sh, the vim.lsp.start path), found at MANYEYES_NVIM_010.
+"""
 
 import json
 import os
@@ -7,14 +11,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.editors import require_or_skip
 from tests.lsp.test_review_flow import SOURCE  # the file the server tests review, emoji line included
 
 ROOT = Path(__file__).resolve().parents[2]
+NVIM_010 = Path(os.environ.get("MANYEYES_NVIM_010", Path.home() / ".cache/manyeyes-e2e/neovim/bin/nvim"))
+NEOVIMS = {
+    "0.7": (shutil.which("nvim"), "Neovim 0.7 (apt-get install neovim)"),
+    "0.10": (str(NVIM_010) if NVIM_010.exists() else None, "Neovim 0.10 (editors/nvim/ci/build-neovim.sh)"),
+}
 
 
-def test_neovim_plugin_end_to_end(tmp_path):
-    require_or_skip([] if shutil.which("nvim") else ["Neovim"])
+@pytest.mark.parametrize("release", NEOVIMS)
+def test_neovim_plugin_end_to_end(tmp_path, release):
+    nvim, missing = NEOVIMS[release]
+    require_or_skip([] if nvim else [missing])
     project = tmp_path / "project"
     project.mkdir()
     (project / ".git").mkdir()  # the plugin roots the server at the repository
@@ -30,7 +43,7 @@ def test_neovim_plugin_end_to_end(tmp_path):
         XDG_CONFIG_HOME=str(tmp_path / "config"),
     )
     proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
+        [nvim, "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
         cwd=project,
         env=env,
         capture_output=True,
@@ -39,6 +52,7 @@ def test_neovim_plugin_end_to_end(tmp_path):
     )
     result = json.loads(out.read_text())
     assert proc.returncode == 0, result.get("error") or proc.stderr
+    assert result["version"] == release and result["lsp_start"] == (release != "0.7")
     assert result["board_message"].endswith("finding(s)") and result["agents"] == 4
     codes = {d["code"] for d in result["diagnostics"]}
     assert {"B602", "E711"} <= codes and all(d["source"] == "manyeyes" for d in result["diagnostics"])

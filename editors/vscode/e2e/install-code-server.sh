@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs code-server (VS Code OSS from the npm registry) into $1 for the real-editor end-to-end test.
+# Installs code-server (VS Code OSS from the npm registry) as the directory $1 for the real-editor end-to-end test.
 # Its postinstall refuses root and downloads from the web, so the steps are done by hand: dependencies without
 # scripts, then only the native modules rebuilt. 4.100.3 (VS Code 1.100.3) is the last line that runs on Node 20.
 # Idempotent: a finished install leaves $1/.installed and is reused.
@@ -18,12 +18,12 @@ fi
 
 if [ -f "$dest/.installed" ] && [ "$(cat "$dest/.installed")" = "$version" ]; then exit 0; fi
 
-rm -rf "$dest" && mkdir -p "$dest"
+rm -rf "$dest" && mkdir -p "$(dirname "$dest")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "code-server@$version" >/dev/null && tar -xzf "code-server-$version.tgz")
-mv "$work/package" "$dest/code-server"
-cd "$dest/code-server"
+mv "$work/package" "$dest"
+cd "$dest"
 export npm_config_yes=true npm_config_loglevel=error npm_config_fund=false npm_config_audit=false
 npm install --omit=dev --ignore-scripts
 npm rebuild argon2 --foreground-scripts >/dev/null
