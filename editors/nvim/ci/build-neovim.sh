@@ -28,7 +28,7 @@ deps="$dest/deps"
 
 make -s -C libvterm-0.3.3 PREFIX="$deps" install >/dev/null
 make -s -C tree-sitter-0.22.6 PREFIX="$deps" install >/dev/null
-(cd lpeg-1.1.0 && gcc -O2 -fPIC -shared -I/usr/include/luajit-2.1 lp*.c -o "$deps/lib/lpeg.so")
+(cd lpeg-1.1.0 && gcc -O2 -w -fPIC -shared -I/usr/include/luajit-2.1 lp*.c -o "$deps/lib/lpeg.so")
 
 cmake -S "neovim-$version" -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$dest" \
   -DCMAKE_PREFIX_PATH="$deps" -DCMAKE_INSTALL_RPATH="$deps/lib" -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
