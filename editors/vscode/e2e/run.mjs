@@ -17,6 +17,10 @@ import { parseArgs } from 'node:util';
 
 import puppeteer from 'puppeteer-core';
 
+import wait from './driver/wait.js'; // CommonJS: the driver's own package has no "type": "module"
+
+const { until } = wait;
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VSCE = path.join(HERE, '..', 'node_modules', '@vscode', 'vsce', 'vsce');
 const DRIVER_TIMEOUT_MS = 180_000;
@@ -89,20 +93,6 @@ function freePort() {
       server.close(() => resolve(port));
     }).on('error', reject);
   });
-}
-
-async function until(what, check, timeoutMs) {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) {
-      return value;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function startCodeServer(port) {

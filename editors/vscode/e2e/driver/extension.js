@@ -11,21 +11,9 @@
 const fs = require('fs');
 const vscode = require('vscode');
 
-const MANYEYES = 'manyeyes.manyeyes';
+const { until } = require('./wait');
 
-async function until(what, check, timeoutMs) {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) {
-      return value;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const MANYEYES = 'manyeyes.manyeyes';
 
 function codeOf(diagnostic) {
   return typeof diagnostic.code === 'object' ? String(diagnostic.code.value) : String(diagnostic.code);
