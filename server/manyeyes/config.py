@@ -61,6 +61,7 @@ class Settings(BaseModel):
     max_file_lines: int = Field(default=10_000, ge=1)
     max_file_bytes: int = Field(default=1_500_000, ge=1)
     review_on_save: bool = False  # editor only: review a file when it is saved (debounced)
+    verify_findings: bool = True  # model findings no analyzer backs get a second, skeptical look
 
     def model_for(self, concern: Concern) -> str | None:
         return self.models.get(concern, self.model)

@@ -52,6 +52,10 @@ class Dispatcher:
         if self._scope is not None:
             self._scope.cancel()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
     def cancel_task(self, task_id: str) -> bool:
         """Stop one agent, queued or running; the rest of the run goes on. False when it is not in this run or
         has already finished."""

@@ -1,8 +1,9 @@
-"""The review engine: plan -> ground -> dispatch -> synthesize, as one cancellable run.
+"""The review engine: plan -> ground -> dispatch -> verify -> synthesize, as one cancellable run.
 
 The CLI and the language server are thin front ends over `ReviewRun`. With a model configured, the offline
 panel runs first and its hits go to each model agent as evidence; if a model agent fails, its chunk's analyzer
-hits are reported instead (marked unconfirmed), so a provider outage never empties a review.
+hits are reported instead (marked unconfirmed), so a provider outage never empties a review. Model findings no
+analyzer backs are checked once more before they are ranked (synthesis/verification.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import LruCache
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
-from manyeyes.models import Finding, ReviewRequest, ReviewResult
+from manyeyes.models import Finding, ReviewRequest, ReviewResult, VerificationReport
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
@@ -27,6 +28,7 @@ from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.llm.loader import load_litellm
 from manyeyes.synthesis.merge import consolidate, select
 from manyeyes.synthesis.suppressions import load_suppressions
+from manyeyes.synthesis.verification import needs_verification, verify_findings
 
 UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
 
@@ -60,7 +62,7 @@ class ReviewRun:
             completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
             problems = panel.problems()
             clock.lap("dispatch")
-        result = self._assemble(plan, completed)
+        result = await self._assemble(plan, completed, clock)
         clock.lap("synthesize")
         result.notes.extend(problems)
         result.phases, result.duration_s = clock.phases, clock.total
@@ -87,7 +89,7 @@ class ReviewRun:
             self._client = ModelClient(self.settings)
         return self._client
 
-    def _assemble(self, plan: Plan, completed: list[Completed]) -> ReviewResult:
+    async def _assemble(self, plan: Plan, completed: list[Completed], clock: _PhaseClock) -> ReviewResult:
         documents = {d.path: d for d in plan.documents}
         findings: list[Finding] = []
         for item in completed:
@@ -95,6 +97,8 @@ class ReviewRun:
             if item.outcome.state != "done" and not item.task.offline:
                 findings.extend(_unconfirmed(item.task.context.evidence, item.outcome.error))
         self.consolidated = consolidate([f for f in findings if _in_focus(f, documents)])
+        verification = await self._verify(documents)
+        clock.lap("verify")
         synthesis = select(
             self.consolidated,
             min_severity=self.settings.min_severity,
@@ -109,7 +113,25 @@ class ReviewRun:
             notes=plan.notes,
             omitted=synthesis.omitted,
             suppressed=synthesis.suppressed,
+            verification=verification,
         )
+
+    async def _verify(self, documents: dict[str, Document]) -> VerificationReport | None:
+        """Model findings no analyzer backs get a second look (not after a cancel: the user wants it over)."""
+        if not self.settings.verify_findings or self.dispatcher.cancelled:
+            return None
+        if not any(needs_verification(f) for f in self.consolidated):
+            return None
+        settings = self.settings
+        self.consolidated, report = await verify_findings(
+            self.consolidated,
+            documents,
+            self._model_client(),
+            settings.concurrency,
+            settings.task_timeout_s,
+            self._cache,
+        )
+        return report
 
 
 async def ground(plan: Plan, panel: OfflinePanel) -> None:

@@ -103,6 +103,27 @@ class NotReviewed(BaseModel):
     reason: str
 
 
+class Rejection(BaseModel):
+    """A finding the verifier rejected, and why: kept in the result so a dropped finding is never silent."""
+
+    path: str
+    line: int
+    title: str
+    reason: str
+
+
+class VerificationReport(BaseModel):
+    """What the verification step did to the model findings no analyzer backs (synthesis/verification.py)."""
+
+    checked: int = 0
+    confirmed: int = 0
+    rejected: list[Rejection] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)  # calls that failed: their findings stay unverified
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 class ReviewResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     reviewed: list[str] = Field(default_factory=list)  # paths of the files the panel reviewed
@@ -113,15 +134,17 @@ class ReviewResult(BaseModel):
     suppressed: int = 0
     duration_s: float = 0.0
     phases: dict[str, float] = Field(default_factory=dict)  # seconds spent planning, grounding, dispatching, ...
+    verification: VerificationReport | None = None  # None: nothing needed checking, or verification is off
 
     @property
     def failed(self) -> list[AgentOutcome]:
         return [o for o in self.outcomes if o.state == "failed"]
 
     def totals(self) -> tuple[int, int, float]:
-        """(prompt tokens, completion tokens, cost in USD) over every agent."""
+        """(prompt tokens, completion tokens, cost in USD) over every agent and the verifier."""
+        check = self.verification or VerificationReport()
         return (
-            sum(o.prompt_tokens for o in self.outcomes),
-            sum(o.completion_tokens for o in self.outcomes),
-            sum(o.cost_usd for o in self.outcomes),
+            sum(o.prompt_tokens for o in self.outcomes) + check.prompt_tokens,
+            sum(o.completion_tokens for o in self.outcomes) + check.completion_tokens,
+            sum(o.cost_usd for o in self.outcomes) + check.cost_usd,
         )

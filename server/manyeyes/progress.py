@@ -15,6 +15,12 @@ FINISHED = ("done", "failed", "cancelled", "skipped")
 class Board:
     def __init__(self) -> None:
         self.agents: dict[str, AgentOutcome] = {}
+        self.overhead_tokens = 0  # model work outside the agents (verification), counted in the totals
+        self.overhead_cost_usd = 0.0
+
+    def charge(self, tokens: int, cost_usd: float) -> None:
+        self.overhead_tokens += tokens
+        self.overhead_cost_usd += cost_usd
 
     def update(self, outcome: AgentOutcome) -> None:
         self.agents[outcome.task_id] = outcome
@@ -32,11 +38,11 @@ class Board:
 
     @property
     def tokens(self) -> int:
-        return sum(o.prompt_tokens + o.completion_tokens for o in self.agents.values())
+        return self.overhead_tokens + sum(o.prompt_tokens + o.completion_tokens for o in self.agents.values())
 
     @property
     def cost_usd(self) -> float:
-        return sum(o.cost_usd for o in self.agents.values())
+        return self.overhead_cost_usd + sum(o.cost_usd for o in self.agents.values())
 
     @property
     def findings(self) -> int:

@@ -1,6 +1,7 @@
 """`manyeyes eval` as a user runs it: the offline panel, the noisy oracle, and the shared corpora when present."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ from tests.conftest import write
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 
 
-def manyeyes(*args, cwd):
+def manyeyes(*args, cwd, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "manyeyes", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "manyeyes", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -62,12 +68,30 @@ def test_noisy_oracle_measures_the_pipeline(corpus, tmp_path):
         manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
     )
     assert noisy["recall"]["recall"] == 1.0
-    assert noisy["false_positives"] >= 1  # invented on real code: anchored, and counted against precision
     assert noisy["dropped"] >= 1  # invented code that is not in the file: dropped by anchoring
+    # invented on real code: anchored, then rejected by the (here perfect) verifier, so precision stays whole
+    assert noisy["rejected_by_verification"] >= 1 and noisy["false_positives"] == 0
     again = json.loads(
         manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
     )
     assert again == noisy  # seeded: the same run twice gives the same figures
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "manyeyes").mkdir()
+    (tmp_path / "config" / "manyeyes" / "config.toml").write_text("verify_findings = false\n")
+    unverified = json.loads(
+        manyeyes(
+            "eval",
+            "--corpus",
+            str(corpus),
+            "--oracle",
+            "1,1,7",
+            "--format",
+            "json",
+            cwd=tmp_path,
+            env={"XDG_CONFIG_HOME": str(tmp_path / "config")},
+        ).stdout
+    )
+    assert unverified["false_positives"] >= 1 and unverified["rejected_by_verification"] == 0
 
 
 def test_bad_corpus_and_arguments_are_clear_errors(corpus, tmp_path):

@@ -76,6 +76,50 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     assert request["messages"][0] == fake.requests_for("tests")[0]["messages"][0]  # shared, cacheable prefix
 
 
+def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, model_settings):
+    invented = {
+        "title": "List built needlessly",
+        "severity": "medium",
+        "confidence": 0.6,
+        "line": 6,
+        "quote": "return [x for x in range(3)]",
+    }
+    fake.script("security", Reply(findings=[SHELL]))
+    fake.script("tests", Reply(findings=[UNTESTED]))
+    fake.script("performance", Reply(findings=[invented]))
+    verdicts = [
+        {"id": "f1", "verdict": "rejected", "reason": "a three-item list costs nothing"},
+        {"id": "f2", "verdict": "confirmed", "reason": "no test calls run"},
+    ]
+    fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
+    result = review(workspace, model_settings())
+    [request] = fake.requests_for("verify")  # one call for the file; SHELL is backed by bandit and not sent
+    sent = request["messages"][1]["content"]
+    assert "Finding f1 (performance, medium), lines 6-6: List built needlessly" in sent
+    assert "Finding f2 (tests, low), lines 4-4: run has no test" in sent and "Shell command" not in sent
+    titles = {f.title: f for f in result.findings}
+    assert "List built needlessly" not in titles
+    assert titles["run has no test"].notes == ["verified by openai/fake-model: no test calls run"]
+    assert "Shell command built from user input" in titles
+    check = result.verification
+    assert (check.checked, check.confirmed, [r.reason for r in check.rejected]) == (
+        2,
+        1,
+        ["a three-item list costs nothing"],
+    )
+    assert (
+        check.prompt_tokens > 0
+        and result.totals()[0] == sum(o.prompt_tokens for o in result.outcomes) + check.prompt_tokens
+    )
+
+
+def test_verification_can_be_turned_off(workspace, app, fake, model_settings):
+    fake.script("tests", Reply(findings=[UNTESTED]))
+    result = review(workspace, model_settings(verify_findings=False))
+    assert fake.requests_for("verify") == [] and result.verification is None
+    assert any(f.title == "run has no test" for f in result.findings)
+
+
 @pytest.mark.parametrize(
     "fault, expected",
     [

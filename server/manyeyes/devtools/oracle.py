@@ -3,12 +3,14 @@
 For each request it reads the file and the numbered lines from the prompt; every real label of that file and
 concern inside the lines is reported with probability p, and with probability q a false finding is invented:
 half the time on real code that has no label, half the time quoting code that is not there (a hallucination the
-pipeline's anchoring should drop). Seeded, and keyed by the request's content, so a run is reproducible whatever
-the order the agents run in. It measures what the pipeline does to precision and recall, independent of a model.
+pipeline's anchoring should drop). Asked to verify findings, it judges each against the labels and is right
+with probability p. Seeded, and keyed by the request's content, so a run is reproducible whatever the order the
+agents run in. It measures what the pipeline does to precision and recall, independent of a model.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from manyeyes.evaluation.corpus import Label
 
 _FILE = re.compile(r"^File: (\S+) \(", re.MULTILINE)
 _NUMBERED = re.compile(r"^\s*(\d+) \| (.*)$", re.MULTILINE)
+_CANDIDATE = re.compile(r"^Finding (f\d+) \(([\w/]+), \w+\), lines (\d+)-(\d+):", re.MULTILINE)
 
 
 @dataclass
@@ -31,6 +34,8 @@ class NoisyOracle:
         user = str(body.get("messages", [{}])[-1].get("content", ""))
         concern = agent_of(body)
         path = _FILE.search(user)
+        if concern == "verify" and path is not None:
+            return self._verify(path.group(1), user)
         lines = {int(n): text for n, text in _NUMBERED.findall(user)}
         if path is None or not lines:
             return Reply()
@@ -41,6 +46,23 @@ class NoisyOracle:
             near_labels = {n + d for label in labels if label.line for n in [label.line] for d in (-1, 0, 1)}
             findings.append(_invent(rng, lines, concern, near_labels))
         return Reply(findings=[f for f in findings if f])
+
+    def _verify(self, path: str, user: str) -> Reply:
+        """A verdict per candidate: "confirmed" when a real label is at its lines, "rejected" otherwise; each
+        verdict is right with probability p."""
+        verdicts = []
+        for ident, concerns, first, last in _CANDIDATE.findall(user):
+            real = any(
+                label.real
+                and label.file == path
+                and label.concern.value in concerns.split("/")
+                and (label.line is None or int(first) - 1 <= label.line <= int(last) + 1)
+                for label in self.labels
+            )
+            right = random.Random(f"{self.seed}:verify:{path}:{first}:{concerns}").random() < self.p
+            verdict = "confirmed" if real == right else "rejected"
+            verdicts.append({"id": ident, "verdict": verdict, "reason": "oracle"})
+        return Reply(content=json.dumps({"verdicts": verdicts}))
 
     def _labels(self, path: str, concern: str, lines: dict[int, str]) -> list[Label]:
         return [

@@ -44,6 +44,7 @@ async def evaluate(
     lines = sum(_line_count(corpus, case) for case in corpus.cases)
     scored = score(corpus, run.consolidated, concerns, lines, len(result.not_reviewed))
     scored.dropped = sum(o.dropped for o in result.outcomes)
+    scored.rejected_by_verification = len(result.verification.rejected) if result.verification else 0
     return scored, result
 
 

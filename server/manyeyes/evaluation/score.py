@@ -88,6 +88,7 @@ class Score:
     cases: int = 0
     not_reviewed: int = 0
     dropped: int = 0  # model findings the pipeline rejected (quotes not in the file, invalid items)
+    rejected_by_verification: int = 0  # model findings the verifier judged not real
 
     @property
     def precision(self) -> float | None:
@@ -128,6 +129,7 @@ class Score:
             "traps_hit": self.traps_hit,
             "findings_per_kloc": self.findings_per_kloc,
             "dropped": self.dropped,
+            "rejected_by_verification": self.rejected_by_verification,
         }
 
 

@@ -37,6 +37,7 @@ def to_table(result: Score) -> str:
         f"  findings: {result.findings:,} (matching a label {result.true_positives:,}, false positives "
         f"{result.false_positives:,}, unlabeled {result.unlabeled:,}); precision {precision}",
         f"  traps hit: {result.traps_hit}/{result.traps}; {result.findings_per_kloc} findings per 1,000 lines"
-        + (f"; {result.dropped} model finding(s) dropped by the pipeline" if result.dropped else ""),
+        + (f"; {result.dropped} model finding(s) dropped by anchoring" if result.dropped else "")
+        + (f"; {result.rejected_by_verification} rejected by verification" if result.rejected_by_verification else ""),
     ]
     return "\n".join(lines) + "\n"

@@ -152,8 +152,11 @@ async def begin_progress(server, token: str, title: str) -> str | None:
 
 
 async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
-    async def work() -> str:
+    async def work(board: Board) -> str:
         result = await review.run.execute()
+        if result.verification:  # its calls are not an agent's: the board's totals still count them
+            check = result.verification
+            board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
         published = _store_and_publish(server, review, snapshots, result.reviewed)
         _tell_about_keys(server, result)
         return summary(result, sum(len(v) for v in published.values()))
@@ -163,14 +166,14 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
 
 async def run_job(server, job: RunningReview, progress: str | None, work) -> None:
     """Run a review or refactor job: its progress and board, its end message whatever happens, and its
-    removal from the registry."""
+    removal from the registry. `work(board)` does the job and returns the end message."""
     from manyeyes.progress import Board
 
     reporter = Reporter(server, job.review_id, Board(), progress)
     job.run.subscribe(reporter.update)
     message = "cancelled"
     try:
-        message = await work()
+        message = await work(reporter.board)
     except asyncio.CancelledError:
         message = "cancelled"
     except ManyeyesError as exc:
@@ -186,6 +189,8 @@ async def run_job(server, job: RunningReview, progress: str | None, work) -> Non
 
 def summary(result: ReviewResult, shown: int) -> str:
     parts = [f"{shown} finding(s)"]
+    if result.verification and result.verification.rejected:
+        parts.append(f"{len(result.verification.rejected)} rejected by verification")
     if result.failed:
         parts.append(f"{len(result.failed)} agent(s) failed")
     parts.extend(f"not reviewed: {n.path}: {n.reason}" for n in result.not_reviewed[:3])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from manyeyes.models import ReviewResult
-from manyeyes.report.summary import summary_line
+from manyeyes.report.summary import summary_line, verification_lines
 
 
 def to_markdown(result: ReviewResult) -> str:
@@ -20,6 +20,8 @@ def to_markdown(result: ReviewResult) -> str:
         lines.append("")
     if result.not_reviewed:
         lines += ["**Not reviewed**", ""] + [f"- `{n.path}`: {n.reason}" for n in result.not_reviewed] + [""]
+    if result.verification:
+        lines += ["**Verification**", ""] + [f"- {_cell(line)}" for line in verification_lines(result)] + [""]
     if result.failed:
         lines += ["**Agents that failed**", ""]
         lines += [f"- {o.concern.value} `{o.target}` ({o.agent}): {_cell(o.error or '')}" for o in result.failed]

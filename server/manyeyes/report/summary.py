@@ -28,4 +28,21 @@ def summary_line(result: ReviewResult) -> str:
         extras.append(f"{sum(result.omitted.values())} left out by the per-file cap")
     if result.suppressed:
         extras.append(f"{result.suppressed} dismissed")
+    if result.verification and result.verification.rejected:
+        extras.append(f"{len(result.verification.rejected)} rejected by verification")
     return line + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def verification_lines(result: ReviewResult) -> list[str]:
+    """What verification did, for the human-readable formats: the counts, each rejection and why, failures."""
+    check = result.verification
+    if check is None:
+        return []
+    unsure = check.checked - check.confirmed - len(check.rejected)
+    lines = [
+        f"{check.checked} model finding(s) checked: {check.confirmed} confirmed, {len(check.rejected)} rejected, "
+        f"{unsure} left as they were"
+    ]
+    lines += [f"rejected {r.path}:{r.line} {r.title}: {r.reason or 'no reason given'}" for r in check.rejected]
+    lines += [f"not checked: {error}" for error in check.errors]
+    return lines

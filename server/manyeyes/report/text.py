@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from manyeyes.models import Finding, ReviewResult, Severity
-from manyeyes.report.summary import summary_line
+from manyeyes.report.summary import summary_line, verification_lines
 
 _COLORS = {
     Severity.critical: "\033[1;31m",
@@ -49,6 +49,8 @@ def _sections(result: ReviewResult) -> list[str]:
         sections.append("Not reviewed:\n" + "\n".join(f"  {n.path}: {n.reason}" for n in result.not_reviewed))
     if result.notes:
         sections.append("Notes:\n" + "\n".join(f"  {note}" for note in result.notes))
+    if result.verification:
+        sections.append("Verification:\n" + "\n".join(f"  {line}" for line in verification_lines(result)))
     if result.failed:
         sections.append(
             "Agents that failed (their part of the review is missing):\n"

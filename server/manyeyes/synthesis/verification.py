@@ -1,0 +1,173 @@
+"""Verification: a second, skeptical look at the model findings no analyzer backs, before anyone reads them.
+
+Anchoring already drops a finding whose quoted code is not in the file. A model can still report a plausible
+problem on real code that the code does not have. Findings an analyzer corroborates are backed by evidence; the
+others are sent, one small call per file and model, with only the lines around each finding, to the model that
+raised them, now asked to judge rather than to find. Rejected findings are dropped and listed with the reason;
+confirmed ones say so; a finding the verifier does not answer for, or a verifier that fails, leaves the finding
+as it was (a failed check never hides a finding). Answers are cached by content, so unchanged code is not sent
+again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import anyio
+
+from manyeyes.agents.parsing import ParseError
+from manyeyes.agents.prompts import load_prompt, prompt_versions
+from manyeyes.cache import LruCache, content_key
+from manyeyes.llm.errors import ModelCallError
+from manyeyes.models import Finding, Rejection, VerificationReport
+from manyeyes.plan.documents import Document
+from manyeyes.safety.redact import redact_message
+
+CONTEXT_LINES = 3  # lines shown above and below each finding
+MAX_PER_CALL = 20
+VERDICTS = ("confirmed", "rejected", "unsure")
+VERDICT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "verdicts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "verdict": {"type": "string", "enum": list(VERDICTS)},
+                    "reason": {"type": "string"},
+                },
+                "required": ["id", "verdict", "reason"],
+            },
+        }
+    },
+    "required": ["verdicts"],
+}
+MODEL_SOURCE = "model:"
+
+
+def needs_verification(finding: Finding) -> bool:
+    """Raised by model agents only: no analyzer's evidence backs it."""
+    return bool(finding.sources) and all(source.startswith(MODEL_SOURCE) for source in finding.sources)
+
+
+async def verify_findings(
+    findings: list[Finding],
+    documents: dict[str, Document],
+    client,
+    concurrency: int,
+    timeout_s: float,
+    cache: LruCache | None = None,
+) -> tuple[list[Finding], VerificationReport]:
+    """The findings that survive verification, and what it did. One call per file and model, run concurrently."""
+    report = VerificationReport()
+    batches = _batches([f for f in findings if needs_verification(f) and f.path in documents])
+    judged: dict[int, Finding | None] = {}  # id of a checked finding -> what replaces it (None: rejected)
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def check(model: str, document: Document, batch: list[Finding]) -> None:
+        async with limiter:
+            verdicts = await _verdicts(client, model, document, batch, timeout_s, cache, report)
+        for index, finding in enumerate(batch):
+            verdict, reason = verdicts.get(f"f{index + 1}", ("unsure", ""))
+            judged[id(finding)] = _judge(finding, verdict, reason, model, report)
+
+    async with anyio.create_task_group() as group:
+        for (model, path), batch in batches.items():
+            group.start_soon(check, model, documents[path], batch)
+    kept = [judged.get(id(f), f) for f in findings]
+    return [f for f in kept if f is not None], report
+
+
+def _batches(candidates: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
+    batches: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in candidates:
+        model = finding.sources[0][len(MODEL_SOURCE) :]
+        if len(batches[(model, finding.path)]) < MAX_PER_CALL:  # the rest stay unverified, as they were
+            batches[(model, finding.path)].append(finding)
+    return batches
+
+
+def _judge(finding: Finding, verdict: str, reason: str, model: str, report: VerificationReport) -> Finding | None:
+    """The finding as the verdict leaves it: None when rejected, noted when confirmed, as it was otherwise."""
+    report.checked += 1
+    if verdict == "rejected":
+        report.rejected.append(
+            Rejection(path=finding.path, line=finding.span.start_line, title=finding.title, reason=reason)
+        )
+        return None
+    if verdict == "confirmed":
+        report.confirmed += 1
+        note = f"verified by {model}" + (f": {reason}" if reason else "")
+        return finding.model_copy(update={"notes": [*finding.notes, note]})
+    return finding
+
+
+async def _verdicts(client, model, document, batch, timeout_s, cache, report) -> dict[str, tuple[str, str]]:
+    messages = verify_messages(document, batch)
+    key = content_key(model, prompt_versions("verify_system", "verify"), messages) if cache is not None else None
+    cached = cache.get(key) if key else None
+    if cached is not None:
+        return cached
+    try:
+        with anyio.fail_after(timeout_s):
+            reply = await client.complete(model, messages, schema=VERDICT_SCHEMA)
+    except TimeoutError:
+        report.errors.append(f"{document.path}: timed out after {timeout_s:g}s")
+        return {}
+    except ModelCallError as exc:
+        report.errors.append(f"{document.path}: {exc.kind}: {exc.message}")
+        return {}
+    report.prompt_tokens += reply.prompt_tokens
+    report.completion_tokens += reply.completion_tokens
+    report.cost_usd += reply.cost_usd
+    try:
+        verdicts = parse_verdicts(reply.text)
+    except ParseError as exc:
+        report.errors.append(f"{document.path}: unparseable verdicts: {exc}")
+        return {}
+    if key is not None and reply.finish_reason != "length":
+        cache.put(key, verdicts)
+    return verdicts
+
+
+def verify_messages(document: Document, batch: list[Finding]) -> list[dict]:
+    """The verifier's request: the findings with the numbered lines around each, secrets redacted."""
+    blocks = [_block(f"f{index + 1}", finding, document) for index, finding in enumerate(batch)]
+    user = load_prompt("verify").render(path=document.path, language=document.language, findings="\n".join(blocks))
+    system = load_prompt("verify_system").render()
+    return [{"role": "system", "content": system}, {"role": "user", "content": redact_message(user, (document.text,))}]
+
+
+def _block(ident: str, finding: Finding, document: Document) -> str:
+    span = finding.span
+    first = max(1, span.start_line - CONTEXT_LINES)
+    last = min(len(document.lines), span.end_line + CONTEXT_LINES)
+    code = "\n".join(f"{n:>5} | {document.lines[n - 1]}" for n in range(first, last + 1))
+    concerns = "/".join(c.value for c in finding.concerns)
+    return (
+        f"Finding {ident} ({concerns}, {finding.severity.value}), lines {span.start_line}-{span.end_line}: "
+        f"{finding.title}\n{finding.explanation}\n{code}\n"
+    )
+
+
+def parse_verdicts(text: str) -> dict[str, tuple[str, str]]:
+    """{"verdicts": [...]} from a reply, tolerating fences and prose; unknown verdicts count as unsure."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ParseError("the reply has no JSON object in it")
+    try:
+        value = json.loads(text[start : end + 1])
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"the reply's JSON does not parse ({exc.msg})") from None
+    items = value.get("verdicts") if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        raise ParseError("the reply has no 'verdicts' list")
+    verdicts = {}
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            verdict = str(item.get("verdict", "")).lower()
+            verdicts[item["id"]] = (verdict if verdict in VERDICTS else "unsure", str(item.get("reason") or "").strip())
+    return verdicts
