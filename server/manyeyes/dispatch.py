@@ -56,6 +56,10 @@ class Dispatcher:
     def cancelled(self) -> bool:
         return self._cancelled
 
+    @property
+    def tokens_used(self) -> int:
+        return self._tokens_used
+
     def cancel_task(self, task_id: str) -> bool:
         """Stop one agent, queued or running; the rest of the run goes on. False when it is not in this run or
         has already finished."""

@@ -122,6 +122,9 @@ class ReviewRun:
             return None
         if not any(needs_verification(f) for f in self.consolidated):
             return None
+        budget = self.settings.run_token_budget
+        if budget and self.dispatcher.tokens_used >= budget:
+            return VerificationReport(errors=[f"run token budget ({budget:,}) spent: findings left unverified"])
         settings = self.settings
         self.consolidated, report = await verify_findings(
             self.consolidated,

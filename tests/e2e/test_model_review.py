@@ -113,6 +113,14 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
     )
 
 
+def test_verification_respects_the_run_token_budget(workspace, app, fake, model_settings):
+    fake.script("tests", Reply(findings=[UNTESTED]))
+    result = review(workspace, model_settings(run_token_budget=1500))  # each agent fits, all four do not
+    assert {o.state for o in result.outcomes} == {"done"} and fake.requests_for("verify") == []
+    assert result.verification.errors == ["run token budget (1,500) spent: findings left unverified"]
+    assert any(f.title == "run has no test" for f in result.findings)
+
+
 def test_verification_can_be_turned_off(workspace, app, fake, model_settings):
     fake.script("tests", Reply(findings=[UNTESTED]))
     result = review(workspace, model_settings(verify_findings=False))

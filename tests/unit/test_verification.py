@@ -78,6 +78,12 @@ def test_a_failed_check_keeps_the_findings_as_they_were():
     assert kept == findings and report.errors == ["a.py: rate limited: HTTP 429"] and report.checked == 1
 
 
+def test_a_crashing_verifier_costs_the_check_not_the_review():
+    findings = [model_finding(5, "real")]
+    kept, report = verify(findings, Scripted(error=KeyError("usage")))
+    assert kept == findings and report.errors == ["a.py: verifier crashed: KeyError: 'usage'"]
+
+
 def test_verdicts_are_cached_by_content():
     cache = LruCache()
     client = Scripted({"f1": "rejected"})

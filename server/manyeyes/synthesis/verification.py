@@ -12,6 +12,7 @@ again.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 
 import anyio
@@ -24,6 +25,7 @@ from manyeyes.models import Finding, Rejection, VerificationReport
 from manyeyes.plan.documents import Document
 from manyeyes.safety.redact import redact_message
 
+log = logging.getLogger(__name__)
 CONTEXT_LINES = 3  # lines shown above and below each finding
 MAX_PER_CALL = 20
 VERDICTS = ("confirmed", "rejected", "unsure")
@@ -119,6 +121,10 @@ async def _verdicts(client, model, document, batch, timeout_s, cache, report) ->
         return {}
     except ModelCallError as exc:
         report.errors.append(f"{document.path}: {exc.kind}: {exc.message}")
+        return {}
+    except Exception as exc:  # a bug here must cost the check, never the review
+        log.exception("verification of %s crashed", document.path)
+        report.errors.append(f"{document.path}: verifier crashed: {type(exc).__name__}: {exc}")
         return {}
     report.prompt_tokens += reply.prompt_tokens
     report.completion_tokens += reply.completion_tokens
