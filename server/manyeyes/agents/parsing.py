@@ -106,6 +106,17 @@ def parse_reply(text: str) -> Parsed:
     return parsed
 
 
+def json_object(text: str):
+    """The outermost JSON object of a reply that asked for one, tolerating fences and prose around it."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ParseError("the reply has no JSON object in it")
+    try:
+        return json.loads(text[start : end + 1])
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"the reply's JSON does not parse ({exc.msg})") from None
+
+
 def _strip_fences(text: str) -> str:
     fenced = re.search(r"```(?:json)?\s*\n(.*?)(?:```|$)", text, re.DOTALL)
     return fenced.group(1) if fenced else text

@@ -6,12 +6,11 @@ analyzers' own fixes inside the selection. Both keep the Agent contract: a failu
 
 from __future__ import annotations
 
-import json
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport, Proposal
 from manyeyes.agents.model import render_context, render_evidence
-from manyeyes.agents.parsing import ParseError
+from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt
 from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
@@ -30,13 +29,7 @@ CODE_SCHEMA = {
 
 def parse_code_reply(text: str) -> Proposal:
     """`{"code": ..., "summary": ...}` from a reply, tolerating fences and prose around it."""
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise ParseError("the reply has no JSON object in it")
-    try:
-        value = json.loads(text[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"the reply's JSON does not parse ({exc.msg})") from None
+    value = json_object(text)
     if not isinstance(value, dict) or not isinstance(value.get("code"), str):
         raise ParseError("the reply has no 'code' string")
     return Proposal(code=value["code"].rstrip("\n"), summary=str(value.get("summary") or "").strip())

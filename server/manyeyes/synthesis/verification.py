@@ -11,13 +11,12 @@ again.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 
 import anyio
 
-from manyeyes.agents.parsing import ParseError
+from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt, prompt_versions
 from manyeyes.cache import LruCache, content_key
 from manyeyes.llm.errors import ModelCallError
@@ -161,13 +160,7 @@ def _block(ident: str, finding: Finding, document: Document) -> str:
 
 def parse_verdicts(text: str) -> dict[str, tuple[str, str]]:
     """{"verdicts": [...]} from a reply, tolerating fences and prose; unknown verdicts count as unsure."""
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise ParseError("the reply has no JSON object in it")
-    try:
-        value = json.loads(text[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"the reply's JSON does not parse ({exc.msg})") from None
+    value = json_object(text)
     items = value.get("verdicts") if isinstance(value, dict) else None
     if not isinstance(items, list):
         raise ParseError("the reply has no 'verdicts' list")
