@@ -30,6 +30,10 @@ class TerminalBoard:
         if time.monotonic() - self._last_draw >= REDRAW_INTERVAL_S:
             self._draw()
 
+    def phase(self, text: str) -> None:
+        self.board.phase = text
+        self._draw()
+
     def close(self) -> None:
         self._draw()
         self.stream.write("\n" if self._drawn else "")
@@ -53,7 +57,7 @@ class TerminalBoard:
             lines.append(f"  … {len(agents) - len(shown)} more ({counts})")
         lines.append(
             f"  {self.board.percent:3d}% | {self.board.findings} findings | {self.board.tokens:,} tokens | "
-            f"${self.board.cost_usd:.4f}"
+            f"${self.board.cost_usd:.4f}" + (f" | {self.board.phase}" if self.board.phase else "")
         )
         return lines
 

@@ -96,16 +96,19 @@ def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool
     from manyeyes.engine import ReviewRun
 
     run = ReviewRun(request, settings)
-    return with_board(run.execute, run.subscribe, show_board)
+    return with_board(run.execute, run.subscribe, show_board, run.on_phase)
 
 
-def with_board(execute, subscribe, show_board: bool):
-    """Run `execute` with the live agent board on stderr when it is a terminal."""
+def with_board(execute, subscribe, show_board: bool, on_phase=None):
+    """Run `execute` with the live agent board on stderr when it is a terminal; `on_phase` subscribes the board
+    to the run's steps after the agents."""
     from manyeyes.cli_board import TerminalBoard
 
     board = TerminalBoard(sys.stderr) if show_board else None
     if board:
         subscribe(board.update)
+        if on_phase:
+            on_phase(board.phase)
     try:
         return anyio.run(execute)
     finally:

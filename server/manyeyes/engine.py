@@ -9,6 +9,7 @@ analyzer backs are checked once more before they are ranked (synthesis/verificat
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -43,9 +44,14 @@ class ReviewRun:
             settings.concurrency, settings.task_timeout_s, settings.run_deadline_s, settings.run_token_budget
         )
         self.consolidated: list[Finding] = []  # every finding before filters, for front ends that re-filter
+        self._phase_listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self.dispatcher.subscribe(subscriber)
+
+    def on_phase(self, listener: Callable[[str], None]) -> None:
+        """Told what the run does after the agents (verification), so a board does not just sit at 100%."""
+        self._phase_listeners.append(listener)
 
     def cancel(self) -> None:
         self.dispatcher.cancel()
@@ -120,11 +126,14 @@ class ReviewRun:
         """Model findings no analyzer backs get a second look (not after a cancel: the user wants it over)."""
         if not self.settings.verify_findings or self.dispatcher.cancelled:
             return None
-        if not any(needs_verification(f) for f in self.consolidated):
+        count = sum(1 for f in self.consolidated if needs_verification(f))
+        if not count:
             return None
         budget = self.settings.run_token_budget
         if budget and self.dispatcher.tokens_used >= budget:
             return VerificationReport(errors=[f"run token budget ({budget:,}) spent: findings left unverified"])
+        for listener in self._phase_listeners:
+            listener(f"verifying {count} finding(s)")
         settings = self.settings
         self.consolidated, report = await verify_findings(
             self.consolidated,

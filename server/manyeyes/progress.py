@@ -17,6 +17,7 @@ class Board:
         self.agents: dict[str, AgentOutcome] = {}
         self.overhead_tokens = 0  # model work outside the agents (verification), counted in the totals
         self.overhead_cost_usd = 0.0
+        self.phase: str | None = None  # what the run does once the agents are done, e.g. "verifying 3 finding(s)"
 
     def charge(self, tokens: int, cost_usd: float) -> None:
         self.overhead_tokens += tokens

@@ -92,7 +92,11 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
         {"id": "f2", "verdict": "confirmed", "reason": "no test calls run"},
     ]
     fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
-    result = review(workspace, model_settings())
+    run = ReviewRun(ReviewRequest(workspace=workspace, paths=[app]), model_settings())
+    phases = []
+    run.on_phase(phases.append)
+    result = anyio.run(run.execute)
+    assert phases == ["verifying 2 finding(s)"]
     [request] = fake.requests_for("verify")  # one call for the file; SHELL is backed by bandit and not sent
     sent = request["messages"][1]["content"]
     assert "Finding f1 (performance, medium), lines 6-6: List built needlessly" in sent

@@ -55,6 +55,9 @@ async def test_model_review_then_settings_refilter_without_a_model_call(client, 
     shell = by_code(client, uri, "B602")
     assert shell.severity == types.DiagnosticSeverity.Error and shell.range.start.line == 4
     assert any(d.message == "readability: Name the command argument better" for d in client.diagnostics[uri])
+    # the readability finding has no analyzer behind it: it is verified, and the board says so while it is
+    assert "verifying 1 finding(s)" in [b["phase"] for b in client.boards.received if not b["done"]]
+    assert len(fake.requests_for("verify")) == 1
 
     actions = await code_actions(client, uri, shell)
     fix = next(a for a in actions if getattr(a, "edit", None) is not None)

@@ -19,8 +19,9 @@ def test_board_draws_every_agent_and_totals():
     assert "✓ security" in lines[0] and "2 findings" in lines[0] and "1,000 tok" in lines[0]
     assert "✗ tests" in lines[1] and "rate limited" in lines[1]
     assert lines[-1].strip() == "100% | 2 findings | 1,000 tokens | $0.0020"
+    board.phase("verifying 2 finding(s)")  # the agents are done; the board says what the run is doing
     board.close()
-    assert stream.getvalue().endswith("$0.0020\n\n")
+    assert stream.getvalue().endswith("$0.0020 | verifying 2 finding(s)\n\n")
 
 
 def test_board_folds_large_runs_to_fit_the_screen():

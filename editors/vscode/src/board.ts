@@ -19,6 +19,8 @@ export interface BoardNotification {
   reviewId: string;
   done: boolean;
   message: string | null;
+  /** What the run does once the agents are done (e.g. "verifying 3 finding(s)"); null before that. */
+  phase?: string | null;
   percentage: number;
   findings: number;
   tokens: number;
@@ -91,7 +93,9 @@ export class BoardModel {
     if (!board) {
       return undefined;
     }
-    const where = board.done ? board.message ?? 'done' : `${board.percentage}% · ${board.findings} finding(s) so far`;
+    const where = board.done
+      ? board.message ?? 'done'
+      : board.phase ?? `${board.percentage}% · ${board.findings} finding(s) so far`;
     return `${where} · ${board.tokens} tokens · $${board.costUsd.toFixed(4)}`;
   }
 

@@ -63,7 +63,7 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
 
 
 async def _run(server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None) -> None:
-    async def work(_board) -> str:
+    async def work(_reporter) -> str:
         return await _offer(server, uri, version, text, await job.run.execute())
 
     await reviews.run_job(server, job, progress, work)

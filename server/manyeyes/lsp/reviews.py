@@ -24,7 +24,7 @@ from manyeyes.lsp import convert, diagnostics
 from manyeyes.lsp.session import ReviewedFile, RunningReview
 from manyeyes.vocabulary import ReviewKind
 
-if TYPE_CHECKING:  # the engine is imported on the first review (or warmed up after `initialized`), not at start
+if TYPE_CHECKING:  # the engine is imported by the first review, not at start
     from manyeyes.models import AgentOutcome, ReviewRequest, ReviewResult
     from manyeyes.progress import Board
 
@@ -152,11 +152,12 @@ async def begin_progress(server, token: str, title: str) -> str | None:
 
 
 async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
-    async def work(board: Board) -> str:
+    async def work(reporter: Reporter) -> str:
+        review.run.on_phase(reporter.phase)
         result = await review.run.execute()
         if result.verification:  # its calls are not an agent's: the board's totals still count them
             check = result.verification
-            board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
+            reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
         published = _store_and_publish(server, review, snapshots, result.reviewed)
         _tell_about_keys(server, result)
         return summary(result, sum(len(v) for v in published.values()))
@@ -166,14 +167,14 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
 
 async def run_job(server, job: RunningReview, progress: str | None, work) -> None:
     """Run a review or refactor job: its progress and board, its end message whatever happens, and its
-    removal from the registry. `work(board)` does the job and returns the end message."""
+    removal from the registry. `work(reporter)` does the job and returns the end message."""
     from manyeyes.progress import Board
 
     reporter = Reporter(server, job.review_id, Board(), progress)
     job.run.subscribe(reporter.update)
     message = "cancelled"
     try:
-        message = await work(reporter.board)
+        message = await work(reporter)
     except asyncio.CancelledError:
         message = "cancelled"
     except ManyeyesError as exc:
@@ -279,6 +280,11 @@ class Reporter:
             self._last = now
             self._send(done=False)
 
+    def phase(self, text: str) -> None:
+        """The run's step after the agents (verification): shown at once, since nothing else moves meanwhile."""
+        self.board.phase = text
+        self._send(done=False)
+
     def finish(self, message: str) -> None:
         if self.progress:
             self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
@@ -287,13 +293,10 @@ class Reporter:
     def _send(self, done: bool, message: str | None = None) -> None:
         self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))
         if self.progress and not done:
-            states = self.board.states
-            text = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+            states = ", ".join(f"{n} {s}" for s, n in sorted(self.board.states.items()))
+            text = self.board.phase or f"{states}; {self.board.findings} finding(s)"
             self.server.work_done_progress.report(
-                self.progress,
-                types.WorkDoneProgressReport(
-                    message=f"{text}; {self.board.findings} finding(s)", percentage=self.board.percent
-                ),
+                self.progress, types.WorkDoneProgressReport(message=text, percentage=self.board.percent)
             )
 
 
@@ -302,6 +305,7 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
         "reviewId": review_id,
         "done": done,
         "message": message,
+        "phase": board.phase,
         "percentage": board.percent,
         "findings": board.findings,
         "tokens": board.tokens,

@@ -138,8 +138,9 @@ function M.board_lines()
     return { 'manyeyes: no review yet (:ManyeyesReview)' }
   end
   local symbols = { queued = '·', running = '▸', done = '✓', failed = '✗', cancelled = '-', skipped = '-' }
+  local phase = board.phase ~= vim.NIL and board.phase or nil -- e.g. 'verifying 3 finding(s)'
   local lines = { string.format('manyeyes %s  %d%%  %s', board.reviewId, board.percentage or 0,
-    board.done and (board.message or 'done') or 'running') }
+    board.done and (board.message or 'done') or phase or 'running') }
   for _, agent in ipairs(board.agents or {}) do
     local line = string.format('%s %-11s %-30s %-9s %3d findings %7d tok $%.4f', symbols[agent.state] or '?',
       agent.concern, agent.target, agent.state, agent.findings or 0, agent.tokens or 0, agent.costUsd or 0)

@@ -53,8 +53,10 @@ test('queued and running agents of a running review can be cancelled, finished o
   assert.deepEqual(model.cards().map((c) => [c.reviewId, c.agentId, c.cancellable]),
     [['r1', 't1', true], ['r1', 't2', true], ['r1', 't3', false]]);
   assert.equal(model.summary(), '33% · 1 finding(s) so far · 0 tokens · $0.0000');
+  model.update(board('r1', false, [agent('t1', 'done')], { percentage: 100, phase: 'verifying 1 finding(s)' }));
+  assert.equal(model.summary(), 'verifying 1 finding(s) · 0 tokens · $0.0000');
   model.update(board('r1', true, [agent('t1', 'cancelled'), agent('t2', 'cancelled')], { message: 'cancelled' }));
   assert.deepEqual(model.cards().map((c) => c.cancellable), [false, false]);
   assert.equal(model.summary(), 'cancelled · 0 tokens · $0.0000');
-  assert.equal(model.received, 2);
+  assert.equal(model.received, 3);
 });
