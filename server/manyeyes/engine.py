@@ -1,9 +1,10 @@
-"""The review engine: plan -> ground -> dispatch -> verify -> synthesize, as one cancellable run.
+"""The review engine: plan -> dispatch (each agent grounded first) -> verify -> synthesize, as one cancellable run.
 
 The CLI and the language server are thin front ends over `ReviewRun`. With a model configured, the offline
-panel runs first and its hits go to each model agent as evidence; if a model agent fails, its chunk's analyzer
-hits are reported instead (marked unconfirmed), so a provider outage never empties a review. Model findings no
-analyzer backs are checked once more before they are ranked (synthesis/verification.py).
+panel's analyzers start with the fan-out and their hits go to each model agent as evidence (agents/grounding.py);
+if a model agent fails, its chunk's analyzer hits are reported instead (marked unconfirmed), so a provider outage
+never empties a review. Model findings no analyzer backs are checked once more before they are ranked
+(synthesis/verification.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 import anyio.to_thread
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent
+from manyeyes.agents.grounding import GroundedAgent, attach_evidence, ground_all, start_analyzers
 from manyeyes.agents.model import ModelAgent, render_messages
 from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import LruCache
@@ -63,9 +66,12 @@ class ReviewRun:
             await anyio.to_thread.run_sync(prepare_model_tasks, plan)
         clock.lap("plan")
         async with OfflinePanel(plan.documents, plan.tests) as panel:
-            await ground(plan, panel)
-            clock.lap("ground")
-            completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
+            async with anyio.create_task_group() as group:
+                group.start_soon(start_analyzers, plan.tasks, panel)
+                completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
+            for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
+                if item.outcome.state != "done" and not item.task.offline:
+                    await attach_evidence(item.task, panel)
             problems = panel.problems()
             clock.lap("dispatch")
         result = await self._assemble(plan, completed, clock)
@@ -83,7 +89,7 @@ class ReviewRun:
             if task.offline:
                 return offline
             if model is None:
-                model = ModelAgent(self._model_client(), self._cache)
+                model = GroundedAgent(panel, ModelAgent(self._model_client(), self._cache))
             return model
 
         return agent_for
@@ -146,21 +152,6 @@ class ReviewRun:
         return report
 
 
-async def ground(plan: Plan, panel: OfflinePanel) -> None:
-    await attach_evidence(plan.tasks, panel)
-
-
-async def attach_evidence(tasks: list[Task], panel: OfflinePanel) -> None:
-    """Give each model task the analyzer hits for its concern inside its chunk, to confirm or dismiss."""
-    model_tasks = [t for t in tasks if not t.offline]
-    if not model_tasks:
-        return
-    await panel.start_all(sorted({t.concern for t in model_tasks}, key=lambda c: c.value))
-    for task in model_tasks:
-        hits, _ = await panel.hits(task.concern, task.chunk.document.path)
-        task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
-
-
 def prepare_model_tasks(plan: Plan) -> None:
     """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds) and
     scanning every source a prompt will quote for secrets."""
@@ -211,7 +202,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     """What a review would send, after redaction, with token estimates; nothing is sent."""
     plan = await anyio.to_thread.run_sync(plan_review, request, settings)
     async with OfflinePanel(plan.documents, plan.tests) as panel:
-        await ground(plan, panel)
+        await ground_all(plan.tasks, panel)
     await anyio.to_thread.run_sync(warm_redaction, [t.chunk.document.text for t in plan.tasks])
     planned = []
     for task in plan.tasks:

@@ -15,6 +15,7 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport, Proposal
+from manyeyes.agents.grounding import ground_all
 from manyeyes.agents.prompts import load_prompt
 from manyeyes.agents.refactor import (
     OfflineRefactorAgent,
@@ -25,7 +26,6 @@ from manyeyes.agents.refactor import (
 )
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
-from manyeyes.engine import attach_evidence
 from manyeyes.llm.loader import load_litellm
 from manyeyes.models import AgentOutcome, Concern, Finding, ReviewRequest
 from manyeyes.plan import context as ctx
@@ -102,7 +102,7 @@ class RefactorRun:
             await anyio.to_thread.run_sync(load_litellm)
             await anyio.to_thread.run_sync(warm_redaction, [document.text])
         async with OfflinePanel([document], tests) as panel:
-            await attach_evidence(tasks, panel)
+            await ground_all(tasks, panel)
             offline = OfflineRefactorAgent(panel)
             model = RefactorAgent(self._model_client()) if any(not t.offline for t in tasks) else None
             return await self.dispatcher.run(tasks, lambda t: offline if t.offline else model)

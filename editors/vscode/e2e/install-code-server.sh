@@ -13,7 +13,9 @@ command -v chromium >/dev/null || need="$need chromium"
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need="$need libkrb5-dev"
 command -v g++ >/dev/null || need="$need build-essential"
 if [ -n "$need" ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need
+  # Separate commands, so that set -e stops here when apt fails (for instance, another apt holds its lock).
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need
 fi
 
 if [ -f "$dest/.installed" ] && [ "$(cat "$dest/.installed")" = "$version" ]; then exit 0; fi
