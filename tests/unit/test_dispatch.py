@@ -1,17 +1,12 @@
 """The fan-out with scripted agents: isolation, timeouts, budget, cancellation and events, without sleeps that
 decide the outcome (agents wait on events, the clock only bounds the test)."""
 
-import threading
-
 import anyio
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, make_finding
-from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport
-from manyeyes.agents.grounding import GroundedAgent
 from manyeyes.dispatch import Dispatcher
-from manyeyes.models import Concern, Severity, Span
-from manyeyes.plan.context import TaskContext, TestIndex
+from manyeyes.models import Concern
+from manyeyes.plan.context import TaskContext
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Task
 from manyeyes.plan.slicing import Chunk
@@ -155,41 +150,3 @@ def test_a_broken_subscriber_does_not_break_the_run():
     dispatcher.subscribe(lambda o: 1 / 0)
     done = run(dispatcher, [task(1)], ok)
     assert done[0].outcome.state == "done"
-
-
-def test_each_model_agent_waits_only_for_its_own_concerns_analyzers(tmp_path):
-    """Grounding inside each task: the readability agent is asked while bandit (here a blocked analyzer) still
-    runs, and each agent's evidence holds its own concern's hits."""
-    bandit_may_finish = threading.Event()
-    asked: list[tuple[str, list[str], bool]] = []
-
-    class Analyzer:
-        def __init__(self, name, concern, blocked_by=None):
-            self.name, self.concerns, self._blocked_by = name, (concern,), blocked_by
-
-        def run(self, scratch):
-            if self._blocked_by is not None:
-                assert self._blocked_by.wait(timeout=10), "the test never released this analyzer"
-            hit = make_finding(
-                DOC, source=self.name, concern=self.concerns[0], severity=Severity.low, confidence=0.9,
-                title=f"{self.name} hit", span=Span(start_line=1, end_line=1), rule=self.name.upper(),
-            )  # fmt: skip
-            return AnalyzerRun(findings=[hit])
-
-    async def model(task):
-        asked.append((task.concern.value, [h.title for h in task.context.evidence], bandit_may_finish.is_set()))
-        if task.concern is Concern.readability:
-            bandit_may_finish.set()  # only now may the security agent's analyzer finish
-        return AgentReport()
-
-    analyzers = [Analyzer("bandit", Concern.security, bandit_may_finish), Analyzer("ruff", Concern.readability)]
-
-    async def main():
-        tasks = [task(1, Concern.security), task(2, Concern.readability)]
-        async with OfflinePanel([DOC], TestIndex(tmp_path, []), analyzers) as panel:
-            agent = GroundedAgent(panel, Scripted(model))
-            return await Dispatcher(4, 30, 60).run(tasks, lambda t: agent)
-
-    completed = anyio.run(main)
-    assert [c.outcome.state for c in completed] == ["done", "done"]
-    assert asked == [("readability", ["ruff hit"], False), ("security", ["bandit hit"], True)]

@@ -13,6 +13,7 @@ from functools import lru_cache
 from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
+from manyeyes.agents.grounding import render_evidence
 from manyeyes.agents.parsing import FindingsReply, ParseError, Parsed, RawFinding, parse_reply
 from manyeyes.agents.prompts import load_prompt, prompt_versions
 from manyeyes.cache import LruCache, content_key
@@ -68,21 +69,6 @@ def _related_test(related: tuple[str, str] | None) -> str:
         return ""
     path, text = related
     return f"\nRelated test file {path}:\n```\n{text}\n```\n"
-
-
-def render_evidence(task: Task) -> str:
-    if not task.context.evidence:
-        return ""
-    lines = [
-        "",
-        "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):",
-    ]
-    for hit in task.context.evidence:
-        code = hit.evidence.split("\n")[0].strip()
-        lines.append(
-            f"- line {hit.span.start_line}, rule {'/'.join(hit.rules) or '-'} ({hit.sources[0]}): {hit.title} | {code}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def cache_key(task: Task) -> str:

@@ -94,11 +94,11 @@ def tokens() -> list[Figure]:
             ratio <= 2,
         ),
         Figure("tokens: identical prompt prefix across the 4 agents", f"{shared:.0%} of prompt tokens"),
+        # Not held against the target: the four requests go out together, before any of them could have written
+        # a provider's cache entry, so this is what caching could save, not what a review is billed.
         Figure(
-            "tokens: 4-concern review / one agent, with the prefix cached",
+            "tokens: 4-concern review / one agent, if the shared prefix were billed once",
             f"{cached_total / one_total:.2f}",
-            "at most 2x",
-            cached_total / one_total <= 2,
         ),
     ]
 
