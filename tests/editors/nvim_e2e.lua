@@ -1,7 +1,10 @@
 -- End-to-end test of the Neovim plugin in a real, headless Neovim (0.7+). Run by tests/editors/test_nvim.py:
 --   nvim --headless --clean -c 'luafile tests/editors/nvim_e2e.lua'
 -- with MANYEYES_PLUGIN, MANYEYES_PYTHON, MANYEYES_FILE and MANYEYES_OUT set. Writes its observations as JSON.
+-- MANYEYES_SETTINGS (JSON) are the server settings given to setup(); with them set (a model review against the
+-- fake provider) the script reviews and shows the board, and leaves the quick fix and cancel to the offline run.
 local out = {}
+local settings = os.getenv('MANYEYES_SETTINGS') and vim.fn.json_decode(os.getenv('MANYEYES_SETTINGS')) or {}
 
 local function finish(code)
   local file = io.open(os.getenv('MANYEYES_OUT'), 'w')
@@ -16,11 +19,13 @@ local ok, err = xpcall(function()
   out.lsp_start = vim.lsp.start ~= nil -- which path the plugin takes: vim.lsp.start (0.8+) or start_client
   vim.opt.runtimepath:prepend(os.getenv('MANYEYES_PLUGIN'))
   local manyeyes = require('manyeyes')
-  manyeyes.setup({ cmd = { os.getenv('MANYEYES_PYTHON'), '-m', 'manyeyes', 'lsp' }, notify = false })
+  manyeyes.setup({ cmd = { os.getenv('MANYEYES_PYTHON'), '-m', 'manyeyes', 'lsp' }, notify = false,
+    settings = settings })
   vim.cmd('edit ' .. os.getenv('MANYEYES_FILE'))
   local bufnr = vim.api.nvim_get_current_buf()
   local function client()
-    for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    local clients = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }) or vim.lsp.buf_get_clients(bufnr)
+    for _, c in pairs(clients) do
       if c.name == 'manyeyes' and c.initialized then return c end
     end
   end
@@ -34,7 +39,14 @@ local ok, err = xpcall(function()
   end, 50), 'the review did not finish')
   out.board_message = manyeyes.last_board().message
   out.agents = #manyeyes.last_board().agents
+  if settings.model then
+    out.board_lines = manyeyes.board_lines()
+    return
+  end
 
+  -- 0.7 and 0.10 take the diagnostics the server pushes before the board's last notification; 0.11+ pull them
+  -- (textDocument/diagnostic) when the server asks for a refresh, which lands a moment after the board.
+  vim.wait(10000, function() return #vim.diagnostic.get(bufnr) > 0 end, 50)
   local target
   out.diagnostics = {}
   for _, d in ipairs(vim.diagnostic.get(bufnr)) do
@@ -49,7 +61,9 @@ local ok, err = xpcall(function()
               ['end'] = { line = target.end_lnum, character = target.end_col } },
     context = { diagnostics = {} },
   }
-  local response = client().request_sync('textDocument/codeAction', params, 10000, bufnr)
+  local c = client() -- 0.11 made client methods take self
+  local response = vim.fn.has('nvim-0.11') == 1 and c:request_sync('textDocument/codeAction', params, 10000, bufnr)
+    or c.request_sync('textDocument/codeAction', params, 10000, bufnr)
   assert(response and response.result, 'no code actions')
   local fix
   for _, action in ipairs(response.result) do

@@ -1,7 +1,8 @@
 """The Neovim plugin in a real headless Neovim: review -> diagnostics -> quick fix applied -> board shown.
 
-Runs on Neovim 0.7 (Debian's, the vim.lsp.start_client path) and on Neovim 0.10 (built by
-editors/nvim/ci/build-neovim.sh, the vim.lsp.start path), found at MANYEYES_NVIM_010.
+Runs on Neovim 0.7 (Debian's, the vim.lsp.start_client path), on Neovim 0.10 (the vim.lsp.start path, found at
+MANYEYES_NVIM_010) and on Debian testing's Neovim (0.12 when written: client methods take self, diagnostics are
+pulled; found at MANYEYES_NVIM_TESTING); both built by editors/nvim/ci/build-neovim.sh.
 """
 
 import json
@@ -13,19 +14,61 @@ from pathlib import Path
 
 import pytest
 
+from manyeyes.devtools.fake_provider import FakeProvider, Reply
 from tests.editors import require_or_skip
+from tests.lsp.conftest import FAKE_KEY_ENV
 from tests.lsp.test_review_flow import SOURCE  # the file the server tests review, emoji line included
 
 ROOT = Path(__file__).resolve().parents[2]
-NVIM_010 = Path(os.environ.get("MANYEYES_NVIM_010", Path.home() / ".cache/manyeyes-e2e/neovim/bin/nvim"))
+CACHE = Path.home() / ".cache/manyeyes-e2e"
+NVIM_010 = Path(os.environ.get("MANYEYES_NVIM_010", CACHE / "neovim/bin/nvim"))
+NVIM_TESTING = Path(os.environ.get("MANYEYES_NVIM_TESTING", CACHE / "neovim-testing/bin/nvim"))
 NEOVIMS = {
     "0.7": (shutil.which("nvim"), "Neovim 0.7 (apt-get install neovim)"),
     "0.10": (str(NVIM_010) if NVIM_010.exists() else None, "Neovim 0.10 (editors/nvim/ci/build-neovim.sh)"),
+    "testing": (
+        str(NVIM_TESTING) if NVIM_TESTING.exists() else None,
+        "Debian testing's Neovim (editors/nvim/ci/build-neovim.sh DEST testing)",
+    ),
 }
 
 
 @pytest.mark.parametrize("release", NEOVIMS)
 def test_neovim_plugin_end_to_end(tmp_path, release):
+    result = run_nvim(tmp_path, release)
+    if release == "testing":
+        assert tuple(map(int, result["version"].split("."))) >= (0, 11)
+    else:
+        assert result["version"] == release
+    assert result["lsp_start"] == (release != "0.7")
+    assert result["board_message"].endswith("finding(s)") and result["agents"] == 4
+    codes = {d["code"] for d in result["diagnostics"]}
+    assert {"B602", "E711"} <= codes and all(d["source"] == "manyeyes" for d in result["diagnostics"])
+    shell = next(d for d in result["diagnostics"] if d["code"] == "B602")
+    # vim.diagnostic columns are byte offsets: right only if the server's positions used the negotiated encoding
+    assert shell["lnum"] == 4 and shell["col"] == len('    label = "😀 run"; '.encode("utf-8"))
+    assert result["fixed_line"] == "    if cmd is None:"
+    assert result["board_window"] and result["board_lines"][0].startswith("manyeyes manyeyes-review-")
+    assert any("security" in line for line in result["board_lines"])
+    assert result["cancel"] == {"agent": "t1", "cancelled": False}  # `x` asked the server; t1 had finished
+
+
+def test_neovim_board_lists_what_verification_rejected(tmp_path):
+    vague = {"title": "Say what run returns", "severity": "low", "confidence": 0.5, "line": 8, "quote": "return cmd"}
+    verdicts = [{"id": "f1", "verdict": "rejected", "reason": "it plainly returns cmd"}]
+    with FakeProvider() as fake:
+        fake.script("readability", Reply(findings=[vague]))
+        fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
+        settings = {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV, "maxRetries": 0}
+        result = run_nvim(tmp_path, "0.7", settings)
+    assert result["board_message"] == "0 finding(s), 1 rejected by verification"  # the other agents found nothing
+    lines = result["board_lines"]
+    assert "verification: 1 checked, 0 confirmed, 1 rejected" in lines[-3]
+    assert lines[-2] == "  rejected app.py:8 Say what run returns: it plainly returns cmd"
+
+
+def run_nvim(tmp_path: Path, release: str, settings: dict | None = None) -> dict:
+    """Runs tests/editors/nvim_e2e.lua in headless Neovim `release` on a copy of SOURCE; returns what it saw."""
     nvim, missing = NEOVIMS[release]
     require_or_skip([] if nvim else [missing])
     project = tmp_path / "project"
@@ -41,6 +84,8 @@ def test_neovim_plugin_end_to_end(tmp_path, release):
         MANYEYES_FILE=str(target),
         MANYEYES_OUT=str(out),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
+        MANYEYES_SETTINGS=json.dumps(settings or {}),
+        **{FAKE_KEY_ENV: "sk-fake-nvim"},
     )
     proc = subprocess.run(
         [nvim, "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
@@ -52,14 +97,4 @@ def test_neovim_plugin_end_to_end(tmp_path, release):
     )
     result = json.loads(out.read_text())
     assert proc.returncode == 0, result.get("error") or proc.stderr
-    assert result["version"] == release and result["lsp_start"] == (release != "0.7")
-    assert result["board_message"].endswith("finding(s)") and result["agents"] == 4
-    codes = {d["code"] for d in result["diagnostics"]}
-    assert {"B602", "E711"} <= codes and all(d["source"] == "manyeyes" for d in result["diagnostics"])
-    shell = next(d for d in result["diagnostics"] if d["code"] == "B602")
-    # vim.diagnostic columns are byte offsets: right only if the server's positions used the negotiated encoding
-    assert shell["lnum"] == 4 and shell["col"] == len('    label = "😀 run"; '.encode("utf-8"))
-    assert result["fixed_line"] == "    if cmd is None:"
-    assert result["board_window"] and result["board_lines"][0].startswith("manyeyes manyeyes-review-")
-    assert any("security" in line for line in result["board_lines"])
-    assert result["cancel"] == {"agent": "t1", "cancelled": False}  # `x` asked the server; t1 had finished
+    return result

@@ -114,9 +114,15 @@ def test_refactor_selection_is_previewed_then_applied(tmp_path):
 @pytest.mark.timeout(360)
 def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
     nit = {"title": "Name the label better", "severity": "low", "confidence": 0.6, "line": 5, "quote": "label"}
+    vague = {"title": "Say what run returns", "severity": "low", "confidence": 0.5, "line": 8, "quote": "return cmd"}
+    verdicts = [
+        {"id": "f1", "verdict": "confirmed", "reason": "checked"},
+        {"id": "f2", "verdict": "rejected", "reason": "it plainly returns cmd"},
+    ]
     with FakeProvider(hang_s=120) as fake:
         fake.script("security", Fault("timeout"))  # hangs until the user cancels it
-        fake.script("readability", Reply(findings=[nit]))
+        fake.script("readability", Reply(findings=[nit, vague]))
+        fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
         settings = {
             "manyeyes.model": "openai/fake-model",
             "manyeyes.apiBase": fake.url,
@@ -132,5 +138,15 @@ def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
     assert all(agents[c]["state"] == "done" for c in ("performance", "readability", "tests"))
     assert {a["agent"] for a in agents.values()} == {"openai/fake-model"} and driver["board"]["tokens"] > 0
     messages = {d["message"] for d in driver["diagnostics"]}
-    assert "readability: Name the label better" in messages
     assert "B602" in {d["code"] for d in driver["diagnostics"]}  # bandit's evidence stays, not confirmed
+    # the verifier confirmed one readability finding and rejected the other: a diagnostic, and a row on the board
+    check = driver["board"]["verification"]
+    [rejected] = check["rejected"]
+    [kept] = {nit["title"], vague["title"]} - {rejected["title"]}
+    assert (check["checked"], check["confirmed"], rejected["reason"]) == (2, 1, "it plainly returns cmd")
+    assert f"readability: {kept}" in messages and f"readability: {rejected['title']}" not in messages
+    ui = result["ui"]
+    assert any(
+        row.startswith("verification") and "2 checked · 1 confirmed · 1 rejected" in row for row in ui["boardRows"]
+    )
+    assert [row for row in ui["rejectedRows"] if rejected["title"] in row and "it plainly returns cmd" in row]

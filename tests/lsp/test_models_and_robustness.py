@@ -72,6 +72,25 @@ async def test_model_review_then_settings_refilter_without_a_model_call(client, 
 
 
 @pytest.mark.asyncio
+async def test_a_finding_the_verifier_rejects_is_listed_on_the_board_not_published(client, ws, fake):
+    fake.script("security", Reply(findings=[SHELL]))
+    fake.script("readability", Reply(findings=[NIT]))
+    verdicts = [{"id": "f1", "verdict": "rejected", "reason": "cmd is a fine name here"}]
+    fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    board = await review_file(client, uri)
+    assert [d.code for d in client.diagnostics[uri]] == ["B602"]  # bandit backs SHELL: never sent to verify
+    assert board["message"] == "1 finding(s), 1 rejected by verification"
+    check = board["verification"]
+    assert (check["checked"], check["confirmed"], check["errors"]) == (1, 0, [])
+    assert check["rejected"] == [
+        {"uri": uri, "path": "app.py", "line": 3, "title": NIT["title"], "reason": "cmd is a fine name here"}
+    ]
+    assert check["tokens"] > 0 and board["tokens"] >= check["tokens"] + sum(a["tokens"] for a in board["agents"])
+    assert all(b["verification"] is None for b in client.boards.received if not b["done"])  # only once it ran
+
+
+@pytest.mark.asyncio
 async def test_failing_agents_are_on_the_board_and_the_rest_is_published(client, ws, fake):
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("tests", Fault("500"))

@@ -125,6 +125,7 @@ async function readUi(page) {
     const texts = (selector) => [...document.querySelectorAll(selector)].map((e) => e.textContent.trim());
     return {
       boardRows: texts('.pane-body .monaco-list-row').filter((t) => t.includes('·')),
+      rejectedRows: texts('.pane-body .monaco-list-row').filter((t) => t.includes('rejected:')),
       squiggles: document.querySelectorAll('[class*="squiggly-"]').length,
       hover: texts('.monaco-hover-content').join('\n'),
       statusBar: texts('.statusbar-item').filter((t) => t.includes('manyeyes')),
@@ -215,9 +216,13 @@ async function main() {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     result.driver = await driverResult(page, result);
-    await until('the board (and in the review scenario a hover) to render', async () => {
+    // The view redraws a moment after the driver has seen the run end: wait for the last run's end message.
+    const last = result.driver.afterFix?.board ?? result.driver.board;
+    await until('the finished board (and in the review scenario a hover) to render', async () => {
       const ui = await readUi(page);
-      return ui.boardRows.length && (args.scenario !== 'review' || ui.hover);
+      const finished = !last?.message || ui.boardRows.some((row) => row.startsWith(last.message));
+      const rejected = ui.rejectedRows.length >= (last?.verification?.rejected.length ?? 0);
+      return ui.boardRows.length && finished && rejected && (args.scenario !== 'review' || ui.hover);
     }, 15_000).catch(() => undefined); // what did render is reported either way
     result.ui = await readUi(page);
     if (args.screenshot) {

@@ -15,12 +15,33 @@ export interface Agent {
   error: string | null;
 }
 
+/** A finding the verifier rejected: not published as a diagnostic, listed under the verification card. */
+export interface Rejected {
+  uri: string;
+  path: string;
+  /** 0-based, as in LSP. */
+  line: number;
+  title: string;
+  reason: string;
+}
+
+/** What the verification step did, once it has run (docs/lsp.md). */
+export interface Verification {
+  checked: number;
+  confirmed: number;
+  rejected: Rejected[];
+  errors: string[];
+  tokens: number;
+  costUsd: number;
+}
+
 export interface BoardNotification {
   reviewId: string;
   done: boolean;
   message: string | null;
   /** What the run does once the agents are done (e.g. "verifying 3 finding(s)"); null before that. */
   phase?: string | null;
+  verification?: Verification | null;
   percentage: number;
   findings: number;
   tokens: number;
@@ -43,6 +64,15 @@ export interface Card {
   icon: string;
   /** Still queued or running in a run that is going on: the board offers to cancel it. */
   cancellable: boolean;
+}
+
+/** The verification step as a card after the agents', with the findings it rejected under it. */
+export interface VerificationCard {
+  reviewId: string;
+  label: string;
+  detail: string;
+  icon: string;
+  rejected: { label: string; detail: string; uri: string; line: number }[];
 }
 
 export class BoardModel {
@@ -121,5 +151,35 @@ export class BoardModel {
       icon: ICONS[agent.state] ?? 'question',
       cancellable: !board.done && (agent.state === 'queued' || agent.state === 'running'),
     }));
+  }
+
+  /** The verification card: running while the run verifies, then what it did; none when nothing was checked. */
+  verificationCard(): VerificationCard | undefined {
+    const board = this.current();
+    const check = board?.verification;
+    if (!board || !check) {
+      return board && !board.done && board.phase
+        ? { reviewId: board.reviewId, label: 'verification', detail: board.phase, icon: 'sync~spin', rejected: [] }
+        : undefined;
+    }
+    return {
+      reviewId: board.reviewId,
+      label: 'verification',
+      detail: [
+        `${check.checked} checked`,
+        `${check.confirmed} confirmed`,
+        `${check.rejected.length} rejected`,
+        `${check.tokens} tokens`,
+        `$${check.costUsd.toFixed(4)}`,
+        ...check.errors,
+      ].join(' · '),
+      icon: check.errors.length ? 'warning' : 'verified',
+      rejected: check.rejected.map((r) => ({
+        label: `${r.path}:${r.line + 1} ${r.title}`,
+        detail: `rejected: ${r.reason}`,
+        uri: r.uri,
+        line: r.line,
+      })),
+    };
   }
 }

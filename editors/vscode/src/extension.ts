@@ -5,7 +5,7 @@ import {
   ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions,
 } from 'vscode-languageclient/node';
 
-import { BoardModel, BoardNotification, Card } from './board';
+import { BoardModel, BoardNotification, Card, VerificationCard } from './board';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
@@ -26,6 +26,35 @@ class AgentItem extends vscode.TreeItem {
   }
 }
 
+/** The verification step; it opens to the findings it rejected. */
+class VerificationItem extends vscode.TreeItem {
+  constructor(readonly card: VerificationCard) {
+    super(card.label, card.rejected.length
+      ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // A new id once there are rejections: the view keeps an item's expanded state by id, and the running card
+    // (with nothing under it) must not leave the finished one collapsed.
+    this.id = `${card.reviewId}/verification/${card.rejected.length}`;
+    this.description = card.detail;
+    this.tooltip = `${card.label}\n${card.detail}`;
+    this.iconPath = new vscode.ThemeIcon(card.icon);
+    this.contextValue = 'verification';
+  }
+
+  rejectedItems(): vscode.TreeItem[] {
+    return this.card.rejected.map((rejected) => {
+      const item = new vscode.TreeItem(rejected.label);
+      item.description = rejected.detail;
+      item.tooltip = `${rejected.label}\n${rejected.detail}`;
+      item.iconPath = new vscode.ThemeIcon('circle-slash');
+      const at = new vscode.Range(rejected.line, 0, rejected.line, 0);
+      item.command = {
+        title: 'Open', command: 'vscode.open', arguments: [vscode.Uri.parse(rejected.uri), { selection: at }],
+      };
+      return item;
+    });
+  }
+}
+
 class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
   private changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -38,12 +67,20 @@ class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
     return item;
   }
 
-  getChildren(): vscode.TreeItem[] {
+  getChildren(element?: vscode.TreeItem): vscode.TreeItem[] {
+    if (element) {
+      return element instanceof VerificationItem ? element.rejectedItems() : [];
+    }
     const summary = board.summary();
     if (!summary) {
       return [new vscode.TreeItem('No review yet: run "manyeyes: Review File"')];
     }
-    return [new vscode.TreeItem(summary), ...board.cards().map((card) => new AgentItem(card))];
+    const verification = board.verificationCard();
+    return [
+      new vscode.TreeItem(summary),
+      ...board.cards().map((card) => new AgentItem(card)),
+      ...(verification ? [new VerificationItem(verification)] : []),
+    ];
   }
 }
 

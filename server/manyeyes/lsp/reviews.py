@@ -25,7 +25,7 @@ from manyeyes.lsp.session import ReviewedFile, RunningReview
 from manyeyes.vocabulary import ReviewKind
 
 if TYPE_CHECKING:  # the engine is imported by the first review, not at start
-    from manyeyes.models import AgentOutcome, ReviewRequest, ReviewResult
+    from manyeyes.models import AgentOutcome, ReviewRequest, ReviewResult, VerificationReport
     from manyeyes.progress import Board
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,8 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         if result.verification:  # its calls are not an agent's: the board's totals still count them
             check = result.verification
             reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
+            uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
+            reporter.verification = verification_json(check, uri_of)
         published = _store_and_publish(server, review, snapshots, result.reviewed)
         _tell_about_keys(server, result)
         return summary(result, sum(len(v) for v in published.values()))
@@ -271,6 +273,7 @@ class Reporter:
 
     def __init__(self, server, review_id: str, board: Board, progress: str | None):
         self.server, self.review_id, self.board, self.progress = server, review_id, board, progress
+        self.verification: dict | None = None  # what verification did, once it has run (verification_json)
         self._last = 0.0
 
     def update(self, outcome: AgentOutcome) -> None:
@@ -291,7 +294,8 @@ class Reporter:
         self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
 
     def _send(self, done: bool, message: str | None = None) -> None:
-        self.server.protocol.notify(BOARD_NOTIFICATION, board_payload(self.review_id, self.board, done, message))
+        payload = board_payload(self.review_id, self.board, done, message, self.verification)
+        self.server.protocol.notify(BOARD_NOTIFICATION, payload)
         if self.progress and not done:
             states = ", ".join(f"{n} {s}" for s, n in sorted(self.board.states.items()))
             text = self.board.phase or f"{states}; {self.board.findings} finding(s)"
@@ -300,12 +304,13 @@ class Reporter:
             )
 
 
-def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
+def board_payload(review_id: str, board: Board, done: bool, message: str | None, verification: dict | None) -> dict:
     return {
         "reviewId": review_id,
         "done": done,
         "message": message,
         "phase": board.phase,
+        "verification": verification,
         "percentage": board.percent,
         "findings": board.findings,
         "tokens": board.tokens,
@@ -326,6 +331,22 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
             }
             for o in board.agents.values()
         ],
+    }
+
+
+def verification_json(report: VerificationReport, uri_of) -> dict:
+    """What the verifier did, for the board: the rejected findings with where they were (0-based lines, as in
+    LSP), so an editor can list them and open each; rejected findings are not published as diagnostics."""
+    return {
+        "checked": report.checked,
+        "confirmed": report.confirmed,
+        "rejected": [
+            {"uri": uri_of(r.path), "path": r.path, "line": r.line - 1, "title": r.title, "reason": r.reason}
+            for r in report.rejected
+        ],
+        "errors": report.errors,
+        "tokens": report.prompt_tokens + report.completion_tokens,
+        "costUsd": round(report.cost_usd, 6),
     }
 
 

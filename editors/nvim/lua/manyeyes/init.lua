@@ -131,7 +131,24 @@ function M.cancel()
   execute(bufnr, 'manyeyes.review.cancel', { vim.uri_from_bufnr(bufnr) })
 end
 
--- The board as lines of text: one line per agent, then the totals.
+-- The verification step under the agents: what it checked, then each finding it rejected and why (those are not
+-- diagnostics, so this is where they can be read). Nothing when no verification ran.
+local function verification_lines(board)
+  local check = board.verification
+  if not check or check == vim.NIL then
+    return {}
+  end
+  local line = string.format('verification: %d checked, %d confirmed, %d rejected, %d tok $%.4f', check.checked,
+    check.confirmed, #check.rejected, check.tokens, check.costUsd)
+  local lines = { line .. table.concat(vim.tbl_map(function(e) return '  ' .. e end, check.errors), '') }
+  for _, rejected in ipairs(check.rejected) do
+    table.insert(lines, string.format('  rejected %s:%d %s: %s', rejected.path, rejected.line + 1, rejected.title,
+      rejected.reason))
+  end
+  return lines
+end
+
+-- The board as lines of text: one line per agent, the verification step, then the totals.
 function M.board_lines()
   local board = state.board
   if not board then
@@ -149,6 +166,7 @@ function M.board_lines()
     end
     table.insert(lines, line)
   end
+  vim.list_extend(lines, verification_lines(board))
   table.insert(lines, string.format('%d findings, %d tokens, $%.4f', board.findings or 0, board.tokens or 0,
     board.costUsd or 0))
   return lines

@@ -60,3 +60,24 @@ test('queued and running agents of a running review can be cancelled, finished o
   assert.equal(model.summary(), 'cancelled · 0 tokens · $0.0000');
   assert.equal(model.received, 3);
 });
+
+test('verification is a card after the agents: running while it runs, then its counts and rejections', () => {
+  const model = new BoardModel();
+  model.update(board('r1', false, [agent('t1', 'done')]));
+  assert.equal(model.verificationCard(), undefined);
+  model.update(board('r1', false, [agent('t1', 'done')], { phase: 'verifying 2 finding(s)' }));
+  assert.deepEqual(model.verificationCard(),
+    { reviewId: 'r1', label: 'verification', detail: 'verifying 2 finding(s)', icon: 'sync~spin', rejected: [] });
+  const rejected = { uri: 'file:///w/app.py', path: 'app.py', line: 3, title: 'Rename cmd', reason: 'a fine name' };
+  model.update(board('r1', true, [agent('t1', 'done')], {
+    message: '1 finding(s), 1 rejected by verification',
+    verification: { checked: 2, confirmed: 1, rejected: [rejected], errors: [], tokens: 300, costUsd: 0.0001 },
+  }));
+  const card = model.verificationCard();
+  assert.equal(card?.detail, '2 checked · 1 confirmed · 1 rejected · 300 tokens · $0.0001');
+  assert.equal(card?.icon, 'verified');
+  assert.deepEqual(card?.rejected,
+    [{ label: 'app.py:4 Rename cmd', detail: 'rejected: a fine name', uri: 'file:///w/app.py', line: 3 }]);
+  model.update(board('r2', true, [agent('t9', 'done')], { message: '0 finding(s)', verification: null }));
+  assert.equal(model.verificationCard(), undefined); // nothing needed checking
+});
