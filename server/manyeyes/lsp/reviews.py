@@ -159,10 +159,12 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
             check = result.verification
             reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
             uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
-            reporter.verification = verification_json(check, uri_of)
+            reporter.results["verification"] = verification_json(check, uri_of)
         published = _store_and_publish(server, review, snapshots, result.reviewed)
         _tell_about_keys(server, result)
-        return summary(result, sum(len(v) for v in published.values()))
+        shown = sum(len(v) for v in published.values())
+        reporter.results["findings"] = shown  # merged and verified, not the agents' raw count
+        return summary(result, shown)
 
     await run_job(server, review, progress, work)
 
@@ -273,7 +275,7 @@ class Reporter:
 
     def __init__(self, server, review_id: str, board: Board, progress: str | None):
         self.server, self.review_id, self.board, self.progress = server, review_id, board, progress
-        self.verification: dict | None = None  # what verification did, once it has run (verification_json)
+        self.results: dict = {}  # what the run ended with (findings shown, verification): overrides the board's
         self._last = 0.0
 
     def update(self, outcome: AgentOutcome) -> None:
@@ -294,7 +296,7 @@ class Reporter:
         self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
 
     def _send(self, done: bool, message: str | None = None) -> None:
-        payload = board_payload(self.review_id, self.board, done, message, self.verification)
+        payload = board_payload(self.review_id, self.board, done, message) | self.results
         self.server.protocol.notify(BOARD_NOTIFICATION, payload)
         if self.progress and not done:
             states = ", ".join(f"{n} {s}" for s, n in sorted(self.board.states.items()))
@@ -304,13 +306,13 @@ class Reporter:
             )
 
 
-def board_payload(review_id: str, board: Board, done: bool, message: str | None, verification: dict | None) -> dict:
+def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
     return {
         "reviewId": review_id,
         "done": done,
         "message": message,
         "phase": board.phase,
-        "verification": verification,
+        "verification": None,  # set from the run's results once verification has run
         "percentage": board.percent,
         "findings": board.findings,
         "tokens": board.tokens,
