@@ -41,6 +41,10 @@ local ok, err = xpcall(function()
   out.agents = #manyeyes.last_board().agents
   if settings.model then
     out.board_lines = manyeyes.board_lines()
+    vim.cmd('ManyeyesBoard') -- <CR> on the rejected finding's line (the last but one) opens it
+    vim.api.nvim_win_set_cursor(0, { #out.board_lines - 1, 0 })
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
+    out.opened = { file = vim.fn.expand('%:t'), line = vim.api.nvim_win_get_cursor(0)[1] }
     return
   end
 

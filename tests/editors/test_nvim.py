@@ -65,6 +65,7 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
     lines = result["board_lines"]
     assert "verification: 1 checked, 0 confirmed, 1 rejected" in lines[-3]
     assert lines[-2] == "  rejected app.py:8 Say what run returns: it plainly returns cmd"
+    assert result["opened"] == {"file": "app.py", "line": 8}  # <CR> on it in :ManyeyesBoard
 
 
 def run_nvim(tmp_path: Path, release: str, settings: dict | None = None) -> dict:

@@ -197,8 +197,26 @@ local function cancel_agent_under_cursor()
   M.cancel_agent(vim.api.nvim_win_get_cursor(0)[1] - 1)
 end
 
--- A floating window with the board; `q` closes it, `x` cancels the agent under the cursor. `opts.focus` moves
--- the cursor into it (the command does; refreshes while a review runs do not).
+-- The rejected finding under the cursor in the board window (its lines follow the agents' and the verification
+-- line): closes the board and opens the finding's file at its line.
+local function open_rejected_under_cursor()
+  local board = state.board
+  local check = board and board.verification
+  if not check or check == vim.NIL then
+    return
+  end
+  local rejected = check.rejected[vim.api.nvim_win_get_cursor(0)[1] - 2 - #(board.agents or {})]
+  if not rejected then
+    return
+  end
+  vim.cmd('close')
+  vim.cmd('edit ' .. vim.fn.fnameescape(vim.uri_to_fname(rejected.uri)))
+  vim.api.nvim_win_set_cursor(0, { rejected.line + 1, 0 })
+end
+
+-- A floating window with the board; `q` closes it, `x` cancels the agent under the cursor, <CR> on a rejected
+-- finding opens it. `opts.focus` moves the cursor into it (the command does; refreshes while a review runs do
+-- not).
 function M.board(opts)
   local lines = M.board_lines()
   local width = 20
@@ -212,6 +230,8 @@ function M.board(opts)
     vim.api.nvim_buf_set_keymap(buf, 'n', 'q', '<cmd>close<cr>', { noremap = true, silent = true })
     vim.api.nvim_buf_set_keymap(buf, 'n', 'x', '', { noremap = true, silent = true,
       callback = cancel_agent_under_cursor })
+    vim.api.nvim_buf_set_keymap(buf, 'n', '<CR>', '', { noremap = true, silent = true,
+      callback = open_rejected_under_cursor })
   end
   vim.api.nvim_buf_set_option(buf, 'modifiable', true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
