@@ -155,12 +155,12 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
     async def work(reporter: Reporter) -> str:
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
+        uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
         if result.verification:  # its calls are not an agent's: the board's totals still count them
             check = result.verification
             reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
-            uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
             reporter.results["verification"] = verification_json(check, uri_of)
-        published = _store_and_publish(server, review, snapshots, result.reviewed)
+        published = _store_and_publish(server, review, snapshots, uri_of, result.reviewed)
         _tell_about_keys(server, result)
         shown = sum(len(v) for v in published.values())
         reporter.results["findings"] = shown  # merged and verified, not the agents' raw count
@@ -219,10 +219,9 @@ def show_once(server, message: str) -> None:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
 
-def _store_and_publish(server, review: RunningReview, snapshots: dict, reviewed: list[str]) -> dict[str, list]:
+def _store_and_publish(server, review: RunningReview, snapshots: dict, uri_of, reviewed: list[str]) -> dict[str, list]:
     """Keep and publish the findings of every reviewed file whose text has not changed since it was read."""
     session = server.session
-    uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
     by_uri: dict[str, list] = {uri_of(rel): [] for rel in reviewed}
     for finding in review.run.consolidated:
         by_uri.setdefault(uri_of(finding.path), []).append(finding)
