@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--concurrency", type=int, help="agents running at once")
     review.add_argument("--dry-run", action="store_true", help="show what would be sent to the model; send nothing")
     review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
+    review.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="the code is not yours (a pull request, a clone): ignore its settings, tool configs, # noqa/# nosec "
+        "and dismissals (they are shown, marked), and run no git",
+    )
     review.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     review.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     evaluate = commands.add_parser("eval", help="measure review quality on a labeled corpus")

@@ -20,7 +20,7 @@ def run_review(args: argparse.Namespace, out) -> int:
     workspace = (args.workspace or Path.cwd()).resolve()
     if not workspace.is_dir():
         raise ConfigError(f"the workspace is not a directory: {workspace}")
-    loaded = load_settings(workspace, _overrides(args))
+    loaded = load_settings(workspace, _overrides(args), trusted=not args.untrusted)
     for warning in loaded.warnings:
         print(f"manyeyes: warning: {warning}", file=sys.stderr)
     settings = loaded.settings
@@ -63,15 +63,22 @@ def parse_concerns(text: str) -> list[Concern]:
 
 
 def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
+    trusted = not args.untrusted
     if args.diff is not None or args.staged:
+        if not trusted:
+            raise ConfigError("--diff and --staged run git, which --untrusted rules out; review the files instead")
         return ReviewRequest(kind=ReviewKind.diff, workspace=workspace, diff_base=args.diff or None, staged=args.staged)
     if args.lines:
         if len(args.paths) != 1:
             raise ConfigError("--lines needs exactly one file")
         return ReviewRequest(
-            kind=ReviewKind.selection, workspace=workspace, paths=args.paths, lines=parse_lines(args.lines)
+            kind=ReviewKind.selection,
+            workspace=workspace,
+            paths=args.paths,
+            lines=parse_lines(args.lines),
+            trusted=trusted,
         )
-    return ReviewRequest(kind=ReviewKind.files, workspace=workspace, paths=args.paths)
+    return ReviewRequest(kind=ReviewKind.files, workspace=workspace, paths=args.paths, trusted=trusted)
 
 
 def parse_lines(text: str) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import to_jsonable_python
 
 from manyeyes.models import ALL_CONCERNS, Concern, Severity
+from manyeyes.safety import reading
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,10 +59,14 @@ class Settings(BaseModel):
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDES))
     max_findings_per_file: int = Field(default=20, ge=1)
     min_severity: Severity = Severity.low
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # findings less certain than this are not shown
+    severity_overrides: dict[str, Severity] = Field(default_factory=dict)  # rule id -> severity (synthesis/policy)
+    model_may_drop_security: bool = False  # a security hit a model dismisses is demoted, not dropped, unless set
     max_file_lines: int = Field(default=10_000, ge=1)
     max_file_bytes: int = Field(default=1_500_000, ge=1)
     review_on_save: bool = False  # editor only: review a file when it is saved (debounced)
     verify_findings: bool = True  # model findings no analyzer backs get a second, skeptical look
+    send_secret_files: bool = False  # .env, keys, credentials: never sent to a model unless set (safety/secret_files)
 
     def model_for(self, concern: Concern) -> str | None:
         return self.models.get(concern, self.model)
@@ -72,7 +77,26 @@ class Settings(BaseModel):
 
 
 # Keys a workspace file may never set: they decide where code and keys go.
-USER_ONLY_KEYS = frozenset({"model", "models", "api_base", "api_key_env"})
+USER_ONLY_KEYS = frozenset({"model", "models", "api_base", "api_key_env", "send_secret_files"})
+# Limits a workspace file may lower but never raise: a cloned repository must not be able to spend its reader's
+# tokens, time or machine. For run_token_budget, 0 means unlimited, the loosest value of all.
+LIMIT_KEYS = frozenset(
+    {
+        "concurrency",
+        "task_timeout_s",
+        "run_deadline_s",
+        "max_retries",
+        "task_token_budget",
+        "run_token_budget",
+        "max_completion_tokens",
+        "chunk_lines",
+        "max_findings_per_file",
+        "max_file_lines",
+        "max_file_bytes",
+    }
+)
+UNLIMITED_WHEN_ZERO = frozenset({"run_token_budget"})
+MAX_SETTINGS_FILE_BYTES = 1_000_000
 
 ENV_KEYS = {"MANYEYES_MODEL": "model", "MANYEYES_API_BASE": "api_base", "MANYEYES_API_KEY_ENV": "api_key_env"}
 
@@ -105,12 +129,17 @@ def load_settings(
     if workspace is not None and trusted:
         layers.extend((name, layer, True) for name, layer in _read_project_layers(workspace, warnings))
     layers.append(("command line", overrides or {}, False))
+    ceiling: dict[str, Any] | None = None  # what the user and the defaults set: project files may only go below
     for source, layer, from_project in layers:
-        _merge_layer(values, layer, source, from_project, warnings)
+        if from_project and ceiling is None:
+            ceiling = dict(values)
+        _merge_layer(values, layer, source, ceiling if from_project else None, warnings)
     return LoadedSettings(settings=Settings(**values), warnings=warnings)
 
 
-def _merge_layer(values: dict, layer: dict, source: str, from_project: bool, warnings: list[str]) -> None:
+def _merge_layer(values: dict, layer: dict, source: str, ceiling: dict | None, warnings: list[str]) -> None:
+    """Merge one source's keys into values; `ceiling` is given for project files, which may only tighten."""
+    from_project = ceiling is not None
     for raw_key, raw_value in layer.items():
         key = raw_key.replace("-", "_")
         if key not in Settings.model_fields:
@@ -122,10 +151,28 @@ def _merge_layer(values: dict, layer: dict, source: str, from_project: bool, war
             )
             continue
         try:
-            values[key] = _validate_value(key, raw_value)
+            value = _validate_value(key, raw_value)
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"]
             warnings.append(f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}")
+            continue
+        if from_project and _loosens(key, value, ceiling):
+            warnings.append(
+                f"{source}: '{raw_key}' = {value!r} would raise a limit above {_current(ceiling, key)!r}; "
+                "a project may only lower it; ignored"
+            )
+            continue
+        values[key] = value
+
+
+def _loosens(key: str, value: Any, ceiling: dict) -> bool:
+    """A project value that would raise one of the limits above what the user or the defaults set."""
+    if key not in LIMIT_KEYS:
+        return False
+    current = _current(ceiling, key)
+    if key in UNLIMITED_WHEN_ZERO:
+        return current != 0 and (value == 0 or value > current)
+    return value > current
 
 
 def _validate_value(key: str, value: Any) -> Any:
@@ -140,15 +187,17 @@ def _current(values: dict, key: str) -> Any:
     return to_jsonable_python(value)
 
 
-def _read_toml(path: Path, warnings: list[str]) -> dict | None:
+def _read_toml(path: Path, warnings: list[str], root: Path | None = None) -> dict | None:
+    """A settings file's table; None when it does not exist. `root`: the file must lie inside it (project files)."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
+        return tomllib.loads(reading.read_text(path, MAX_SETTINGS_FILE_BYTES, root))
+    except reading.Missing:
         return None
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+    except reading.Unreadable as exc:
+        warnings.append(f"{path}: cannot be read ({exc.reason}); its settings are ignored")
+    except tomllib.TOMLDecodeError as exc:
         warnings.append(f"{path}: cannot be read ({exc}); its settings are ignored")
-        return None
+    return None
 
 
 def _read_user_layer(path: Path, warnings: list[str]) -> dict:
@@ -162,11 +211,11 @@ def _read_env_layer() -> dict:
 
 def _read_project_layers(workspace: Path, warnings: list[str]) -> list[tuple[str, dict]]:
     layers = []
-    pyproject = _read_toml(workspace / "pyproject.toml", warnings)
+    pyproject = _read_toml(workspace / "pyproject.toml", warnings, workspace)
     if pyproject is not None:
         table = pyproject.get("tool", {}).get("manyeyes", {}) if isinstance(pyproject.get("tool"), dict) else {}
         layers.append(("pyproject.toml [tool.manyeyes]", _as_table(table, "pyproject.toml", warnings)))
-    dotfile = _read_toml(workspace / ".manyeyes.toml", warnings)
+    dotfile = _read_toml(workspace / ".manyeyes.toml", warnings, workspace)
     if dotfile is not None:
         layers.append((".manyeyes.toml", _as_table(dotfile, ".manyeyes.toml", warnings)))
     return layers

@@ -18,23 +18,29 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent
-from manyeyes.agents.grounding import GroundedAgent, attach_evidence, ground_all, start_analyzers
+from manyeyes.agents.grounding import GroundedAgent, attach_evidence, ground_all, not_confirmed, start_analyzers
 from manyeyes.agents.model import ModelAgent, render_messages
 from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import LruCache
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
-from manyeyes.models import Finding, ReviewRequest, ReviewResult, VerificationReport
+from manyeyes.llm.loader import load_litellm
+from manyeyes.models import Concern, Dismissal, Finding, ReviewRequest, ReviewResult, Severity, VerificationReport
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
+from manyeyes.safety.redact import redact
 from manyeyes.safety.redact import warm as warm_redaction
-from manyeyes.llm.loader import load_litellm
-from manyeyes.synthesis.merge import consolidate, select
-from manyeyes.synthesis.suppressions import load_suppressions
+from manyeyes.safety.rules import redact_content
+from manyeyes.synthesis import policy
+from manyeyes.synthesis.merge import SynthesisStopped, consolidate, select
+from manyeyes.synthesis.suppressions import (
+    UNTRUSTED_COMMENT_NOTE,
+    inline_ignores,
+    load_suppressions,
+    mark_untrusted_dismissals,
+)
 from manyeyes.synthesis.verification import needs_verification, verify_findings
-
-UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
 
 
 class ReviewRun:
@@ -65,7 +71,7 @@ class ReviewRun:
         if any(not t.offline for t in plan.tasks):
             await anyio.to_thread.run_sync(prepare_model_tasks, plan)
         clock.lap("plan")
-        async with OfflinePanel(plan.documents, plan.tests) as panel:
+        async with OfflinePanel(plan.documents, plan.tests, trusted=self.request.trusted) as panel:
             async with anyio.create_task_group() as group:
                 group.start_soon(start_analyzers, plan.tasks, panel)
                 completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
@@ -104,29 +110,91 @@ class ReviewRun:
     async def _assemble(self, plan: Plan, completed: list[Completed], clock: _PhaseClock) -> ReviewResult:
         documents = {d.path: d for d in plan.documents}
         findings: list[Finding] = []
+        dismissed: list[Dismissal] = []
         for item in completed:
             findings.extend(item.report.findings)
+            plan.notes.extend(item.report.notes)
             if item.outcome.state != "done" and not item.task.offline:
-                findings.extend(_unconfirmed(item.task.context.evidence, item.outcome.error))
-        self.consolidated = consolidate([f for f in findings if _in_focus(f, documents)])
+                why = f"the model agent did not answer ({item.outcome.error})"
+                findings.extend(not_confirmed(item.task.context.evidence, why))
+            for hit, reason in item.report.dismissed:
+                findings.extend(self._dismiss(hit, reason, item.task.agent, dismissed))
+        findings = [f for f in findings if _in_focus(f, documents)]
+        policy.override(findings, self.settings.severity_overrides)
+        self.consolidated = await self._consolidate(findings)
+        silenced = self._apply_inline_ignores(documents, plan.notes)
         verification = await self._verify(documents)
         clock.lap("verify")
         synthesis = select(
             self.consolidated,
             min_severity=self.settings.min_severity,
             max_per_file=self.settings.max_findings_per_file,
-            suppressed=load_suppressions(self.request.workspace),
+            suppressed=self._dismissed(),
+            min_confidence=self.settings.min_confidence,
         )
         return ReviewResult(
-            findings=synthesis.findings,
+            findings=[without_secrets(f) for f in synthesis.findings],
             reviewed=list(documents),
+            texts={path: document.text for path, document in documents.items()},
             outcomes=[c.outcome for c in completed],
             not_reviewed=plan.not_reviewed,
             notes=plan.notes,
             omitted=synthesis.omitted,
-            suppressed=synthesis.suppressed,
+            suppressed=synthesis.suppressed + silenced,
             verification=verification,
+            dismissed=dismissed,
         )
+
+    def _dismiss(self, hit: Finding, reason: str, model: str, dismissed: list[Dismissal]) -> list[Finding]:
+        """A hit a model dismissed is recorded with its reason; a security hit stays, demoted, unless the user lets
+        models drop security findings: a model steered by the code must not be able to erase its evidence."""
+        keep = Concern.security in hit.concerns and not self.settings.model_may_drop_security
+        dismissed.append(
+            Dismissal(
+                path=hit.path,
+                line=hit.span.start_line,
+                rule=hit.rule_id,
+                title=hit.title,
+                reason=reason,
+                by=model,
+                kept=keep,
+            )
+        )
+        return (
+            [demoted(hit, f"dismissed by model:{model} ({reason}); kept, demoted, as a security hit")] if keep else []
+        )
+
+    async def _consolidate(self, findings: list[Finding]) -> list[Finding]:
+        """Synthesis off the event loop, stopping between files once the run is cancelled: a cancelled review of
+        a file with tens of thousands of findings ends at once, not after merging them."""
+
+        def checkpoint() -> None:
+            if self.dispatcher.cancelled:
+                raise SynthesisStopped
+
+        try:
+            return await anyio.to_thread.run_sync(lambda: consolidate(findings, checkpoint), abandon_on_cancel=True)
+        except SynthesisStopped:
+            return []  # the review was cancelled: nobody waits for its findings
+
+    def _apply_inline_ignores(self, documents: dict[str, Document], notes: list[str]) -> int:
+        """`# manyeyes: ignore[rule]` comments: what they silence is not a finding (so every front end agrees); in
+        an untrusted workspace they only mark it. Comments that silence nothing become notes. Returns the count."""
+        inline = inline_ignores(self.consolidated, {path: d.text for path, d in documents.items()})
+        notes.extend(inline.notes)
+        if not self.request.trusted:
+            mark_untrusted_dismissals(self.consolidated, inline.fingerprints, UNTRUSTED_COMMENT_NOTE)
+            return 0
+        self.consolidated = [f for f in self.consolidated if f.fingerprint not in inline.fingerprints]
+        return len(inline.fingerprints)
+
+    def _dismissed(self) -> set[str]:
+        """The workspace's dismissals; in an untrusted workspace they only mark the findings they name."""
+        dismissed = load_suppressions(self.request.workspace)
+        if self.request.trusted:
+            return dismissed
+        mark_untrusted_dismissals(self.consolidated, dismissed)
+        return set()
 
     async def _verify(self, documents: dict[str, Document]) -> VerificationReport | None:
         """Model findings no analyzer backs get a second look (not after a cancel: the user wants it over)."""
@@ -156,8 +224,8 @@ def prepare_model_tasks(plan: Plan) -> None:
     """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds) and
     scanning every source a prompt will quote for secrets."""
     load_litellm()
-    sources = {t.chunk.document.text for t in plan.tasks if not t.offline}
-    sources |= {t.context.related_test[1] for t in plan.tasks if t.context.related_test}
+    sources = {(t.chunk.document.path, t.chunk.document.text) for t in plan.tasks if not t.offline}
+    sources |= {t.context.related_test for t in plan.tasks if t.context.related_test}
     warm_redaction(list(sources))
 
 
@@ -176,14 +244,25 @@ class _PhaseClock:
         return round(time.monotonic() - self.started, 3)
 
 
-def _unconfirmed(evidence: list[Finding], error: str | None) -> list[Finding]:
-    fallback = []
-    for hit in evidence:
-        copy = hit.model_copy(deep=True)
-        copy.confidence = round(copy.confidence * UNCONFIRMED_CONFIDENCE_FACTOR, 3)
-        copy.notes.append(f"analyzer finding, not confirmed: the model agent did not answer ({error})")
-        fallback.append(copy)
-    return fallback
+def without_secrets(finding: Finding) -> Finding:
+    """A copy of a finding for the result, with no secret in it: the quoted code as redaction leaves it, every
+    text through the content rules, and a fix that would write a secret left out (a report is not a place for
+    one; the editor, which keeps the findings unredacted on the user's machine, still offers it)."""
+    copy = finding.model_copy(deep=True)
+    copy.evidence = redact(finding.evidence, finding.path) if finding.evidence else ""
+    copy.title, copy.explanation = redact_content(copy.title), redact_content(copy.explanation)
+    copy.notes = [redact_content(note) for note in copy.notes]
+    if copy.fix is not None and redact(copy.fix.replacement, finding.path) != copy.fix.replacement:
+        copy.fix = None
+        copy.notes.append("fix not shown: it contains a secret")
+    return copy
+
+
+def demoted(hit: Finding, note: str) -> Finding:
+    """A finding one severity lower and less sure, still shown, with the reason."""
+    copy = not_confirmed([hit], note)[0]
+    copy.severity = next(s for s in Severity if s.rank == max(hit.severity.rank - 1, 0))
+    return copy
 
 
 def _in_focus(finding: Finding, documents: dict[str, Document]) -> bool:
@@ -203,7 +282,8 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     plan = await anyio.to_thread.run_sync(plan_review, request, settings)
     async with OfflinePanel(plan.documents, plan.tests) as panel:
         await ground_all(plan.tasks, panel)
-    await anyio.to_thread.run_sync(warm_redaction, [t.chunk.document.text for t in plan.tasks])
+    sources = [(t.chunk.document.path, t.chunk.document.text) for t in plan.tasks]
+    await anyio.to_thread.run_sync(warm_redaction, sources)
     planned = []
     for task in plan.tasks:
         if task.offline:

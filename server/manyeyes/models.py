@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from manyeyes.safety import plain
 from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind, Severity  # noqa: F401 (the domain's words)
 
 
@@ -34,12 +35,35 @@ class Span(BaseModel):
         return range(self.start_line, self.end_line + 1)
 
 
+class Source(BaseModel):
+    """Who raised a finding or wrote a fix: an analyzer of the offline panel, or a model, by name and version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["analyzer", "model"]
+    name: str  # "bandit", "ruff", "openai/gpt-4o"
+    version: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How people read it: "bandit", "model:openai/gpt-4o"."""
+        return self.name if self.kind == "analyzer" else f"model:{self.name}"
+
+
 class Fix(BaseModel):
-    """Replacement text for a span of the reviewed file."""
+    """Replacement text for a span of the reviewed file, and who wrote it."""
 
     span: Span
     replacement: str
     description: str = ""
+    source: Source | None = None
+    safe: bool = False  # the tool that wrote it says it keeps behaviour (ruff's "safe" applicability)
+
+    _description = field_validator("description")(lambda value: plain.one_line(value, 120))
+
+    @property
+    def by_model(self) -> bool:
+        return self.source is not None and self.source.kind == "model"
 
 
 class Finding(BaseModel):
@@ -55,14 +79,31 @@ class Finding(BaseModel):
     cwe: list[str] = Field(default_factory=list)  # "CWE-89"
     rules: list[str] = Field(default_factory=list)  # "B608", "PERF401"
     help_uri: str | None = None  # the rule's documentation, or the CWE's page
-    sources: list[str] = Field(default_factory=list)  # "bandit", "ruff", "model:openai/gpt-4o"
+    sources: list[Source] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     fingerprint: str = ""
 
+    # Titles and explanations come from models and from tools quoting the reviewed code: whoever shows them
+    # gets them as one line (or plain paragraphs) with nothing invisible and a sane length (safety/plain.py).
+    _title = field_validator("title")(lambda value: plain.one_line(value, 200))
+    _explanation = field_validator("explanation")(lambda value: plain.paragraph(value))
+    _rules = field_validator("rules")(lambda values: [r for r in map(plain.rule_id, values) if r])
+
     @property
-    def score(self) -> float:
-        """Ranking key: severity first, confidence within a severity."""
-        return self.severity.rank + self.confidence
+    def rule_id(self) -> str:
+        """The one id of the problem this finding reports, for LSP codes, SARIF and fingerprints: its first rule,
+        else its CWE, else its concern (a model finding that names neither)."""
+        if self.rules:
+            return self.rules[0]
+        return self.cwe[0] if self.cwe else f"manyeyes/{self.concerns[0].value}"
+
+    @property
+    def by_model_only(self) -> bool:
+        """Raised by model agents only: no analyzer's evidence backs it."""
+        return bool(self.sources) and all(s.kind == "model" for s in self.sources)
+
+    def source_labels(self) -> str:
+        return ", ".join(s.label for s in self.sources)
 
 
 class ReviewRequest(BaseModel):
@@ -76,6 +117,8 @@ class ReviewRequest(BaseModel):
     staged: bool = False
     # An editor may review unsaved text: path (relative or absolute) -> text.
     overrides: dict[str, str] = Field(default_factory=dict)
+    # An untrusted workspace's own dismissals are shown, marked, instead of hiding findings.
+    trusted: bool = True
 
 
 TaskState = Literal["queued", "running", "done", "failed", "cancelled", "skipped"]
@@ -111,6 +154,23 @@ class Rejection(BaseModel):
     title: str
     reason: str
 
+    _one_line = field_validator("title", "reason")(lambda value: plain.one_line(value, 300))
+
+
+class Dismissal(BaseModel):
+    """An analyzer hit a model agent dismissed, and the reason it gave: kept in the result, so evidence is never
+    lost without a trace. `kept`: a security hit is demoted, not dropped (unless model_may_drop_security)."""
+
+    path: str
+    line: int
+    rule: str
+    title: str
+    reason: str
+    by: str  # the model
+    kept: bool
+
+    _one_line = field_validator("title", "reason")(lambda value: plain.one_line(value, 300))
+
 
 class VerificationReport(BaseModel):
     """What the verification step did to the model findings no analyzer backs (synthesis/verification.py)."""
@@ -135,6 +195,10 @@ class ReviewResult(BaseModel):
     duration_s: float = 0.0
     phases: dict[str, float] = Field(default_factory=dict)  # seconds spent planning, grounding, dispatching, ...
     verification: VerificationReport | None = None  # None: nothing needed checking, or verification is off
+    dismissed: list[Dismissal] = Field(default_factory=list)  # analyzer hits model agents judged false
+    # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
+    # check it against what the user has now before they place anything (not part of the JSON report).
+    texts: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     @property
     def failed(self) -> list[AgentOutcome]:

@@ -20,9 +20,9 @@ from manyeyes.agents.prompts import load_prompt
 from manyeyes.agents.refactor import (
     OfflineRefactorAgent,
     RefactorAgent,
-    code_messages,
     apply_fixes,
     ask_for_code,
+    code_messages,
 )
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
@@ -100,7 +100,7 @@ class RefactorRun:
     async def _propose(self, document: Document, tasks: list[Task], tests: ctx.TestIndex) -> list[Completed]:
         if any(not t.offline for t in tasks):
             await anyio.to_thread.run_sync(load_litellm)
-            await anyio.to_thread.run_sync(warm_redaction, [document.text])
+            await anyio.to_thread.run_sync(warm_redaction, [(document.path, document.text)])
         async with OfflinePanel([document], tests) as panel:
             await ground_all(tasks, panel)
             offline = OfflineRefactorAgent(panel)

@@ -28,7 +28,8 @@ def test_offline_review_finds_the_shell_injection_at_its_line(workspace, vulnera
     shell = [f for f in result["findings"] if "B602" in f["rules"]]
     assert len(shell) == 1
     assert shell[0]["span"]["start_line"] == 5 and shell[0]["cwe"] == ["CWE-78"]
-    assert shell[0]["severity"] == "high" and shell[0]["sources"] == ["bandit"]
+    assert shell[0]["severity"] == "high" and [s["name"] for s in shell[0]["sources"]] == ["bandit"]
+    assert shell[0]["sources"][0]["kind"] == "analyzer" and shell[0]["sources"][0]["version"]
     assert {o["state"] for o in result["outcomes"]} == {"done"}
     assert len(result["outcomes"]) == 4
 

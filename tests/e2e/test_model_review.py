@@ -2,15 +2,16 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import anyio
 import pytest
-
 from manyeyes.devtools.fake_provider import Fault, Reply
 from manyeyes.engine import ReviewRun
 from manyeyes.models import Concern, ReviewRequest
+
 from tests.conftest import FAKE_KEY_ENV, write
 
 ONE_FUNCTION = """import subprocess
@@ -65,7 +66,8 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     assert fake.peak_in_flight == 4  # one chunk, four concerns, all at once
     shell = next(f for f in result.findings if Concern.security in f.concerns)
     assert (shell.span.start_line, shell.severity.value, shell.cwe) == (5, "critical", ["CWE-78"])
-    assert shell.sources[0] == "model:openai/fake-model" and "bandit" in shell.sources  # confirmed evidence merged
+    labels = [source.label for source in shell.sources]
+    assert labels[0] == "model:openai/fake-model" and "bandit" in labels  # the confirmed hit merged with it
     assert shell.fix.replacement == '    subprocess.call(["ls", user_input])'
     assert outcomes[Concern.security].prompt_tokens > 0 and outcomes[Concern.security].completion_tokens > 0
     request = fake.requests_for("security")[0]
@@ -81,8 +83,8 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
         "title": "List built needlessly",
         "severity": "medium",
         "confidence": 0.6,
-        "line": 6,
-        "quote": "return [x for x in range(3)]",
+        "line": 4,
+        "quote": "def run(user_input):",
     }
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("tests", Reply(findings=[UNTESTED]))
@@ -92,6 +94,7 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
         {"id": "f2", "verdict": "confirmed", "reason": "no test calls run"},
     ]
     fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
+    write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
     run = ReviewRun(ReviewRequest(workspace=workspace, paths=[app]), model_settings())
     phases = []
     run.on_phase(phases.append)
@@ -99,8 +102,11 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
     assert phases == ["verifying 2 finding(s)"]
     [request] = fake.requests_for("verify")  # one call for the file; SHELL is backed by bandit and not sent
     sent = request["messages"][1]["content"]
-    assert "Finding f1 (performance, medium), lines 6-6: List built needlessly" in sent
-    assert "Finding f2 (tests, low), lines 4-4: run has no test" in sent and "Shell command" not in sent
+    assert "Finding f1 (performance, medium), lines 4-4:" in sent and "List built needlessly" in sent
+    assert "Finding f2 (tests, low), lines 4-4:" in sent and "run has no test" in sent
+    assert "Shell command" not in sent
+    mark = re.search(r"<<<(DATA-\w+) reported\n", sent).group(1)
+    assert f"<<<{mark} code\n" in sent and sent.count(f"{mark}>>>") == 4 + 1  # 4 blocks (+ the prompt naming it)
     titles = {f.title: f for f in result.findings}
     assert "List built needlessly" not in titles
     assert titles["run has no test"].notes == ["verified by openai/fake-model: no test calls run"]
@@ -119,6 +125,7 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
 
 def test_verification_respects_the_run_token_budget(workspace, app, fake, model_settings):
     fake.script("tests", Reply(findings=[UNTESTED]))
+    write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
     result = review(workspace, model_settings(run_token_budget=1500))  # each agent fits, all four do not
     assert {o.state for o in result.outcomes} == {"done"} and fake.requests_for("verify") == []
     assert result.verification.errors == ["run token budget (1,500) spent: findings left unverified"]
@@ -156,17 +163,17 @@ def test_each_fault_fails_one_agent_and_the_others_survive(workspace, app, fake,
     assert outcomes[Concern.tests].state == "failed"
     assert expected in outcomes[Concern.tests].error
     assert outcomes[Concern.security].state == "done"
-    assert any(f.sources[0].startswith("model:") and f.span.start_line == 5 for f in result.findings)
+    assert any(f.sources[0].kind == "model" and f.span.start_line == 5 for f in result.findings)
     if getattr(fault, "kind", "") == "cutoff":
         assert "1 finding(s) salvaged" in outcomes[Concern.tests].error
-        assert outcomes[Concern.tests].findings == 1
+        assert outcomes[Concern.tests].findings == 2  # the salvaged one, and the test-gap hit left unconfirmed
 
 
 def test_failed_model_agent_falls_back_to_unconfirmed_analyzer_hits(workspace, app, fake, model_settings):
     fake.script("security", Fault("500"))
     result = review(workspace, model_settings())
     shell = next(f for f in result.findings if "B602" in f.rules)
-    assert shell.sources == ["bandit"] and "not confirmed" in shell.notes[0]
+    assert [s.label for s in shell.sources] == ["bandit"] and "not confirmed" in shell.notes[0]
 
 
 def test_retry_after_is_honoured_and_retries_are_counted(workspace, app, fake, model_settings):
@@ -191,8 +198,9 @@ def test_finding_quoting_code_not_in_the_file_is_dropped(workspace, app, fake, m
     fake.script("security", Reply(findings=[invented]))
     result = review(workspace, model_settings(concerns=["security"]))
     outcome = by_concern(result)[Concern.security]
-    assert outcome.state == "done" and outcome.findings == 0 and outcome.dropped == 1
-    assert not any(f.sources[0].startswith("model:") for f in result.findings)
+    assert outcome.state == "done" and outcome.dropped == 1
+    assert not any(f.sources[0].kind == "model" for f in result.findings)
+    assert any("B602" in f.rules for f in result.findings)  # the evidence the model ignored stays
 
 
 def test_planted_secrets_never_reach_the_provider(workspace, fake, model_settings):
@@ -230,8 +238,9 @@ def connect(host):
     bodies = json.dumps(fake.requests)
     assert not [s for s in secrets if s in bodies]
     assert "<redacted:" in bodies
-    hit = next(f for f in result.findings if "CWE-259" in f.cwe and f.sources[0].startswith("model:"))
-    assert hit.span.start_line == 5 and secrets[1] in hit.evidence  # anchored on what the model saw
+    hit = next(f for f in result.findings if "CWE-259" in f.cwe and f.sources[0].kind == "model")
+    assert hit.span.start_line == 5 and "<redacted:" in hit.evidence  # anchored; reported without the secret
+    assert secrets[1] not in hit.evidence
 
 
 def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):

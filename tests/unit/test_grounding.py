@@ -3,17 +3,17 @@
 import threading
 
 import anyio
-
 from manyeyes.agents.analyzers.base import AnalyzerRun, make_finding
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport
-from manyeyes.agents.grounding import GroundedAgent, line_ranges, render_evidence
+from manyeyes.agents.grounding import EVIDENCE_HEADING, GroundedAgent, line_ranges, render_evidence
 from manyeyes.dispatch import Dispatcher
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.context import TaskContext, TestIndex
 from manyeyes.plan.documents import Document
-from manyeyes.plan.slicing import Chunk
 from manyeyes.plan.planner import Task
+from manyeyes.plan.slicing import Chunk
+
 from tests.unit.test_dispatch import DOC, Scripted, task
 
 
@@ -34,7 +34,7 @@ def test_evidence_lists_few_hits_one_by_one_and_folds_many_of_one_rule():
                 hit(document, 3, "E711", "ruff", "Comparison to `None` should be `cond is None`")]  # fmt: skip
     grounded = Task("t1", Concern.readability, Chunk(document, 1, 40), "model", TaskContext(evidence=evidence))
     assert render_evidence(grounded).split("\n")[1:] == [
-        "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):",
+        EVIDENCE_HEADING,
         "- line 3, rule E711 (ruff): Comparison to `None` should be `cond is None`",
         "- lines 5-34, rule F841 (ruff), 30 hits like: Local variable `step_5` is assigned to but never used",
         "- line 36, rule C901 (radon): `run` is too complex (12)",

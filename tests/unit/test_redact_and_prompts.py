@@ -1,8 +1,7 @@
-from manyeyes.agents.prompts import PromptError, Prompt, load_prompt, prompt_names
+import pytest
+from manyeyes.agents.prompts import Prompt, PromptError, load_prompt, prompt_names
 from manyeyes.models import Concern
 from manyeyes.safety.redact import redact
-
-import pytest
 
 SOURCE = '''AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 password = "hunter2hunter2"
@@ -17,7 +16,7 @@ url = "https://bob:s3cr3tpassw0rd@example.com/x"'''
 
 
 def test_secrets_are_redacted_and_lines_kept():
-    redacted = redact(SOURCE)
+    redacted = redact(SOURCE, "app.py")
     assert redacted.count("\n") == SOURCE.count("\n")
     for secret in ("AKIAIOSFODNN7EXAMPLE", "hunter2hunter2", "MIIEowIBAAKCAQEAv5Wq", "s3cr3tpassw0rd"):
         assert secret not in redacted

@@ -1,6 +1,14 @@
-from manyeyes.models import Concern, Finding, Fix, Severity, Span
+import time
+
+from manyeyes.models import Concern, Finding, Fix, Severity, Source, Span
+from manyeyes.synthesis import policy
 from manyeyes.synthesis.fingerprint import fingerprint
-from manyeyes.synthesis.merge import synthesize
+from manyeyes.synthesis.merge import consolidate, select
+
+
+def make_source(label: str) -> Source:
+    kind, _, name = label.rpartition(":")
+    return Source(kind="model" if kind else "analyzer", name=name)
 
 
 def finding(
@@ -16,21 +24,24 @@ def finding(
     evidence=None,
     fix_lines=None,
     path="a.py",
+    columns=(1, 0),
 ):
     fix = None
     if fix_lines:
-        fix = Fix(span=Span(start_line=fix_lines[0], end_line=fix_lines[1]), replacement="pass")
+        fix = Fix(
+            span=Span(start_line=fix_lines[0], end_line=fix_lines[1]), replacement="pass", source=make_source(source)
+        )
     return Finding(
         path=path,
         concerns=[concern],
         severity=severity,
         confidence=confidence,
         title=title,
-        span=Span(start_line=line, end_line=line),
+        span=Span(start_line=line, start_col=columns[0], end_line=line, end_col=columns[1]),
         evidence=evidence or f"code line {line}",
         cwe=list(cwe),
         rules=list(rules),
-        sources=[source],
+        sources=[make_source(source)],
         fix=fix,
     )
 
@@ -38,7 +49,7 @@ def finding(
 def run(findings, **kwargs):
     kwargs.setdefault("min_severity", Severity.info)
     kwargs.setdefault("max_per_file", 50)
-    return synthesize(findings, **kwargs)
+    return select(consolidate(findings), **kwargs)
 
 
 def test_same_cwe_on_overlapping_code_merges_and_keeps_all_sources():
@@ -57,7 +68,7 @@ def test_same_cwe_on_overlapping_code_merges_and_keeps_all_sources():
     ).findings
     assert len(merged) == 1
     assert merged[0].severity is Severity.high and merged[0].title == "Query built from user input"
-    assert set(merged[0].sources) == {"bandit", "model:x"}
+    assert {s.label for s in merged[0].sources} == {"bandit", "model:x"}
     assert merged[0].confidence == 0.92  # 1 - 0.4 * 0.2: agreement raises confidence
 
 
@@ -136,3 +147,116 @@ def test_dismissed_fingerprints_are_suppressed():
     first = run([finding(3, "x", rules=["R"], evidence="eval(x)")]).findings[0]
     result = run([finding(30, "x moved", rules=["R"], evidence="  eval(x)")], suppressed={first.fingerprint})
     assert result.findings == [] and result.suppressed == 1
+
+
+def test_two_problems_on_one_line_stay_two_with_their_own_fixes():
+    shell = finding(5, "shell", rules=["B602"], cwe=["CWE-78"], severity=Severity.high, columns=(5, 37))
+    md5 = finding(5, "md5", rules=["B324"], cwe=["CWE-327"], columns=(46, 64))
+    context = finding(
+        9, "Use a context manager", concern=Concern.readability, rules=["SIM115"], columns=(9, 20), source="ruff"
+    )
+    context.fix = Fix(
+        span=Span(start_line=9, start_col=9, end_line=9, end_col=20),
+        replacement="with",
+        description="Use with",
+        source=make_source("ruff"),
+    )
+    not_in = finding(
+        9, "Test for membership", concern=Concern.readability, rules=["E713"], columns=(30, 44), source="ruff"
+    )
+    not_in.fix = Fix(
+        span=Span(start_line=9, start_col=30, end_line=9, end_col=44),
+        replacement="x not in y",
+        description="Convert to not in",
+        source=make_source("ruff"),
+    )
+    result = run([shell, md5, context, not_in]).findings
+    assert sorted(f.rules[0] for f in result) == ["B324", "B602", "E713", "SIM115"]
+    fixes = {f.rules[0]: f.fix.description for f in result if f.fix}
+    assert fixes == {"SIM115": "Use with", "E713": "Convert to not in"}
+
+
+def test_the_same_problem_from_bandit_and_ruff_is_one_finding_with_both_sources():
+    bandit = finding(
+        4, "Try, Except, Pass detected.", rules=["B110"], cwe=["CWE-703"], severity=Severity.low, confidence=0.9
+    )
+    ruff = finding(
+        4, "Use contextlib.suppress", concern=Concern.readability, rules=["SIM105"], source="ruff", confidence=0.9
+    )
+    (merged,) = run([bandit, ruff]).findings
+    assert {s.label for s in merged.sources} == {"bandit", "ruff"} and set(merged.rules) == {"B110", "SIM105"}
+    assert merged.confidence == 0.99 and any(n.startswith("also raised by: ") for n in merged.notes)
+
+
+def test_one_tool_reporting_twice_is_not_agreement():
+    first = finding(7, "'f' is hard to follow", rules=["radon-cc-D"], source="radon", confidence=0.8)
+    second = finding(7, "'A.f' is hard to follow", rules=["radon-cc-D"], source="radon", confidence=0.8)
+    (merged,) = run([first, second]).findings
+    assert merged.confidence == 0.8 and not any(n.startswith("also raised by") for n in merged.notes)
+
+
+def test_shell_injection_ranks_above_complexity_and_tools_are_put_on_one_scale():
+    complexity = finding(
+        1,
+        "'handler' is hard to follow",
+        concern=Concern.readability,
+        rules=["radon-cc-F"],
+        severity=Severity.high,
+        source="radon",
+        confidence=0.8,
+    )
+    shell = finding(30, "subprocess call with shell=True", rules=["B602"], severity=Severity.high, confidence=0.9)
+    unpickle = finding(40, "Pickle can be unsafe", rules=["B301"], severity=Severity.medium, confidence=0.9)
+    sql = finding(50, "Possible SQL injection", rules=["B608"], severity=Severity.medium, confidence=0.4)
+    literal = finding(60, "shell=True seems safe", rules=["B602"], severity=Severity.low, confidence=0.9)
+    ranked = run(policy.grade([complexity, shell, unpickle, sql, literal])).findings
+    assert [f.rules[0] for f in ranked] == ["B602", "B301", "B608", "radon-cc-F", "B602"]
+    assert [f.severity for f in ranked] == [Severity.high] * 3 + [Severity.medium, Severity.low]
+    assert ranked[2].confidence == 0.85  # SQL injection: the rule's reliability, not bandit's "LOW"
+
+
+def test_production_only_rules_are_dropped_in_tests():
+    kept = policy.grade(
+        [
+            finding(3, "assert", rules=["B101"], path="tests/test_a.py"),
+            finding(4, "Possible hardcoded password", rules=["B106"], path="tests/test_a.py"),
+            finding(5, "shell", rules=["B602"], severity=Severity.high, path="tests/test_a.py"),
+        ]
+    )
+    assert [f.rules[0] for f in kept] == ["B602"]
+
+
+def test_a_model_finding_without_ids_joins_the_analyzer_finding_it_quotes():
+    bandit = finding(
+        5,
+        "subprocess call with shell=True identified",
+        rules=["B602"],
+        cwe=["CWE-78"],
+        severity=Severity.high,
+        confidence=0.9,
+    )
+    model = finding(5, "User input reaches a shell", severity=Severity.critical, confidence=0.7, source="model:m")
+    (merged,) = run([bandit, model]).findings
+    assert {s.label for s in merged.sources} == {"bandit", "model:m"} and merged.severity is Severity.critical
+
+
+def test_min_confidence_filters():
+    result = run(
+        [finding(1, "a", rules=["A"], confidence=0.3), finding(9, "b", rules=["B"], confidence=0.8)], min_confidence=0.5
+    )
+    assert [f.title for f in result.findings] == ["b"]
+
+
+def test_synthesis_is_linear_on_a_file_with_every_line_flagged():
+    gaps = [
+        finding(i, f"no test refers to function 'f{i}'", concern=Concern.tests, rules=["test-gap"], source="test-gap")
+        for i in range(1, 50_001, 4)
+    ]
+    style = [
+        finding(i, "Unused variable", concern=Concern.readability, rules=["F841"], source="ruff")
+        for i in range(3, 50_001, 4)
+    ]
+    started = time.monotonic()
+    merged = consolidate(gaps + style)
+    assert len(merged) == len(gaps) + len(style)
+    assert time.monotonic() - started < 30  # quadratic merging took 65 s for the test-gap half alone

@@ -4,14 +4,14 @@ import json
 
 import anyio
 import pytest
-
 from manyeyes.agents.parsing import ParseError
 from manyeyes.cache import LruCache
 from manyeyes.llm.client import ModelReply
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.plan.documents import Document
 from manyeyes.synthesis.verification import needs_verification, parse_verdicts, verify_findings
-from tests.unit.test_synthesis import finding
+
+from tests.unit.test_synthesis import finding, make_source
 
 TEXT = "".join(f"line_{n} = {n}\n" for n in range(1, 31)) + 'token = "AKIAIOSFODNN7EXAMPLE"\n'
 DOCUMENT = Document(path="a.py", text=TEXT, language="python")
@@ -43,7 +43,7 @@ def test_only_findings_no_analyzer_backs_are_verified():
     assert needs_verification(model_finding(3, "x"))
     assert not needs_verification(finding(3, "x", source="bandit"))
     backed = model_finding(3, "x")
-    backed.sources.append("bandit")  # the model confirmed an analyzer's hit by its rule
+    backed.sources.append(make_source("bandit"))  # merged with an analyzer's hit on the same problem
     assert not needs_verification(backed)
 
 

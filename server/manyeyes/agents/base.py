@@ -29,6 +29,8 @@ class AgentReport:
     error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
     cached: bool = False  # answered from the cache: no model call
     proposal: Proposal | None = None  # refactoring agents only
+    dismissed: list[tuple[Finding, str]] = field(default_factory=list)  # analyzer hits judged false, with the reason
+    notes: list[str] = field(default_factory=list)  # what the review should say about this agent's answer
 
 
 class Agent(Protocol):

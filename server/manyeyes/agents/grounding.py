@@ -1,5 +1,5 @@
-"""Grounding: a model task gets the analyzer hits for its concern inside its chunk, to confirm or dismiss, and
-the text that shows them to the model.
+"""Grounding: a model task gets the analyzer hits for its concern inside its chunk, to confirm or dismiss, the
+text that shows them to the model, and what becomes of each hit once the model has answered (`settle_evidence`).
 
 In a review, grounding happens inside each agent's task rather than as a step before the fan-out: every analyzer
 starts at once, and each agent waits only for the analyzers of its own concern, so the tests agent does not wait
@@ -8,13 +8,18 @@ for bandit and the board shows an agent as running while its evidence is gathere
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent, AgentReport
+from manyeyes.agents.parsing import Parsed, RawDismissal
 from manyeyes.models import Finding
 from manyeyes.plan.planner import Task
+from manyeyes.synthesis.rules import canonical, canonical_set
 
 EVIDENCE_HEADING = (
-    "Analyzer evidence for this code (confirm the real ones with their rule id, leave out the false ones):"
+    "Analyzer evidence for this code (confirm each real hit with a finding naming its rule; dismiss each false one "
+    'in "dismissed" with its rule, line and reason; a hit you leave out stays, as not confirmed):'
 )
 # More hits of one rule than this become one line: thirty "unused variable" lines cost a prompt hundreds of
 # tokens and tell the model nothing the first one and the line numbers do not.
@@ -72,7 +77,7 @@ def render_evidence(task: Task) -> str:
 def _by_rule_in_code_order(hits: list[Finding]) -> list[tuple[tuple[str, str], list[Finding]]]:
     groups: dict[tuple[str, str], list[Finding]] = {}
     for hit in sorted(hits, key=lambda h: h.span.start_line):
-        groups.setdefault(("/".join(hit.rules) or "-", hit.sources[0]), []).append(hit)
+        groups.setdefault(("/".join(hit.rules) or "-", hit.sources[0].label), []).append(hit)
     return list(groups.items())
 
 
@@ -85,3 +90,61 @@ def line_ranges(numbers: list[int]) -> str:
         else:
             runs.append([n, n])
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
+
+
+@dataclass
+class Settled:
+    """What became of a task's evidence once its model answered."""
+
+    kept: list[Finding] = field(default_factory=list)  # hits the model confirmed, and hits it said nothing about
+    dismissed: list[tuple[Finding, str]] = field(default_factory=list)  # hits it judged false, with its reason
+    notes: list[str] = field(default_factory=list)  # dismissals of hits it was never shown
+
+
+def settle_evidence(task: Task, parsed: Parsed, confirmed_by: list[Finding], line_shift: int = 0) -> Settled:
+    """Evidence is never erased by a model's silence: a hit stays unless the model dismissed it by naming its rule
+    and line with a reason. A hit it confirmed (a finding of the same rule on the same code) stays as it is, for
+    the synthesizer to merge with that finding; a hit it ignored stays, marked not confirmed."""
+    settled = Settled()
+    unused = list(parsed.dismissed)
+    for hit in task.context.evidence:
+        rule = canonical(hit.rules[0]) if hit.rules else None
+        dismissal = _dismissal_of(hit, rule, unused, line_shift)
+        if any(rule in canonical_set(f.rules) and f.span.overlaps(hit.span, slack=1) for f in confirmed_by):
+            settled.kept.append(hit)
+        elif dismissal is not None:
+            settled.dismissed.append((hit, dismissal.reason))
+        else:
+            settled.kept.extend(not_confirmed([hit], "the model agent neither confirmed nor dismissed it"))
+    settled.notes = [
+        f"{task.chunk.document.path}: the {task.concern.value} agent dismissed {d.rule}"
+        f"{f' at line {d.line + line_shift}' if d.line else ''}, which it was not shown; ignored"
+        for d in unused
+    ]
+    return settled
+
+
+def _dismissal_of(hit: Finding, rule: str | None, dismissals: list[RawDismissal], line_shift: int):
+    """The dismissal naming this hit (its rule, and its line when the model gave one), taken from the list."""
+    for dismissal in dismissals:
+        named = rule is not None and canonical(dismissal.rule) == rule
+        placed = dismissal.line is None or abs(dismissal.line + line_shift - hit.span.start_line) <= 1
+        if named and placed:
+            if dismissal.line is not None:
+                dismissals.remove(dismissal)  # one line, one hit; a rule-wide dismissal covers them all
+            return dismissal
+    return None
+
+
+def not_confirmed(hits: list[Finding], why: str) -> list[Finding]:
+    """Analyzer hits no model confirmed, kept with less confidence and the reason."""
+    kept = []
+    for hit in hits:
+        copy = hit.model_copy(deep=True)
+        copy.confidence = round(copy.confidence * UNCONFIRMED_CONFIDENCE_FACTOR, 3)
+        copy.notes.append(f"analyzer finding, not confirmed: {why}")
+        kept.append(copy)
+    return kept

@@ -10,19 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from manyeyes.agents import framing
 from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
-from manyeyes.agents.grounding import render_evidence
-from manyeyes.agents.parsing import FindingsReply, ParseError, Parsed, RawFinding, parse_reply
+from manyeyes.agents.grounding import render_evidence, settle_evidence
+from manyeyes.agents.parsing import FindingsReply, Parsed, ParseError, RawFinding, parse_reply
 from manyeyes.agents.prompts import load_prompt, prompt_versions
 from manyeyes.cache import LruCache, content_key
 from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
-from manyeyes.models import Finding, Fix, Span
+from manyeyes.models import Finding, Fix, Source, Span
 from manyeyes.plan.documents import Document, split_lines
 from manyeyes.plan.planner import Task
-from manyeyes.safety.redact import redact, redact_message
+from manyeyes.safety import plain
+from manyeyes.safety.redact import redact_message
+from manyeyes.synthesis import policy
 
 FINDINGS_SCHEMA = FindingsReply.model_json_schema()
 
@@ -39,36 +42,46 @@ _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't"
 
 
 def render_context(task: Task) -> str:
-    """The code under review with its context: the part every agent of a chunk shares (a cacheable prefix)."""
+    """The code under review with its context: the part every agent of a chunk shares (a cacheable prefix). Every
+    text from the repository sits in a block its own content cannot close (agents/framing.py)."""
     chunk, context = task.chunk, task.context
     document = chunk.document
     numbered = "\n".join(f"{n:>5} | {line}" for n, line in enumerate(chunk.text.split("\n"), chunk.start))
+    related_path, related_text = context.related_test or ("", "")
+    mark = framing.boundary(numbered, context.imports, related_path, related_text)
     return load_prompt("context").render(
-        path=document.path,
+        path=framing.quoted_path(document.path),
         language=document.language,
+        boundary=mark,
         start=str(chunk.start),
         end=str(chunk.end),
-        imports=f"\nImports of the file:\n{context.imports}\n" if context.imports else "",
-        related_test=_related_test(context.related_test),
+        imports=f"\nImports of the file:\n{framing.block('imports', context.imports, mark)}\n"
+        if context.imports
+        else "",
+        related_test=_related_test(context.related_test, mark),
         code=numbered,
     )
 
 
 def render_messages(task: Task) -> list[dict]:
     """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent."""
-    context = task.context
     brief = load_prompt(task.concern.value).render(evidence=render_evidence(task))
     system = load_prompt("system").render()
-    sources = (task.chunk.document.text, context.related_test[1] if context.related_test else "")
-    user = redact_message(render_context(task) + "\n" + brief, sources)
+    user = framing.shown(redact_message(render_context(task) + "\n" + brief, quoted_sources(task)))
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def _related_test(related: tuple[str, str] | None) -> str:
+def quoted_sources(task: Task) -> list[tuple[str, str]]:
+    """(path, text) of every source a task's messages quote: what their redaction scans."""
+    document, related = task.chunk.document, task.context.related_test
+    return [(document.path, document.text), *([related] if related else [])]
+
+
+def _related_test(related: tuple[str, str] | None, mark: str) -> str:
     if related is None:
         return ""
     path, text = related
-    return f"\nRelated test file {path}:\n```\n{text}\n```\n"
+    return f"\nRelated test file {framing.quoted_path(path)}:\n{framing.block('test file', text, mark)}\n"
 
 
 def cache_key(task: Task) -> str:
@@ -118,49 +131,57 @@ class ModelAgent:
         except ParseError as exc:
             report.error = f"unparseable reply: {exc}"
             return report
-        self._collect(task, parsed, report)
+        salvaged = self._collect(task, parsed, report)
         if reply.finish_reason == "length":
             report.error = (
-                f"reply cut off at the completion token limit; {len(report.findings)} finding(s) salvaged "
+                f"reply cut off at the completion token limit; {salvaged} finding(s) salvaged "
                 "(raise max_completion_tokens)"
             )
         elif key is not None:
             self.cache.put(key, CachedAnswer(parsed, task.chunk.start))
         return report
 
-    def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> None:
+    def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> int:
+        """The model's anchored findings and what became of the evidence, into the report; returns how many
+        findings the model itself made."""
         document = task.chunk.document
-        seen_lines = _redacted_lines(document.text)
+        seen_lines = _seen_lines(document.text, document.path)
         report.dropped = len(parsed.dropped)
         for raw in parsed.findings:
             span = anchor(raw.quote, seen_lines, raw.line + line_shift if raw.line else None)
             if span is None:
                 report.dropped += 1  # the quoted code is not in the file: a hallucination, not a finding
                 continue
-            report.findings.append(_finding(task, document, raw, span))
+            report.findings.extend(policy.grade([_finding(task, document, raw, span)]))
+        made = len(report.findings)
+        settled = settle_evidence(task, parsed, list(report.findings), line_shift)
+        report.findings.extend(settled.kept)
+        report.dismissed, report.notes = settled.dismissed, settled.notes
+        return made
 
 
 @lru_cache(maxsize=32)
-def _redacted_lines(text: str) -> list[str]:
+def _seen_lines(text: str, path: str) -> list[str]:
     """The document as the model saw it, once per document rather than once per task."""
-    return split_lines(redact(text))
+    return split_lines(framing.seen_text(text, path))
 
 
 def _refusal(reply: ModelReply) -> str | None:
     if reply.refusal:
-        return f"model refused: {reply.refusal.strip()[:200]}"
+        return f"model refused: {plain.one_line(reply.refusal, 200)}"
     if reply.finish_reason == "content_filter":
         return "model refused: stopped by the provider's content filter"
     text = reply.text.strip()
     if not text:
         return "empty reply" + (" (cut off at the token limit)" if reply.finish_reason == "length" else "")
     if "{" not in text and text.lower().startswith(_REFUSAL_OPENINGS):
-        return f"model refused: {text[:200]}"
+        return f"model refused: {plain.one_line(text, 200)}"
     return None
 
 
 def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Finding:
     quoted = "\n".join(document.lines[span.start_line - 1 : span.end_line])
+    source = model_source(task.agent)
     return Finding(
         path=document.path,
         concerns=[task.concern],
@@ -170,24 +191,23 @@ def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Fin
         explanation=raw.explanation.strip(),
         span=span,
         evidence=quoted,
-        fix=_fix(raw, span),
+        fix=_fix(raw, span, source),
         cwe=[raw.cwe] if raw.cwe else [],
         rules=[raw.rule] if raw.rule else [],
         help_uri=cwe_uri(raw.cwe),
-        sources=[f"model:{task.agent}", *_confirmed_sources(task, raw)],
+        sources=[source],
     )
 
 
-def _confirmed_sources(task: Task, raw: RawFinding) -> list[str]:
-    """The analyzers whose evidence the model confirmed by naming its rule."""
-    if not raw.rule:
-        return []
-    return sorted({s for hit in task.context.evidence if raw.rule in hit.rules for s in hit.sources})
+def model_source(model: str) -> Source:
+    return Source(kind="model", name=model)
 
 
-def _fix(raw: RawFinding, span: Span) -> Fix | None:
-    """The model's replacement for the whole quoted lines; never one that would write a redaction marker."""
-    if raw.fix is None or "<redacted:" in raw.fix.replacement:
+def _fix(raw: RawFinding, span: Span, source: Source) -> Fix | None:
+    """The model's replacement for the whole quoted lines; never one that would write a redaction marker or an
+    invisible character written out for the model."""
+    if raw.fix is None or "<redacted:" in raw.fix.replacement or "<U+" in raw.fix.replacement:
         return None
     whole_lines = Span(start_line=span.start_line, start_col=1, end_line=span.end_line, end_col=0)
-    return Fix(span=whole_lines, replacement=raw.fix.replacement.rstrip("\n"), description=raw.fix.description)
+    replacement = raw.fix.replacement.rstrip("\n")
+    return Fix(span=whole_lines, replacement=replacement, description=raw.fix.description, source=source)

@@ -68,24 +68,30 @@ class RawFinding(BaseModel):
         digits = re.search(r"\d+", str(value))
         return f"CWE-{digits.group()}" if digits else None
 
-    @field_validator("line", mode="before")
-    @classmethod
-    def _line(cls, value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
+    _line = field_validator("line", mode="before")(lambda value: _int_or_none(value))
+
+
+class RawDismissal(BaseModel):
+    """An analyzer hit the model judges false: it must name the hit and say why."""
+
+    rule: str = Field(min_length=1, max_length=60)
+    line: int | None = None
+    reason: str = Field(min_length=3)
+
+    _line = field_validator("line", mode="before")(lambda value: _int_or_none(value))
 
 
 class FindingsReply(BaseModel):
     """The reply's shape, sent as the response schema to models that support structured output."""
 
     findings: list[RawFinding]
+    dismissed: list[RawDismissal] = Field(default_factory=list)
 
 
 @dataclass
 class Parsed:
     findings: list[RawFinding] = field(default_factory=list)
+    dismissed: list[RawDismissal] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # why each invalid item was dropped
     salvaged: bool = False  # the JSON was incomplete and items were recovered one by one
 
@@ -99,11 +105,25 @@ def parse_reply(text: str) -> Parsed:
         value, _ = json.JSONDecoder().raw_decode(body, start)
         items, salvaged = _items_of(value), False
     except json.JSONDecodeError:
-        items, salvaged = _salvage_items(body, start), True
+        value, items, salvaged = None, _salvage_items(body, start), True
     parsed = Parsed(salvaged=salvaged)
     for item in items:
         _validate_into(parsed, item)
+    for item in _dismissals_of(value):
+        _validate_dismissal(parsed, item)
     return parsed
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _dismissals_of(value) -> list:
+    dismissed = value.get("dismissed") if isinstance(value, dict) else None
+    return dismissed if isinstance(dismissed, list) else []
 
 
 def json_object(text: str):
@@ -166,6 +186,15 @@ def _validate_into(parsed: Parsed, item) -> None:
         parsed.findings.append(RawFinding.model_validate(item))
     except (ValidationError, ValueError) as exc:
         parsed.dropped.append(f"invalid item ({_first_error(exc)})")
+
+
+def _validate_dismissal(parsed: Parsed, item) -> None:
+    try:
+        parsed.dismissed.append(RawDismissal.model_validate(item))
+    except (ValidationError, ValueError) as exc:
+        parsed.dropped.append(
+            f"invalid dismissal ({_first_error(exc)}): a hit is dismissed by naming it, with a reason"
+        )
 
 
 def _first_error(exc: Exception) -> str:

@@ -6,11 +6,10 @@ analyzers' own fixes inside the selection. Both keep the Agent contract: a failu
 
 from __future__ import annotations
 
-
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport, Proposal
 from manyeyes.agents.grounding import render_evidence
-from manyeyes.agents.model import render_context
+from manyeyes.agents.model import quoted_sources, render_context
 from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt
 from manyeyes.llm.client import ModelClient, ModelReply
@@ -19,7 +18,6 @@ from manyeyes.models import Finding
 from manyeyes.plan.planner import Task
 from manyeyes.safety.redact import redact_message
 from manyeyes.synthesis.merge import consolidate
-
 
 CODE_SCHEMA = {
     "type": "object",
@@ -49,10 +47,9 @@ def refactor_messages(task: Task) -> list[dict]:
 
 
 def code_messages(task: Task, user: str) -> list[dict]:
-    context = task.context
-    sources = (task.chunk.document.text, context.related_test[1] if context.related_test else "")
     system = load_prompt("refactor_system").render()
-    return [{"role": "system", "content": system}, {"role": "user", "content": redact_message(user, sources)}]
+    user = redact_message(user, quoted_sources(task))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 _GOALS = {

@@ -211,6 +211,31 @@ async def incremental_and_memory(functions: int) -> list[Figure]:
     ]
 
 
+def fuzz(frames: int, seed: int = 18, max_rss_mb: float = 400) -> list[Figure]:
+    """The seeded fuzz (manyeyes.devtools.fuzz_server): malformed, hostile and valid frames mixed, every request
+    answered once, never with an internal error, the server alive at the end, and its peak memory."""
+    from manyeyes.devtools.fuzz_server import run_fuzz
+
+    with tempfile.TemporaryDirectory(prefix="manyeyes-bench-fuzz-") as root:
+        report = run_fuzz(seed, frames, Path(root))
+    survived = not (report.crashed or report.missing or report.duplicated or report.internal_errors)
+    peak = report.peak_rss_mb
+    return [
+        Figure(
+            f"fuzz: {report.frames:,} frames (seed {seed}), requests answered / internal errors / crashes",
+            f"{report.answered}/{report.owed} / {len(report.internal_errors)} / {1 if report.crashed else 0}",
+            "all answered once, no -32603, no crash, only frames on stdout",
+            survived and not report.violations,
+        ),
+        Figure(
+            "fuzz: peak RSS of the server",
+            f"{peak:.0f} MB" if peak else "unknown (no /proc)",
+            f"under {max_rss_mb:.0f} MB",
+            peak < max_rss_mb if peak else None,
+        ),
+    ]
+
+
 def _peak_rss_mb(pid: int) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()

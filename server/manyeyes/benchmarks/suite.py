@@ -17,6 +17,7 @@ FULL = {
     "startup": lambda: asyncio.run(server_figures.startup(runs=7)),
     "responsiveness": lambda: asyncio.run(server_figures.responsiveness(latency=3.0, requests=200)),
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=42)),
+    "fuzz": lambda: server_figures.fuzz(frames=10_000),
 }
 QUICK = {
     "fanout": lambda: engine_figures.fanout(latency=0.3, repeats=1),
@@ -26,8 +27,9 @@ QUICK = {
     "startup": lambda: asyncio.run(server_figures.startup(runs=2)),
     "responsiveness": lambda: asyncio.run(server_figures.responsiveness(latency=1.0, requests=20)),
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=10)),
+    "fuzz": lambda: server_figures.fuzz(frames=500),
 }
-NAMES = ("offline", "fanout", "tokens", "scale", "startup", "responsiveness", "incremental")  # offline first:
+NAMES = ("offline", "fanout", "tokens", "scale", "startup", "responsiveness", "incremental", "fuzz")  # offline first:
 # it measures subprocesses against subprocesses, before litellm is loaded into this process
 
 

@@ -9,15 +9,15 @@ a versioned document edit, so the editor refuses it too if the document changed 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from typing import TYPE_CHECKING
-
-from manyeyes.lsp import convert, diagnostics, refactors, reviews
+from manyeyes.lsp import convert, diagnostics, documents, refactors, reviews
 from manyeyes.lsp.session import ReviewedFile
+from manyeyes.safety import plain
 
 if TYPE_CHECKING:
     from manyeyes.models import Finding
@@ -93,7 +93,7 @@ def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
             actions.append(fix)
         actions.append(
             types.CodeAction(
-                title=f"manyeyes: Dismiss '{finding.title[:60]}'",
+                title=convert.action_title(f"Dismiss '{plain.one_line(finding.title, 60)}'"),
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[diagnostic],
                 command=types.Command(title="Dismiss", command=DISMISS_COMMAND, arguments=[uri, finding.fingerprint]),
@@ -110,37 +110,35 @@ def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) ->
         text_document=types.OptionalVersionedTextDocumentIdentifier(uri=reviewed.uri, version=reviewed.version),
         edits=[edit],
     )
-    from_model = any(s.startswith("model:") for s in finding.sources[:1])
+    by_model = finding.fix.by_model or finding.fix.source is None  # unknown authorship is not trusted
     return types.CodeAction(
-        title=f"manyeyes: {finding.fix.description or 'Fix: ' + finding.title}"[:120],
+        title=convert.action_title(finding.fix.description or "Fix: " + finding.title),
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
         edit=types.WorkspaceEdit(document_changes=[document_edit]),
-        is_preferred=not from_model and "unsafe" not in finding.fix.description,
-        tags=[types.CodeActionTag.LlmGenerated] if from_model else None,
+        is_preferred=finding.fix.safe and not by_model,  # only a tool's own safe fix is applied without a look
+        tags=[types.CodeActionTag.LlmGenerated] if by_model else None,
     )
 
 
 def fix_is_current(server, reviewed: ReviewedFile, finding: Finding) -> bool:
-    """The document is the reviewed version and the lines under the fix still read as they did."""
-    document = server.workspace.text_documents.get(reviewed.uri)
-    if document is None:
-        return False
-    if document.version != reviewed.version:
-        return False
-    span = finding.fix.span
-    from manyeyes.plan.documents import split_lines
-
-    current = split_lines(document.source)[span.start_line - 1 : span.end_line]
-    return current == reviewed.lines[span.start_line - 1 : span.end_line]
+    """The document is open and still has exactly the text the fix was computed on."""
+    return (
+        documents.open_document(server, reviewed.uri) is not None and _current_review(server, reviewed.uri) is not None
+    )
 
 
 def _current_review(server, uri: str) -> ReviewedFile | None:
-    """The review of a document, if it still describes the document's current version."""
+    """The review of a document, if it still describes the document's text. The same text under a newer version
+    (an edit undone) is still described: the review takes the new version, so its edits carry it."""
     reviewed = server.session.files.get(uri)
-    document = server.workspace.text_documents.get(uri)
-    if reviewed is None or (document is not None and document.version != reviewed.version):
+    if reviewed is None:
         return None
+    current, version = documents.current_version(server, uri, reviewed.text)
+    if not current:
+        return None
+    if version is not None:
+        reviewed.version = version
     return reviewed
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from manyeyes.safety import plain
 from manyeyes.vocabulary import Severity
 
 if TYPE_CHECKING:
@@ -65,36 +66,55 @@ def range_to_lines(range_: types.Range) -> tuple[int, int]:
 
 
 def diagnostic(finding: Finding, lines: list[str], encoding: str, version: int | None) -> types.Diagnostic:
-    code = (finding.rules or finding.cwe or [finding.concerns[0].value])[0]
     concerns = "/".join(c.value for c in finding.concerns)
     return types.Diagnostic(
         range=span_to_range(finding.span, lines, encoding),
         severity=_SEVERITY[finding.severity],
         source=SOURCE,
-        code=code,
-        code_description=types.CodeDescription(href=finding.help_uri) if finding.help_uri else None,
+        code=finding.rule_id,
+        code_description=types.CodeDescription(href=finding.help_uri) if _web_link(finding.help_uri) else None,
         message=f"{concerns}: {finding.title}",
         data={"fingerprint": finding.fingerprint, "version": version},
     )
 
 
 def hover_markdown(finding: Finding) -> str:
+    """The hover of a finding. Every text in it may have been written by a model or quote the reviewed code, so
+    all of it is escaped (plain.markdown): the only link is the rule's page, and only an http(s) one."""
     ids = ", ".join(finding.rules + finding.cwe)
     parts = [
         f"**manyeyes · {finding.severity.value} · {'/'.join(c.value for c in finding.concerns)}**"
-        + (f" ({ids})" if ids else ""),
-        f"### {finding.title}",
+        + (f" ({plain.markdown(ids)})" if ids else ""),
+        f"### {plain.markdown(finding.title)}",
     ]
     if finding.explanation:
-        parts.append(finding.explanation)
-    parts.append(f"Confidence {finding.confidence:.2f} · raised by {', '.join(finding.sources)}")
+        parts.append(plain.markdown(finding.explanation))
+    sources = plain.markdown(finding.source_labels())
+    parts.append(f"Confidence {finding.confidence:.2f} · raised by {sources}")
     if finding.evidence:
-        fence = "````" if "```" in finding.evidence else "```"
+        fence = "`" * max(3, _longest_run(finding.evidence, "`") + 1)  # the quoted code cannot close its fence
         parts.append(f"Evidence:\n{fence}\n{finding.evidence}\n{fence}")
-    parts.extend(f"_{note}_" for note in finding.notes)
-    if finding.help_uri:
-        parts.append(f"[More about this rule]({finding.help_uri})")
+    parts.extend(f"_{plain.markdown(plain.one_line(note, 500))}_" for note in finding.notes)
+    if _web_link(finding.help_uri):
+        parts.append(f"[More about this rule](<{finding.help_uri}>)")
     return "\n\n".join(parts)
+
+
+def action_title(text: str) -> str:
+    """A code action's title from text a model or a tool wrote: one line, not too long."""
+    return plain.one_line(f"manyeyes: {text}", 120)
+
+
+def _web_link(uri: str | None) -> bool:
+    return bool(uri) and uri.startswith(("https://", "http://")) and not any(c in uri for c in " <>\n\"'`")
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = current = 0
+    for c in text:
+        current = current + 1 if c == char else 0
+        longest = max(longest, current)
+    return longest
 
 
 def text_edit(fix: Fix, lines: list[str], encoding: str) -> types.TextEdit:

@@ -1,19 +1,316 @@
-"""pygls' protocol, with every malformed message answered instead of dropped.
+"""The JSON-RPC layer: pygls' protocol made conformant, and the framing it reads from.
 
-pygls 2 logs a request whose params do not deserialize and sends nothing back, leaving the client waiting; a body
-that is not JSON also gets no answer. Here both get the JSON-RPC error the spec asks for.
+It owns everything between the bytes a client sends and the handlers: reading frames (case-insensitive,
+trimmed `Content-Length`, bounded memory, resynchronising after a bad frame), decoding bodies (strict UTF-8,
+no unbounded nesting), checking the JSON-RPC envelope (ids are strings or integers, requests for notification
+methods, requests before `initialize` or after `shutdown`), document URIs at the door, cancellation that stops
+the work it cancels, and writing frames (`"id": null` on errors for unknown ids, never NaN).
+
+pygls 2.1 answers none of these itself: its reader (pygls.io_.run_async) matches the header byte for byte, reads
+lines without a bound and drops a body it cannot decode without a word; its protocol drops requests after
+`shutdown`, sends a NaN id back as NaN, and cancels a command's request but not the command. The rules are listed
+in docs/lsp.md, "Protocol conformance".
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import math
+import os
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.protocol import LanguageServerProtocol
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
+from manyeyes.lsp.documents import CheckedTextSync
 
 log = logging.getLogger(__name__)
+
 PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+SERVER_NOT_INITIALIZED = -32002
+
+CHUNK = 64 * 1024
+MAX_BODY = 64 * 1024 * 1024  # a larger Content-Length is refused unread: no client sends a 64 MiB message
+MAX_HEADER_LINE = 8 * 1024
+MAX_DEPTH = 64  # deeper JSON is refused: LSP messages nest a few levels, and handlers recurse over params
+_LENGTH_HEADER = re.compile(rb"content-length", re.IGNORECASE)
+_NAME_MAX, _PATH_MAX = 255, 4096  # bytes, Linux's limits: a longer name cannot be opened there (nor on macOS)
+
+# Methods the spec defines as notifications: a message with one of them and an id is not a valid request.
+NOTIFICATION_METHODS = frozenset(
+    method for method, (message, *_) in types.METHOD_TO_TYPES.items() if "id" not in attrs.fields_dict(message)
+)
+
+
+# Document URIs
+
+
+def uri_problem(uri: Any) -> str | None:
+    """Why `uri` cannot name a document, or None. A NUL or a lone surrogate (raw, or a percent-encoded NUL) reaches
+    the file system as an error in the middle of a handler; a URI without a scheme is no URI."""
+    if not isinstance(uri, str) or not uri:
+        return "is not a URI"
+    if "\x00" in uri or not _encodable(uri) or "\x00" in unquote(uri):  # unquote replaces bad UTF-8, no surrogates
+        return "contains a NUL character or a lone surrogate"
+    try:
+        scheme = urlsplit(uri).scheme
+    except ValueError:  # e.g. an unbalanced "[" in the authority
+        return "is not a URI"
+    return None if scheme else "has no scheme"
+
+
+def file_uri_problem(uri: Any) -> str | None:
+    """Why `uri` cannot name a local file to review, or None: it must also be a file: URI with an absolute path."""
+    problem = uri_problem(uri)
+    if problem:
+        return problem
+    if urlsplit(uri).scheme != "file":
+        return "is not a file: URI (only files on disk can be reviewed)"
+    path = to_fs_path(uri)
+    if not path or not os.path.isabs(path):
+        return "has no absolute path"
+    if len(path.encode()) >= _PATH_MAX or any(len(part.encode()) > _NAME_MAX for part in path.split(os.sep)):
+        return "names a path longer than file systems allow"  # no such file can exist; the planner would fail
+    return None
+
+
+def describe(value: Any) -> str:
+    """A client's string (a URI, a method) as error messages and logs show it: as is when it is printable text,
+    escaped otherwise (a lone surrogate cannot even be logged), and bounded."""
+    text = value if isinstance(value, str) and value.isprintable() and _encodable(value) else ascii(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# Framing
+
+
+@dataclass(frozen=True)
+class Frame:
+    body: bytes = b""
+    problem: str | None = None  # the frame was not readable: answered with a parse error, then resynchronised
+
+
+class FrameStream:
+    """LSP frames from a byte source: header lines (names case-insensitive, values trimmed), a blank line, then
+    exactly Content-Length bytes. Memory stays bounded by the longest header line and the largest body allowed.
+
+    After anything unreadable (a malformed header, a bad length, a body that does not parse) it resynchronises:
+    it skips to the next line with a Content-Length header, which may start in the middle of a line when the
+    previous body was shorter than its header said."""
+
+    def __init__(self, read_chunk: Callable[[], Awaitable[bytes]]) -> None:
+        self._read_chunk = read_chunk
+        self._buffer = bytearray()
+        self._eof = False
+        self._resyncing = False
+
+    async def next_frame(self) -> Frame | None:
+        """The next frame, or None once the input has ended."""
+        length, started = None, False
+        while True:
+            line = await self._readline()
+            if line is None:
+                return None
+            if self._resyncing:
+                self._find_header(line)
+                continue
+            if not line.endswith(b"\n"):
+                if self._eof and not self._buffer:
+                    return None  # the input ended in the middle of a header
+                return self._unreadable("a header line is too long")
+            text = line.strip()
+            if not text:
+                if started:
+                    break
+                continue  # a stray blank line between frames
+            started = True
+            name, colon, value = text.partition(b":")
+            if not colon:
+                return self._unreadable(f"not a header line: {text[:40]!r}")
+            if name.strip().lower() == b"content-length":
+                length = _content_length(value.strip())
+                if length is None:
+                    return self._unreadable(f"invalid Content-Length {value.strip()[:40]!r}")
+        if length is None:
+            return self._unreadable("no Content-Length header")
+        body = await self._read(length)
+        return Frame(body) if len(body) == length else None
+
+    def resync(self, body: bytes) -> None:
+        """After a body that did not parse. If its length ran into the next frame, that frame is given back."""
+        match = _LENGTH_HEADER.search(body, 1)
+        if match:
+            self._buffer[:0] = body[match.start() :]
+        self._resyncing = True
+
+    def _find_header(self, line: bytes) -> None:
+        match = _LENGTH_HEADER.search(line)
+        terminated = line.endswith(b"\n")
+        if match and (terminated or match.start() > 0):  # (an overlong line that starts with it is skipped)
+            self._buffer[:0] = line[match.start() :]  # read again from the header, as a whole line
+            self._resyncing = False
+        elif not terminated and len(line) == MAX_HEADER_LINE:
+            keep = len(b"content-length") - 1  # a header name cut in two by the line bound
+            self._buffer[:0] = line[-keep:]
+
+    def _unreadable(self, problem: str) -> Frame:
+        self._resyncing = True
+        return Frame(problem=problem)
+
+    async def _readline(self) -> bytes | None:
+        """A line with its newline, or the first MAX_HEADER_LINE bytes of a longer one; None at the end."""
+        while True:
+            end = self._buffer.find(b"\n", 0, MAX_HEADER_LINE)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buffer) >= MAX_HEADER_LINE:
+                return self._take(MAX_HEADER_LINE)
+            if not await self._fill():
+                return self._take(len(self._buffer)) if self._buffer else None
+
+    async def _read(self, size: int) -> bytes:
+        while len(self._buffer) < size and await self._fill():
+            pass
+        return self._take(min(size, len(self._buffer)))
+
+    async def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = await self._read_chunk()
+        if not chunk:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def _take(self, size: int) -> bytes:
+        with memoryview(self._buffer) as view:
+            data = bytes(view[:size])
+        del self._buffer[:size]
+        return data
+
+
+def _content_length(value: bytes) -> int | None:
+    if not value.isdigit() or len(value) > 12:  # isdigit: ASCII digits only, so no sign, no spaces, no "1e3"
+        return None
+    length = int(value)
+    return length if length <= MAX_BODY else None
+
+
+class StreamChunks:
+    """Chunks of a blocking binary stream (stdin), read on a daemon thread at most two chunks ahead.
+
+    A daemon thread, not the loop's executor: a read that never returns (the client keeps stdin open after
+    `exit`) must not keep the process from exiting. It reads the file descriptor, not the buffered stream, whose
+    lock a daemon thread must not hold when the interpreter shuts down."""
+
+    def __init__(self, stream) -> None:
+        self._read = _chunk_reader(stream)
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
+        threading.Thread(target=self._pump, name="manyeyes-stdin", daemon=True).start()
+
+    async def __call__(self) -> bytes:
+        return await self._queue.get()
+
+    def _pump(self) -> None:
+        chunk = b"-"
+        while chunk:
+            try:
+                chunk = self._read()
+            except (OSError, ValueError):  # closed under us: the same as the end of input
+                chunk = b""
+            try:
+                asyncio.run_coroutine_threadsafe(self._queue.put(chunk), self._loop).result()
+            except (RuntimeError, CancelledError):  # the loop has stopped: nobody is reading any more
+                return
+
+
+def _chunk_reader(stream) -> Callable[[], bytes]:
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
+        return partial(getattr(stream, "read1", stream.read), CHUNK)
+    return partial(os.read, fd, CHUNK)
+
+
+# Decoding
+
+
+class ParseFailure(ValueError):
+    pass
+
+
+def decode_body(body: bytes) -> Any:
+    """A body as JSON: strict UTF-8, nesting bounded. NaN and Infinity (which Python's json accepts) are kept as
+    floats here: they are refused where they matter, in ids, and never written back."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParseFailure(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise ParseFailure("the body nests too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer with more digits than Python converts
+        raise ParseFailure(" ".join(str(exc).split())[:300]) from None
+    if _too_deep(data, body):
+        raise ParseFailure(f"the body nests deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _too_deep(data: Any, body: bytes) -> bool:
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:  # cheap: most messages cannot be that deep
+        return False
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return False
+    return True
+
+
+def valid_id(value: Any) -> bool:
+    """JSON-RPC ids as LSP has them: a string or an integer (not a bool, a float, NaN, null, or a structure)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN and infinity replaced by null: they are not JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+# The protocol
 
 
 class _Unanswerable:
@@ -25,25 +322,218 @@ class _Unanswerable:
 UNANSWERABLE = _Unanswerable()
 
 
-class ManyeyesProtocol(LanguageServerProtocol):
+class ManyeyesProtocol(CheckedTextSync, LanguageServerProtocol):
+    """pygls' protocol behind our reader and envelope checks; documents.CheckedTextSync checks the text sync."""
+
+    def __init__(self, server, converter) -> None:
+        super().__init__(server, converter)
+        self.initialize_seen = False
+        self.cancel_listeners: list[Callable[[Any], None]] = []  # told the id of a request cancelled in flight
+        self._work: dict[Any, list] = {}  # request id -> futures of its handler's steps (generator handlers)
+
+    # reading
+
+    async def serve(self, read_chunk: Callable[[], Awaitable[bytes]], stop_event: threading.Event) -> None:
+        """The main loop: frames in, one answer for every request, until the input ends or the server stops."""
+        frames = FrameStream(read_chunk)
+        while not stop_event.is_set():
+            frame = await frames.next_frame()
+            if frame is None:
+                break
+            if frame.problem is not None:
+                self.answer_parse_error(frame.problem)
+            else:
+                try:
+                    data = decode_body(frame.body)
+                except ParseFailure as exc:
+                    frames.resync(frame.body)
+                    self.answer_parse_error(str(exc))
+                else:
+                    self.receive(data)
+            await asyncio.sleep(0)  # handlers get the loop between frames a client sent in one burst
+
+    def receive(self, data: Any) -> None:
+        """One decoded message: checked, structured and dispatched, or answered with what is wrong with it."""
+        try:
+            message = self._admit(data)
+            if message is not None:
+                self.handle_message(message)
+        except Exception:  # a bug in a handler's dispatch: logged, and the server keeps serving
+            log.exception("failed to handle a message")
+
+    def _admit(self, data: Any):
+        refusal = self._refusal(data)
+        if refusal is not None:
+            msg_id, code, message = refusal
+            log.warning("refused: %s", message)
+            self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+            return None
+        if isinstance(data, dict) and "method" in data:
+            if "params" not in data:  # params are optional in JSON-RPC; pygls' fallback types require the field
+                data = {**data, "params": None}
+            if self._dropped_notification(data):
+                return None
+        message = self.structure_message(data)
+        if message is UNANSWERABLE or self._bad_document_uri(message):
+            return None
+        if getattr(message, "method", None) == types.INITIALIZE:
+            self.initialize_seen = True
+        return message
+
+    def _refusal(self, data: Any) -> tuple[Any, int, str] | None:
+        """Why a decoded message is not a valid request, as (id to answer, code, message); None if it is one (or a
+        notification, or a response: neither is ever answered)."""
+        if not isinstance(data, dict):
+            return None, INVALID_REQUEST, "a message must be a JSON object (LSP has no batches)"
+        if "id" in data and not valid_id(data["id"]):
+            return None, INVALID_REQUEST, "invalid id: an id is a string or an integer"
+        msg_id, method = data.get("id"), data.get("method")
+        if data.get("jsonrpc") != "2.0":
+            return msg_id, INVALID_REQUEST, 'not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0"'
+        if "method" in data and not isinstance(method, str):
+            return msg_id, INVALID_REQUEST, '"method" must be a string'
+        if "id" not in data:
+            return None if "method" in data else (None, INVALID_REQUEST, "no method and no id")
+        if method is None:
+            return None  # a response to one of our requests
+        if method in NOTIFICATION_METHODS:
+            return msg_id, INVALID_REQUEST, f"{method} is a notification: it is sent without an id"
+        if self._shutdown:
+            return msg_id, INVALID_REQUEST, "server is shutting down"
+        if not self.initialize_seen and method != types.INITIALIZE:
+            return msg_id, SERVER_NOT_INITIALIZED, f"{describe(method)} before initialize"
+        return None
+
+    def _dropped_notification(self, data: dict) -> bool:
+        """Notifications before `initialize` are dropped, as the spec asks (except `exit`)."""
+        return "id" not in data and not self.initialize_seen and data["method"] != types.EXIT
+
+    def _bad_document_uri(self, message) -> bool:
+        """A document URI that would fail in a handler is refused at the door: invalid params for a request, and a
+        notification is ignored (so a bad didOpen never puts a document in the workspace that later fails)."""
+        params = getattr(message, "params", None)
+        document = getattr(params, "text_document", None) or getattr(params, "notebook_document", None)
+        problem = uri_problem(getattr(document, "uri", None)) if document is not None else None
+        if problem is None:
+            return False
+        text = f"invalid params for {message.method}: the document URI {describe(document.uri)} {problem}"
+        log.warning(text)
+        if getattr(message, "id", None) is not None:
+            self._send_response(message.id, error=JsonRpcInvalidParams(text).to_response_error())
+        return True
+
     def structure_message(self, data):
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
             if isinstance(data, dict) and "id" in data and "method" in data:
-                message = f"invalid params for {data['method']}: {_cause(exc)}"
+                message = f"invalid params for {describe(data['method'])}: {_cause(exc)}"
                 log.warning(message)
                 self._send_response(data["id"], error=JsonRpcInvalidParams(message).to_response_error())
             return UNANSWERABLE
 
-    def handle_message(self, message):
-        if message is UNANSWERABLE:
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        _drop_unusable_roots(params)
+        return (yield from super().lsp_initialize(params))
+
+    # cancellation
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        request = self.msg_id
+        if msg_id == request:
+            return  # a request's own future: pygls removes it when it answers
+        # A step of a request's generator handler (executeCommand runs the command as one), or a notification's
+        # handler, filed under a fresh uuid that nothing looks up: pygls would keep it forever. It is kept with
+        # its request instead, for as long as the request runs, so that cancelling the request cancels it.
+        future = self._request_futures.pop(msg_id, None)
+        if future is not None and request is not None:
+            self._work.setdefault(request, []).append(future)
+
+    def _send_handler_result(self, future, *, msg_id):
+        self._work.pop(msg_id, None)
+        super()._send_handler_result(future, msg_id=msg_id)
+
+    def _handle_cancel_notification(self, msg_id):
+        """Cancel a request still in flight, and the work it started; once it has been answered, nothing happens
+        (cancellation is best effort)."""
+        if msg_id in self._request_futures:
+            for listener in self.cancel_listeners:
+                listener(msg_id)
+            for work in self._work.pop(msg_id, []):
+                work.cancel()
+        super()._handle_cancel_notification(msg_id)
+
+    def _handle_response(self, msg_id, result=None, error=None):
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():  # we stopped waiting (cancelled); pygls would raise setting it
+            del self._request_futures[msg_id]
             return
-        super().handle_message(message)
+        super()._handle_response(msg_id, result, error)
+
+    # writing
 
     def answer_parse_error(self, detail: str) -> None:
         error = types.ResponseError(code=PARSE_ERROR, message=f"parse error: {detail}")
         self._send_response(None, error=error)
+
+    def _serialize_message(self, data):
+        payload = super()._serialize_message(data)
+        if isinstance(data, types.ResponseErrorMessage) and "id" not in payload:
+            payload["id"] = None  # lsprotocol drops None fields; JSON-RPC requires "id": null here
+        return payload
+
+    def _send_data(self, data) -> None:
+        if not data:
+            return
+        if self.writer is None:
+            log.error("no transport to send on")
+            return
+        try:
+            body = self._encode(data)
+        except Exception as exc:  # a result that is not JSON: the request still gets its one answer
+            log.exception("cannot encode a message")
+            if getattr(data, "id", None) is not None and not isinstance(data, types.ResponseErrorMessage):
+                error = JsonRpcInternalError(f"the result cannot be encoded: {exc}")
+                self._send_response(data.id, error=error.to_response_error())
+            return
+        header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+        self._write(header.encode("ascii") + body)
+
+    def _encode(self, data) -> bytes:
+        try:
+            text = json.dumps(data, default=self._serialize_message, allow_nan=False)
+        except ValueError:  # a NaN or an infinity (echoed from a request, say): not JSON, so sent as null
+            loose = json.loads(json.dumps(data, default=self._serialize_message))
+            text = json.dumps(_finite(loose), allow_nan=False)
+        return text.encode("utf-8")
+
+    def _write(self, data: bytes) -> None:
+        try:
+            written = self.writer.write(data)
+            if asyncio.iscoroutine(written) or isinstance(written, asyncio.Future):
+                asyncio.ensure_future(written)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:  # stdout closed by `exit`: nothing left to tell anyone
+            log.warning("cannot send: %s", error)
+
+
+def _drop_unusable_roots(params: types.InitializeParams) -> None:
+    """A workspace root must be a local folder. One that is not (untitled:, https:, a NUL in the path) is dropped
+    and logged: the server runs without that workspace instead of failing `initialize`."""
+    if params.root_uri is not None and file_uri_problem(params.root_uri):
+        log.warning("workspace root %s ignored: %s", describe(params.root_uri), file_uri_problem(params.root_uri))
+        params.root_uri = None
+    if isinstance(params.root_path, str) and ("\x00" in params.root_path or not _encodable(params.root_path)):
+        log.warning("workspace root path %s ignored", describe(params.root_path))
+        params.root_path = None
+    if params.workspace_folders:
+        usable = [f for f in params.workspace_folders if not file_uri_problem(f.uri)]
+        if len(usable) < len(params.workspace_folders):
+            log.warning("workspace folders that are not local folders ignored")
+        params.workspace_folders = usable or None
 
 
 def _cause(exc: Exception) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from manyeyes.lsp import convert, reviews
+from manyeyes.lsp import convert, documents, reviews
 from manyeyes.lsp.session import RunningReview, StoredRefactor
-from typing import TYPE_CHECKING
-
+from manyeyes.safety import plain
 from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def parse_goal(value) -> list[Concern]:
 
 async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
     session = server.session
-    version, text = reviews.snapshot(server, uri)
+    version, text = documents.snapshot(server, uri)
     request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines)
     from manyeyes.refactor import RefactorRun
 
@@ -72,7 +72,7 @@ async def _run(server, job: RunningReview, uri: str, version: int | None, text: 
 async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
     if result.code is None:
         return f"no refactor offered: {result.problem}"
-    if not reviews.still_current(server, uri, version, text):
+    if documents.current_version(server, uri, text) != (True, version):
         return "no refactor offered: the document changed while it was being refactored"
     stored = StoredRefactor(
         uri=uri,
@@ -80,7 +80,7 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
         start=result.start,
         end=result.end,
         code=result.code,
-        summary=result.summary,
+        summary=plain.one_line(result.summary, 200),  # a model's words: shown as a title and in the preview
         from_model=result.from_model,
     )
     server.session.refactors[uri] = stored
@@ -89,7 +89,7 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
         proposal = asyncio.get_running_loop().create_task(_propose(server, stored, text))
         _PROPOSALS.add(proposal)
         proposal.add_done_callback(_PROPOSALS.discard)
-    return f"refactor ready: {result.summary or 'rewrite checked'}"
+    return f"refactor ready: {stored.summary or 'rewrite checked'}"
 
 
 async def _propose(server, stored: StoredRefactor, text: str) -> None:
@@ -153,12 +153,12 @@ def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
     """The ready rewrite for this selection, if still current; and the commands that start new ones."""
     actions = []
     stored = server.session.refactors.get(uri)
-    document = server.workspace.text_documents.get(uri)
+    document = documents.open_document(server, uri)
     first, last = convert.range_to_lines(wanted)
     if stored and document and document.version == stored.version and first <= stored.end and stored.start <= last:
         actions.append(
             types.CodeAction(
-                title=f"manyeyes: Apply refactor ({stored.summary[:80] or 'checked rewrite'})",
+                title=convert.action_title(f"Apply refactor ({stored.summary[:80] or 'checked rewrite'})"),
                 kind=KIND,
                 edit=workspace_edit(server, stored, document.source),
                 tags=[types.CodeActionTag.LlmGenerated] if stored.from_model else None,

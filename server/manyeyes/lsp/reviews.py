@@ -12,15 +12,14 @@ import asyncio
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from typing import TYPE_CHECKING
-
 from manyeyes.errors import ManyeyesError
-from manyeyes.lsp import convert, diagnostics
+from manyeyes.lsp import convert, diagnostics, documents
 from manyeyes.lsp.session import ReviewedFile, RunningReview
 from manyeyes.vocabulary import ReviewKind
 
@@ -89,7 +88,7 @@ async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[i
     for uri in uris:
         for running in session.runs_for(uri):
             cancel(server, running.review_id)  # superseded by this request
-    snapshots = {uri: snapshot(server, uri) for uri in uris}
+    snapshots = {uri: documents.snapshot(server, uri) for uri in uris}
     request = build_request(server, kind, snapshots, lines)
     from manyeyes.engine import ReviewRun
 
@@ -109,15 +108,6 @@ def cancel(server, review_id: str) -> None:
             review.task.cancel()
 
 
-def snapshot(server, uri: str) -> tuple[int | None, str]:
-    """The document as the editor has it now (unsaved text included), or as it is on disk."""
-    document = server.workspace.get_text_document(uri)
-    try:
-        return document.version, document.source
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JsonRpcInvalidParams(f"cannot read {uri}: {exc}") from None
-
-
 def build_request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
     from manyeyes.models import ReviewRequest
     from manyeyes.plan.documents import relative_to_workspace
@@ -128,11 +118,19 @@ def build_request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewReq
         workspace = paths[0].parent  # a file opened from outside the workspace folder is still reviewable
     overrides = {to_fs_path(uri): text for uri, (_, text) in snapshots.items()}
     overrides.update(_open_documents(server) if kind is ReviewKind.diff else {})
-    return ReviewRequest(kind=kind, workspace=workspace, paths=paths, lines=lines, overrides=overrides)
+    return ReviewRequest(
+        kind=kind, workspace=workspace, paths=paths, lines=lines, overrides=overrides, trusted=server.session.trusted
+    )
 
 
 def _open_documents(server) -> dict[str, str]:
-    return {to_fs_path(uri): doc.source for uri, doc in server.workspace.text_documents.items()}
+    """Path -> unsaved text of every open document that is a file (an untitled buffer has no path)."""
+    return {path: doc.source for uri, doc in server.workspace.text_documents.items() if (path := _path_of(uri))}
+
+
+def _path_of(uri: str) -> str | None:
+    """The file system path of a file: URI, or None for any other document (untitled, a diff view, ...)."""
+    return to_fs_path(uri) if uri.startswith("file:") else None
 
 
 async def begin_progress(server, token: str, title: str) -> str | None:
@@ -155,16 +153,16 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
     async def work(reporter: Reporter) -> str:
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
-        uri_of = _uri_resolver(server, review.run.request.workspace, snapshots)
+        uri_of = _uri_resolver(server, review.run.request.workspace, list(snapshots))
         if result.verification:  # its calls are not an agent's: the board's totals still count them
             check = result.verification
             reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
             reporter.results["verification"] = verification_json(check, uri_of)
-        published = _store_and_publish(server, review, snapshots, uri_of, result.reviewed)
+        published, changed = _store_and_publish(server, review, uri_of, result)
         _tell_about_keys(server, result)
         shown = sum(len(v) for v in published.values())
         reporter.results["findings"] = shown  # merged and verified, not the agents' raw count
-        return summary(result, shown)
+        return summary(result, shown, changed)
 
     await run_job(server, review, progress, work)
 
@@ -192,8 +190,10 @@ async def run_job(server, job: RunningReview, progress: str | None, work) -> Non
         reporter.finish(message)
 
 
-def summary(result: ReviewResult, shown: int) -> str:
+def summary(result: ReviewResult, shown: int, changed: list[str] = ()) -> str:
     parts = [f"{shown} finding(s)"]
+    if changed:
+        parts.append(f"not published, edited during the review (review again): {', '.join(changed[:3])}")
     if result.verification and result.verification.rejected:
         parts.append(f"{len(result.verification.rejected)} rejected by verification")
     if result.failed:
@@ -219,54 +219,45 @@ def show_once(server, message: str) -> None:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
 
-def _store_and_publish(server, review: RunningReview, snapshots: dict, uri_of, reviewed: list[str]) -> dict[str, list]:
-    """Keep and publish the findings of every reviewed file whose text has not changed since it was read."""
-    session = server.session
-    by_uri: dict[str, list] = {uri_of(rel): [] for rel in reviewed}
+def _store_and_publish(server, review: RunningReview, uri_of, result: ReviewResult) -> tuple[dict, list[str]]:
+    """Keep and publish the findings of every reviewed file whose text is still the text that was reviewed, with
+    the version that text has now; returns what was published by URI, and the files edited meanwhile."""
+    by_path: dict[str, list] = {rel: [] for rel in result.reviewed}
     for finding in review.run.consolidated:
-        by_uri.setdefault(uri_of(finding.path), []).append(finding)
-    published = {}
-    for uri, findings in by_uri.items():
-        version, text = snapshots.get(uri) or _current(server, uri)
-        if not still_current(server, uri, version, text):
+        by_path.setdefault(finding.path, []).append(finding)
+    published, changed = {}, []
+    for rel, findings in by_path.items():
+        uri, text = uri_of(rel), result.texts.get(rel)
+        current, version = documents.current_version(server, uri, text) if text is not None else (False, None)
+        if not current:
             log.info("%s changed during its review; results not published", uri)
+            changed.append(rel)
             continue
-        if review.lines and uri in session.files:
-            findings = _merge_selection(session.files[uri].findings, findings, review.lines)
-        session.files[uri] = ReviewedFile(uri=uri, version=version, text=text, findings=findings)
+        server.session.files[uri] = _reviewed_file(server, uri, version, text, findings, review.lines)
         published[uri] = diagnostics.publish(server, uri)
-    return published
+    return published, changed
 
 
-def _merge_selection(previous: list, fresh: list, lines: tuple[int, int]) -> list:
-    """A selection review replaces what was known inside the selection and keeps the rest."""
-    outside = [f for f in previous if f.span.end_line < lines[0] or f.span.start_line > lines[1]]
-    return outside + fresh
+def _reviewed_file(server, uri: str, version, text: str, findings: list, lines) -> ReviewedFile:
+    """A selection review replaces what was known inside the selection and keeps the rest, when the rest was
+    found on this same text."""
+    previous = server.session.files.get(uri)
+    if lines and previous is not None and previous.text == text:
+        outside = [f for f in previous.findings if f.span.end_line < lines[0] or f.span.start_line > lines[1]]
+        findings = outside + findings
+    return ReviewedFile(uri=uri, version=version, text=text, findings=findings)
 
 
-def _uri_resolver(server, workspace: Path, snapshots: dict):
+def _uri_resolver(server, workspace: Path, requested: list[str]):
     """Workspace-relative path -> the URI the editor uses for that file (its own spelling, when it has one)."""
-    known = {Path(to_fs_path(uri)).resolve(): uri for uri in [*snapshots, *server.workspace.text_documents]}
+    open_or_requested = [*requested, *server.workspace.text_documents]
+    known = {Path(path).resolve(): uri for uri in open_or_requested if (path := _path_of(uri))}
 
     def uri_of(rel: str) -> str:
         path = (workspace / rel).resolve()
         return known.get(path) or from_fs_path(str(path))
 
     return uri_of
-
-
-def _current(server, uri: str) -> tuple[int | None, str]:
-    try:
-        return snapshot(server, uri)
-    except JsonRpcInvalidParams:
-        return None, ""
-
-
-def still_current(server, uri: str, version: int | None, text: str) -> bool:
-    document = server.workspace.text_documents.get(uri)
-    if document is None:
-        return True  # not open in the editor: what was reviewed is what was read
-    return document.version == version and document.source == text
 
 
 class Reporter:
@@ -359,8 +350,13 @@ def range_json(selection: types.Range) -> dict:
 
 
 def uri_argument(args: tuple, index: int, command: str) -> str:
+    from manyeyes.lsp.protocol import describe, file_uri_problem
+
     if len(args) <= index or not isinstance(args[index], str) or not args[index]:
         raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
+    problem = file_uri_problem(args[index])  # a NUL, a lone surrogate, untitled: fail later as internal errors
+    if problem:
+        raise JsonRpcInvalidParams(f"{command}: the URI {describe(args[index])} {problem}")
     return args[index]
 
 

@@ -91,7 +91,8 @@ class Session:
 
         editor = {**self.initial_settings, **self.configured_settings}
         self.loaded = load_settings(self.workspace, editor, trusted=self.trusted)
-        self.suppressed = load_suppressions(self.workspace) if self.workspace else set()
+        if self.workspace and self.trusted:  # an untrusted repository's dismissals hide nothing (engine.py)
+            self.suppressed |= load_suppressions(self.workspace)
         return self.loaded.warnings
 
     def next_review_id(self) -> str:
@@ -113,6 +114,7 @@ class Session:
             min_severity=self.settings.min_severity,
             max_per_file=self.settings.max_findings_per_file,
             suppressed=self.suppressed,
+            min_confidence=self.settings.min_confidence,
         )
 
     def finding(self, uri: str, fingerprint: str) -> Finding | None:

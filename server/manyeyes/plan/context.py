@@ -17,10 +17,12 @@ from manyeyes.config import Settings
 from manyeyes.models import Concern, Finding
 from manyeyes.plan.documents import excluded_by, relative_to_workspace
 from manyeyes.plan.slicing import Chunk
+from manyeyes.safety import reading
 
 PROMPT_OVERHEAD_TOKENS = 900  # the rendered prompt template without the code
 MAX_TEST_FILES = 5000
 MAX_RELATED_TEST_CHARS = 12_000
+MAX_TEST_FILE_BYTES = 2_000_000  # a test file larger than this is data, not a test to learn names from
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -72,9 +74,10 @@ class TestIndex:
         return min(candidates, key=len) if candidates else None
 
     def read(self, rel: str) -> str:
+        """A test file's text; "" for one that is not a regular file inside the workspace, or is too large."""
         try:
-            return (self.workspace / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return reading.read_text(self.workspace / rel, MAX_TEST_FILE_BYTES, self.workspace, errors="replace")
+        except reading.Unreadable:
             return ""
 
     @cached_property

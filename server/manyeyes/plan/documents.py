@@ -16,6 +16,8 @@ from pathlib import Path
 from manyeyes.config import Settings
 from manyeyes.errors import ReviewInputError
 from manyeyes.models import NotReviewed
+from manyeyes.plan import noise
+from manyeyes.safety import reading
 
 LANGUAGES = {
     ".py": "python",
@@ -99,12 +101,18 @@ def _variants(pattern: str) -> list[str]:
 
 
 def expand_paths(
-    paths: list[Path], workspace: Path, settings: Settings, unsaved: frozenset[str] = frozenset()
+    paths: list[Path],
+    workspace: Path,
+    settings: Settings,
+    unsaved: frozenset[str] = frozenset(),
+    trusted: bool = False,
 ) -> tuple[list[Path], list[NotReviewed]]:
     """Files named, plus the source files under directories named, in a stable order. `unsaved` names files an
-    editor holds the text of, which need not exist on disk (new, or deleted under review)."""
+    editor holds the text of, which need not exist on disk (new, or deleted under review). A walk leaves out what
+    nobody here wrote (plan/noise.py), listed with the reason; git's ignore rules count only when `trusted`."""
     files: list[Path] = []
     skipped: list[NotReviewed] = []
+    walk: _Walk | None = None
     for given in paths or [workspace]:
         path = given if given.is_absolute() else workspace / given
         if str(path) not in unsaved and not path.exists():
@@ -112,23 +120,57 @@ def expand_paths(
         if relative_to_workspace(path, workspace) is None:
             skipped.append(NotReviewed(path=str(given), reason=f"outside the workspace {workspace}"))
         elif path.is_dir():
-            files.extend(_walk_sources(path, workspace, settings))
+            walk = walk or _Walk(workspace, settings, trusted)
+            files.extend(walk.sources(path, skipped))
         else:
             files.append(path)
     return files, skipped
 
 
-def _walk_sources(root: Path, workspace: Path, settings: Settings) -> list[Path]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not _dir_excluded(Path(dirpath) / d, workspace, settings))
-        found.extend(Path(dirpath) / name for name in sorted(filenames) if Path(name).suffix in LANGUAGES)
-    return found
+class _Walk:
+    """A directory walk: excluded folders pruned silently (the user's settings say so), vendored and git-ignored
+    ones and files pruned with a reason."""
+
+    def __init__(self, workspace: Path, settings: Settings, trusted: bool):
+        self.workspace, self.settings = workspace, settings
+        self.attributes = noise.Attributes.load(workspace)
+        self.ignored = noise.git_ignored(workspace) if trusted else set()
+
+    def sources(self, root: Path, skipped: list[NotReviewed]) -> list[Path]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel_dir = relative_to_workspace(Path(dirpath), self.workspace) or ""
+            rel_dir = "" if rel_dir == "." else rel_dir
+            dirnames[:] = [d for d in sorted(dirnames) if self._enter(_join(rel_dir, d), skipped)]
+            found.extend(
+                Path(dirpath) / name
+                for name in sorted(filenames)
+                if Path(name).suffix in LANGUAGES and self._keep(_join(rel_dir, name), skipped)
+            )
+        return found
+
+    def _enter(self, rel: str, skipped: list[NotReviewed]) -> bool:
+        if excluded_by(rel + "/x", self.settings.exclude) is not None:
+            return False
+        reason = self._reason(rel, rel + "/") or ("vendored code" if noise.vendored_dir(rel) else None)
+        if reason:
+            skipped.append(NotReviewed(path=rel + "/", reason=reason))
+        return reason is None
+
+    def _keep(self, rel: str, skipped: list[NotReviewed]) -> bool:
+        reason = self._reason(rel, rel)
+        if reason:
+            skipped.append(NotReviewed(path=rel, reason=reason))
+        return reason is None
+
+    def _reason(self, rel: str, ignored_name: str) -> str | None:
+        if ignored_name in self.ignored:
+            return "ignored by git"
+        return self.attributes.reason(rel)
 
 
-def _dir_excluded(path: Path, workspace: Path, settings: Settings) -> bool:
-    rel = relative_to_workspace(path, workspace)
-    return rel is None or excluded_by(rel + "/x", settings.exclude) is not None
+def _join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
 
 
 def read_document(
@@ -140,28 +182,32 @@ def read_document(
     if pattern:
         return NotReviewed(path=rel, reason=f"excluded by the pattern '{pattern}'")
     if text is None:
-        text_or_reason = _read_text(path, settings)
+        text_or_reason = _read_text(path, workspace, settings)
         if isinstance(text_or_reason, NotReviewed):
             return NotReviewed(path=rel, reason=text_or_reason.reason)
         text = text_or_reason
     line_count = len(split_lines(text))
+    language = LANGUAGES.get(path.suffix, "text")
+    written_by_no_one = noise.content_reason(text, language)
+    if written_by_no_one:
+        return NotReviewed(path=rel, reason=written_by_no_one)
     if line_count > settings.max_file_lines:
         return NotReviewed(
             path=rel,
             reason=f"{line_count:,} lines is over max_file_lines ({settings.max_file_lines:,}); "
             "review a range with --lines or raise the limit",
         )
-    return Document(path=rel, text=text, language=LANGUAGES.get(path.suffix, "text"), focus=focus)
+    return Document(path=rel, text=text, language=language, focus=focus)
 
 
-def _read_text(path: Path, settings: Settings) -> str | NotReviewed:
+def _read_text(path: Path, workspace: Path, settings: Settings) -> str | NotReviewed:
+    """The file's text, read only if it is a regular file inside the workspace, and never past max_file_bytes."""
     try:
-        size = path.stat().st_size
-        if size > settings.max_file_bytes:
-            return NotReviewed(path="", reason=f"{size:,} bytes is over max_file_bytes ({settings.max_file_bytes:,})")
-        data = path.read_bytes()
-    except OSError as exc:
-        return NotReviewed(path="", reason=f"cannot be read: {exc.strerror or exc}")
+        data = reading.read_bytes(path, settings.max_file_bytes, root=workspace)
+    except reading.TooLarge as exc:
+        return NotReviewed(path="", reason=f"{exc.size:,} bytes is over max_file_bytes ({exc.limit:,})")
+    except reading.Unreadable as exc:
+        return NotReviewed(path="", reason=exc.reason)
     if b"\0" in data[:8192]:
         return NotReviewed(path="", reason="binary file")
     try:

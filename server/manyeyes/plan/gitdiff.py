@@ -1,7 +1,9 @@
-"""Which lines changed: unstaged, staged, or against a base ref, as new-file line ranges (through gitpython).
+"""Which lines changed: unstaged, staged, or against a base ref, as new-file line ranges.
 
-git is run with the settings that let a repository's own config execute programs switched off (external diff,
-textconv, fsmonitor); callers must still not run it at all in an untrusted workspace.
+This module knows what to ask git and how to read the answer; every git process is started by `gitsafe`, with
+the one configuration that keeps a hostile repository from running its own programs (fsmonitor, hooks, filters,
+external diff, textconv, pagers, ...). The diff is asked for with fixed prefixes and no relative paths, so the
+repository's diff settings cannot change what is parsed.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from manyeyes.errors import ReviewInputError
+from manyeyes.plan import gitsafe
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_SAFE_CONFIG = ["-c", "core.fsmonitor=false", "-c", "diff.external=", "-c", "core.hooksPath=/dev/null"]
+# What is parsed must not depend on diff.noprefix, diff.mnemonicPrefix, diff.relative or submodule settings.
+_DIFF_FORMAT = ["--src-prefix=a/", "--dst-prefix=b/", "--no-relative", "--ignore-submodules=all"]
 
 
 @dataclass
@@ -26,16 +30,15 @@ class FileChange:
 
 def changed_files(workspace: Path, base: str | None = None, staged: bool = False) -> list[FileChange]:
     repo = _open_repo(workspace)
-    root = Path(repo.working_tree_dir)
-    args = ["--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--diff-filter=AMR", "-M"]
+    args = [*_DIFF_FORMAT, "--unified=0", "--diff-filter=AMR", "-M"]
     if staged:
         args.append("--cached")
     if base:
-        _check_ref(repo, base)
-        args.append(base)
-    changes = parse_unified_diff(_git(repo, "diff", *args), root)
+        args.append(_tree_of(repo, base))  # an object id: it cannot be read as an option or a path
+    args.append("--")
+    changes = parse_unified_diff(_git(repo.diff, *args), repo.root)
     if not staged:
-        changes.extend(FileChange(path=root / rel, whole_file=True) for rel in repo.untracked_files)
+        changes.extend(FileChange(path=repo.root / rel, whole_file=True) for rel in _git(repo.untracked))
     return changes
 
 
@@ -51,11 +54,11 @@ def base_text(workspace: Path, path: Path, base: str | None) -> str | None:
 
 def _blob_text(workspace: Path, path: Path, ref: str) -> str | None:
     repo = _open_repo(workspace)
-    rel = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    rel = path.resolve().relative_to(repo.root.resolve()).as_posix()
+    data = repo.blob(f"{ref}:{rel}")  # the stored bytes: cat-file applies no filter and no textconv
     try:
-        data = _git(repo, "show", f"{ref}:{rel}", stdout_as_string=False)
-        return data.decode("utf-8")
-    except (ReviewInputError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
@@ -68,48 +71,51 @@ def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
 def parse_unified_diff(diff: str, root: Path) -> list[FileChange]:
     changes: list[FileChange] = []
     current: FileChange | None = None
+    in_header = True  # before a file's first hunk: inside one, an added line "++ x" reads "+++ x"
     for line in diff.splitlines():
-        if line.startswith("+++ "):
+        if line.startswith("diff --git "):
+            in_header, current = True, None
+        elif line.startswith("+++ ") and in_header:
             target = line[4:].strip()
             current = None if target == "/dev/null" else FileChange(path=root / _strip_prefix(target))
             if current is not None:
                 changes.append(current)
-        elif line.startswith("@@") and current is not None:
-            match = _HUNK.match(line)
-            count = int(match.group(2)) if match and match.group(2) is not None else 1
-            if match and count > 0:
-                start = int(match.group(1))
-                current.ranges.append((start, start + count - 1))
+        elif line.startswith("@@"):
+            in_header = False
+            if current is not None:
+                _add_hunk(current, line)
     return changes
 
 
+def _add_hunk(change: FileChange, header: str) -> None:
+    match = _HUNK.match(header)
+    count = int(match.group(2)) if match and match.group(2) is not None else 1
+    if match and count > 0:
+        start = int(match.group(1))
+        change.ranges.append((start, start + count - 1))
+
+
 def _strip_prefix(target: str) -> str:
-    target = target.strip('"')
-    return target[2:] if target.startswith("b/") else target
+    return target.strip('"').removeprefix("b/")
 
 
-def _open_repo(workspace: Path):
-    import git  # gitpython: imported here so a review without --diff never pays for it
+def _open_repo(workspace: Path) -> gitsafe.Repository:
+    repo = _git(gitsafe.open_repository, workspace)
+    if repo is None:
+        raise ReviewInputError(f"not a git repository: {workspace} (a --diff or --staged review needs one)")
+    return repo
 
+
+def _tree_of(repo: gitsafe.Repository, base: str) -> str:
+    tree = _git(repo.tree_id, base)
+    if tree is None:
+        raise ReviewInputError(f"unknown git ref '{base}'")
+    return tree
+
+
+def _git(call, *args):
+    """A gitsafe call, its failure turned into an error for the user."""
     try:
-        return git.Repo(workspace, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise ReviewInputError(f"not a git repository: {workspace} (a --diff or --staged review needs one)") from None
-
-
-def _check_ref(repo, base: str) -> None:
-    import git
-
-    try:
-        repo.rev_parse(base)
-    except (git.BadName, ValueError, git.GitCommandError):
-        raise ReviewInputError(f"unknown git ref '{base}'") from None
-
-
-def _git(repo, command: str, *args, **kwargs):
-    import git
-
-    try:
-        return repo.git.execute(["git", *_SAFE_CONFIG, command, *args], **kwargs)
-    except git.GitCommandError as exc:
-        raise ReviewInputError(f"git {command} failed: {str(exc.stderr).strip() or exc}") from None
+        return call(*args)
+    except gitsafe.GitFailed as failed:
+        raise ReviewInputError(str(failed)) from None

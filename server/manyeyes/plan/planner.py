@@ -3,7 +3,8 @@
 With a model configured every task carries the minimal context its agent needs (the numbered chunk, the file's
 imports, for the tests concern the related test file) trimmed to a token budget. The offline panel's analyzers
 work on whole files, so offline tasks are one per (concern, file). Whatever cannot be reviewed is returned as a
-"not reviewed" notice with the reason.
+"not reviewed" notice with the reason. Files that hold secrets by nature (a `.env`, a private key) get no model
+task unless `send_secret_files` says so: only the offline panel sees them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
 from manyeyes.plan.documents import Document, Loaded, expand_paths, read_document, relative_to_workspace
 from manyeyes.plan.slicing import Chunk, slice_document
+from manyeyes.safety.secret_files import SECRETS_FILE_REASON, is_secrets_file
 
 
 @dataclass
@@ -47,11 +49,14 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     not_reviewed = list(loaded.not_reviewed)
     notes: list[str] = []
     for document in loaded.documents:
-        sliced = slice_document(document, settings.chunk_lines) if not settings.offline else None
+        withheld = _withheld_from_models(document, settings)
+        if withheld:
+            not_reviewed.append(NotReviewed(path=document.path, reason=SECRETS_FILE_REASON))
+        sliced = slice_document(document, settings.chunk_lines) if not (settings.offline or withheld) else None
         if sliced and sliced.note:
             notes.append(sliced.note)
         for concern in settings.concerns:
-            model = settings.model_for(concern)
+            model = None if withheld else settings.model_for(concern)
             if model is None:
                 tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline"))
                 continue
@@ -62,6 +67,11 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
                     continue
                 tasks.append(Task(_task_id(len(tasks)), concern, chunk, model, built))
     return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests)
+
+
+def _withheld_from_models(document: Document, settings: Settings) -> bool:
+    """A secrets file (.env, a key) while a model would review it: the offline panel reviews it instead."""
+    return not settings.offline and not settings.send_secret_files and is_secrets_file(document.path)
 
 
 def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:

@@ -125,9 +125,10 @@ def _syntax_note(document: Document) -> str:
 
 
 def _has_code(chunk: Chunk) -> bool:
-    """False for chunks of blank lines, comments and imports only: nothing there for an agent to review alone."""
+    """False for chunks of blank lines and imports only: nothing there for an agent to review alone. Comments
+    count: a comment can hold a credential, or instructions aimed at an AI reviewer, and must be seen."""
     for line in chunk.document.lines[chunk.start - 1 : chunk.end]:
         stripped = line.strip()
-        if stripped and not stripped.startswith(("#", "import ", "from ")):
+        if stripped and not stripped.startswith(("import ", "from ")):
             return True
     return False

@@ -10,6 +10,7 @@ import json
 
 from manyeyes import __version__
 from manyeyes.models import Finding, ReviewResult, Severity, Span
+from manyeyes.vocabulary import CWE_NAMES
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVEL = {
@@ -53,23 +54,21 @@ def to_sarif(result: ReviewResult) -> dict:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def rule_id(finding: Finding) -> str:
-    if finding.rules:
-        return finding.rules[0]
-    if finding.cwe:
-        return finding.cwe[0]
-    return f"manyeyes/{finding.concerns[0].value}"
-
-
 def _rule(finding: Finding, identifier: str) -> dict:
+    """The rule described by the rule, not by whichever finding came first: what it is about in a line, what is
+    wrong in words, and where to read more."""
     tags = [c.value for c in finding.concerns] + [f"external/cwe/{c.lower()}" for c in finding.cwe]
     properties: dict = {"tags": tags}
     if any(c.value == "security" for c in finding.concerns):
         properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
+    summary = rule_summary(finding)
+    full = finding.explanation if finding.explanation and not finding.by_model_only else summary
     rule = {
         "id": identifier,
         "name": identifier.replace("/", "-"),
-        "shortDescription": {"text": finding.title},
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": full},
+        "help": {"text": full + (f"\n\nMore: {finding.help_uri}" if finding.help_uri else "")},
         "defaultConfiguration": {"level": _LEVEL[finding.severity]},
         "properties": properties,
     }
@@ -78,8 +77,19 @@ def _rule(finding: Finding, identifier: str) -> dict:
     return rule
 
 
+def rule_summary(finding: Finding) -> str:
+    """One line on what a rule is about: the weakness it names, else the first sentence of the rule's own text,
+    else (a model finding that names neither) its concern."""
+    cwe = next((CWE_NAMES[c] for c in finding.cwe if c in CWE_NAMES), None)
+    if cwe:
+        return f"{cwe} ({finding.rule_id})" if finding.rules else cwe
+    if finding.explanation and not finding.by_model_only:
+        return finding.explanation.split(". ", 1)[0].rstrip(".")[:200]
+    return f"A {finding.concerns[0].value} problem found by a model agent; each result says what it is"
+
+
 def _result(finding: Finding, rules: dict[str, dict]) -> dict:
-    identifier = rule_id(finding)
+    identifier = finding.rule_id
     if identifier not in rules:
         rules[identifier] = _rule(finding, identifier)
     message = finding.title + (f"\n\n{finding.explanation}" if finding.explanation else "")
@@ -101,7 +111,7 @@ def _result(finding: Finding, rules: dict[str, dict]) -> dict:
             "severity": finding.severity.value,
             "confidence": finding.confidence,
             "concerns": [c.value for c in finding.concerns],
-            "sources": finding.sources,
+            "sources": [source.label for source in finding.sources],
         },
     }
     if finding.fix:

@@ -1,7 +1,9 @@
 """Stable fingerprints: a finding keeps its identity when code around it moves or is re-indented.
 
-The key is the file, the concern, the rule or CWE when there is one, and the quoted code with whitespace
-collapsed; line numbers and the wording of a model's title are left out, since both change between runs.
+The key is the file, the finding's rule id (canonical: bandit's B602 and ruff's S602 are one problem, so the
+fingerprint does not depend on which tool ranked first; a model finding without a rule or CWE is keyed by its
+concern), and the quoted code with whitespace collapsed; line numbers and the wording of a model's title are left
+out, since both change between runs.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import hashlib
 from collections import Counter
 
 from manyeyes.models import Finding
+from manyeyes.synthesis.rules import canonical
 
 
 def fingerprint(finding: Finding) -> str:
     code = " ".join(finding.evidence.split())
-    kind = (finding.rules or finding.cwe or [""])[0]
-    key = "|".join([finding.path, finding.concerns[0].value, kind, code])
+    key = "|".join([finding.path, canonical(finding.rule_id), code])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 

@@ -16,12 +16,14 @@ from collections import defaultdict
 
 import anyio
 
+from manyeyes.agents import framing
 from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt, prompt_versions
 from manyeyes.cache import LruCache, content_key
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import Finding, Rejection, VerificationReport
 from manyeyes.plan.documents import Document
+from manyeyes.safety import plain
 from manyeyes.safety.redact import redact_message
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,11 @@ VERDICT_SCHEMA = {
     },
     "required": ["verdicts"],
 }
-MODEL_SOURCE = "model:"
 
 
 def needs_verification(finding: Finding) -> bool:
     """Raised by model agents only: no analyzer's evidence backs it."""
-    return bool(finding.sources) and all(source.startswith(MODEL_SOURCE) for source in finding.sources)
+    return finding.by_model_only
 
 
 async def verify_findings(
@@ -85,7 +86,7 @@ async def verify_findings(
 def _batches(candidates: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
     batches: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in candidates:
-        model = finding.sources[0][len(MODEL_SOURCE) :]
+        model = finding.sources[0].name
         if len(batches[(model, finding.path)]) < MAX_PER_CALL:  # the rest stay unverified, as they were
             batches[(model, finding.path)].append(finding)
     return batches
@@ -139,22 +140,37 @@ async def _verdicts(client, model, document, batch, timeout_s, cache, report) ->
 
 
 def verify_messages(document: Document, batch: list[Finding]) -> list[dict]:
-    """The verifier's request: the findings with the numbered lines around each, secrets redacted."""
-    blocks = [_block(f"f{index + 1}", finding, document) for index, finding in enumerate(batch)]
-    user = load_prompt("verify").render(path=document.path, language=document.language, findings="\n".join(blocks))
+    """The verifier's request: the findings with the numbered lines around each, framed as data (a model wrote
+    the titles, the repository the code), secrets redacted, invisible characters written out."""
+    parts = [_parts(finding, document) for finding in batch]
+    mark = framing.boundary(*(text for described, code in parts for text in (described, code)))
+    blocks = [_block(f"f{index + 1}", finding, *part, mark) for index, (finding, part) in enumerate(zip(batch, parts))]
+    user = load_prompt("verify").render(
+        path=framing.quoted_path(document.path),
+        language=document.language,
+        boundary=mark,
+        findings="\n".join(blocks),
+    )
     system = load_prompt("verify_system").render()
-    return [{"role": "system", "content": system}, {"role": "user", "content": redact_message(user, (document.text,))}]
+    user = framing.shown(redact_message(user, [(document.path, document.text)]))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def _block(ident: str, finding: Finding, document: Document) -> str:
+def _parts(finding: Finding, document: Document) -> tuple[str, str]:
+    """(what the finding says, the numbered lines around it)."""
     span = finding.span
     first = max(1, span.start_line - CONTEXT_LINES)
     last = min(len(document.lines), span.end_line + CONTEXT_LINES)
     code = "\n".join(f"{n:>5} | {document.lines[n - 1]}" for n in range(first, last + 1))
+    return f"{finding.title}\n{finding.explanation}".strip(), code
+
+
+def _block(ident: str, finding: Finding, described: str, code: str, mark: str) -> str:
     concerns = "/".join(c.value for c in finding.concerns)
+    span = finding.span
     return (
-        f"Finding {ident} ({concerns}, {finding.severity.value}), lines {span.start_line}-{span.end_line}: "
-        f"{finding.title}\n{finding.explanation}\n{code}\n"
+        f"Finding {ident} ({concerns}, {finding.severity.value}), lines {span.start_line}-{span.end_line}:\n"
+        f"{framing.block('reported', described, mark)}\n{framing.block('code', code, mark)}\n"
     )
 
 
@@ -168,5 +184,6 @@ def parse_verdicts(text: str) -> dict[str, tuple[str, str]]:
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             verdict = str(item.get("verdict", "")).lower()
-            verdicts[item["id"]] = (verdict if verdict in VERDICTS else "unsure", str(item.get("reason") or "").strip())
+            reason = plain.one_line(str(item.get("reason") or ""), 300)  # a model's words, shown in hovers and boards
+            verdicts[item["id"]] = (verdict if verdict in VERDICTS else "unsure", reason)
     return verdicts

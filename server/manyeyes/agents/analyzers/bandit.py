@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from manyeyes.agents.analyzers.base import (
 )
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.context import is_test_path
+from manyeyes.vocabulary import CWE_NAMES
 
 _SEVERITY = {"HIGH": Severity.high, "MEDIUM": Severity.medium, "LOW": Severity.low}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.7, "LOW": 0.4}
@@ -72,8 +74,8 @@ class Bandit:
             concern=Concern.security,
             severity=_SEVERITY.get(issue.get("issue_severity", ""), Severity.low),
             confidence=_CONFIDENCE.get(issue.get("issue_confidence", ""), 0.5),
-            title=issue.get("issue_text", issue.get("test_name", "security issue")),
-            explanation=f"bandit {issue['test_id']} ({issue.get('test_name', '')})",
+            title=_title(issue),
+            explanation=_explanation(issue, f"CWE-{cwe}" if cwe else None),
             span=span,
             rule=issue.get("test_id"),
             cwe=f"CWE-{cwe}" if cwe else None,
@@ -81,13 +83,32 @@ class Bandit:
         )
 
 
+# bandit's hard-coded password titles quote the password: "Possible hardcoded password: 'hunter2'".
+_QUOTED_PASSWORD = re.compile(r"^(Possible hardcoded password): .*$", re.DOTALL)
+
+
+def _title(issue: dict) -> str:
+    """bandit's message, without the password it quotes: a report must never carry a secret."""
+    text = issue.get("issue_text") or issue.get("test_name") or "security issue"
+    return _QUOTED_PASSWORD.sub(r"\1", text)
+
+
+def _explanation(issue: dict, cwe: str | None) -> str:
+    """What is wrong, in words: the weakness bandit's rule is about, and its check's name when it has its own."""
+    weakness = f"{CWE_NAMES[cwe]} ({cwe})." if cwe in CWE_NAMES else ""
+    check = issue.get("test_name", "")
+    named = f" bandit's check: {check.replace('_', ' ')}." if check and check != "blacklist" else ""
+    return (weakness + named).strip()
+
+
 def _run_sharded(files: list, scratch: Scratch) -> list[dict | str]:
     """bandit is single-threaded and the slowest analyzer: large reviews are split across the cores, balanced by
     size, one bandit process per shard. Returns each shard's report, or a failure message."""
     shards = _shards(sorted(files, key=lambda d: -len(d.text)), os.cpu_count() or 1)
+    flags = () if scratch.trusted else ("--ignore-nosec",)  # a repository must not silence its reviewer
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "bandit", "-f", "json", "-q", *[d.path for d in shard]],
+            [sys.executable, "-m", "bandit", "-f", "json", "-q", *flags, *[d.path for d in shard]],
             cwd=scratch.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
-from manyeyes.models import Concern, Finding, Fix, Severity, Span
+from manyeyes.models import Concern, Finding, Fix, Severity, Source, Span
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
 
@@ -32,6 +34,7 @@ class Scratch:
     root: Path
     documents: dict[str, Document]
     tests: TestIndex
+    trusted: bool = True  # an untrusted workspace's own configuration and silencing comments are not honoured
 
     def rel(self, reported: str) -> str | None:
         """The workspace-relative path for a path an analyzer reported, or None if it is not ours."""
@@ -103,9 +106,23 @@ def make_finding(
         fix=fix,
         rules=[rule] if rule else [],
         cwe=[cwe] if cwe else [],
-        sources=[source],
+        sources=[analyzer_source(source)],
         help_uri=help_uri or cwe_uri(cwe),
     )
+
+
+# The package each analyzer's results come from: its version is part of every finding's source.
+_PACKAGES = {"bandit": "bandit", "ruff": "ruff", "radon": "radon"}
+
+
+@cache
+def analyzer_source(name: str) -> Source:
+    """The typed source of an analyzer's findings and fixes: its name and the version that ran."""
+    try:
+        version = metadata.version(_PACKAGES.get(name, "manyeyes"))
+    except metadata.PackageNotFoundError:
+        version = None
+    return Source(kind="analyzer", name=name, version=version)
 
 
 def cwe_uri(cwe: str | None) -> str | None:

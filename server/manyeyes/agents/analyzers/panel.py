@@ -15,24 +15,34 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.bandit import Bandit
 from manyeyes.agents.analyzers.base import Analyzer, AnalyzerRun, Scratch
+from manyeyes.agents.analyzers.hidden import Hidden
 from manyeyes.agents.analyzers.patterns import Patterns
 from manyeyes.agents.analyzers.radon import Radon
 from manyeyes.agents.analyzers.ruff import Ruff
+from manyeyes.agents.analyzers.secrets import Secrets
 from manyeyes.agents.analyzers.testgap import TestGap
 from manyeyes.models import Concern, Finding
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
+from manyeyes.synthesis import policy
 
 
 def default_analyzers() -> list[Analyzer]:
-    return [Bandit(), Patterns(), Ruff(), Radon(), TestGap()]
+    return [Bandit(), Patterns(), Hidden(), Secrets(), Ruff(), Radon(), TestGap()]
 
 
 class OfflinePanel:
-    def __init__(self, documents: list[Document], tests: TestIndex, analyzers: list[Analyzer] | None = None):
+    def __init__(
+        self,
+        documents: list[Document],
+        tests: TestIndex,
+        analyzers: list[Analyzer] | None = None,
+        trusted: bool = True,
+    ):
         self.analyzers = analyzers if analyzers is not None else default_analyzers()
         self._documents = {d.path: d for d in documents}
         self._tests = tests
+        self._trusted = trusted  # an untrusted workspace's tool configs and silencing comments are not honoured
         self._root: Path | None = None
         self._runs: dict[str, AnalyzerRun] = {}
         self._locks: dict[str, anyio.Lock] = {}
@@ -80,8 +90,10 @@ class OfflinePanel:
         return self._runs[analyzer.name]
 
     def _run_sync(self, analyzer: Analyzer) -> AnalyzerRun:
-        scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests)
+        scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests, trusted=self._trusted)
         try:
-            return analyzer.run(scratch)
+            run = analyzer.run(scratch)
         except Exception as exc:  # an analyzer bug must not take the review down: it becomes that agent's failure
             return AnalyzerRun(failed=f"{analyzer.name} failed: {type(exc).__name__}: {exc}")
+        run.findings = policy.grade(run.findings)
+        return run

@@ -47,9 +47,6 @@ class Radon:
 
 
 def _functions(blocks):
-    """Functions and methods, including those nested in classes (radon lists classes with their methods)."""
-    for block in blocks:
-        if hasattr(block, "methods"):
-            yield from block.methods
-        else:
-            yield block
+    """Functions and methods, each once: radon lists a class's methods both under the class and at top level (with
+    their class name), so classes themselves are skipped; one function reported twice would read as agreement."""
+    return [block for block in blocks if not hasattr(block, "methods")]

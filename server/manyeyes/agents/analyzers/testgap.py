@@ -15,6 +15,9 @@ from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.context import is_test_path
 from manyeyes.plan.documents import Document
+from manyeyes.safety import reading
+
+MAX_COVERAGE_BYTES = 200_000_000  # coverage.json of a large project runs to tens of megabytes
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
@@ -79,10 +82,10 @@ def load_coverage(workspace: Path) -> dict[str, set[int]] | None:
     """Executed lines per workspace-relative path from coverage.json, or None when there is none (or it is bad)."""
     path = workspace / "coverage.json"
     try:
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        files = json.loads(reading.read_text(path, MAX_COVERAGE_BYTES, workspace))["files"]
         return {
             Path(name).as_posix().removeprefix("./"): set(data.get("executed_lines", []))
             for name, data in files.items()
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (reading.Unreadable, ValueError, KeyError, TypeError, AttributeError):
         return None

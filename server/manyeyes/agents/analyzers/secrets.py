@@ -1,0 +1,70 @@
+"""Security: hard-coded secrets in every file, found by the same scan that redacts them before a model call.
+
+detect-secrets with the rules of each file's type (`.env` and YAML as config) plus manyeyes' own content rules
+(provider keys, bearer headers, passwords in URLs, secret-named values): a line the redaction would change holds
+a secret. The finding names the kind of secret and quotes the line as redaction leaves it, so the value itself is
+in no report.
+"""
+
+from __future__ import annotations
+
+import re
+
+from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.models import Concern, Severity, Span
+from manyeyes.plan.documents import Document, split_lines
+from manyeyes.safety.redact import redact
+
+_MARKER = re.compile(r"<redacted:([\w\-]+)>")
+RULE = "MES-secret"
+# Lines that can hold a secret the scan recognises: a secret-like name, a provider key's prefix, a password in a
+# URL, a key block, a long token. Only these are scanned (detect-secrets costs half a millisecond a line).
+_CANDIDATE = re.compile(
+    r"(?i)secret|passw|pwd|token|api.?key|auth|credential|private|bearer|cookie|session|salt|signing|webhook"
+    r"|AKIA|ASIA|sk-|sk_|rk_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat|xox|AIza|eyJ|://[^/\s]*:[^@\s]*@|BEGIN"
+    r"|[A-Za-z0-9+/_\-]{32,}"
+)
+
+
+class Secrets:
+    name = "secrets"
+    concerns = (Concern.security,)
+
+    def run(self, scratch: Scratch) -> AnalyzerRun:
+        run = AnalyzerRun()
+        for document in scratch.documents.values():
+            run.findings.extend(scan(document))
+        return run
+
+
+def scan(document: Document) -> list:
+    """A finding per line that redaction changes; only candidate lines are scanned, as one compact text."""
+    numbers = [n for n, line in enumerate(document.lines, 1) if _CANDIDATE.search(line)]
+    if not numbers:
+        return []
+    compact = "\n".join(document.lines[n - 1] for n in numbers)
+    redacted = split_lines(redact(compact, document.path))
+    return [
+        _finding(document, number, shown)
+        for number, shown in zip(numbers, redacted)
+        if shown != document.lines[number - 1]
+    ]
+
+
+def _finding(document: Document, number: int, shown: str):
+    kinds = sorted(set(_MARKER.findall(shown))) or ["secret"]
+    finding = make_finding(
+        document,
+        source="secrets",
+        concern=Concern.security,
+        severity=Severity.high,
+        confidence=0.9,
+        title=f"Hard-coded secret ({', '.join(k.replace('-', ' ') for k in kinds)})",
+        explanation="A credential in the repository is readable by everyone who can read the code, and stays in "
+        "its history after it is removed: rotate it, and load it from the environment or a secrets manager.",
+        span=Span(start_line=number, end_line=number),
+        rule=RULE,
+        cwe="CWE-798",
+    )
+    finding.evidence = shown  # the line as redaction leaves it: no report carries the value
+    return finding

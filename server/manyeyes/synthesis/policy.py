@@ -1,0 +1,141 @@
+"""Severity by impact, confidence by evidence: the one policy every finding passes before it is merged and ranked.
+
+Tools grade by their own scales: bandit calls `pickle.loads` and `eval` "medium" and a hard-coded key "low", radon
+calls a long function "high". The policy (docs/findings.md explains each line) puts every finding on one scale:
+
+- impact families by rule and CWE: command, code and SQL injection and unsafe deserialization are high; a
+  hard-coded credential is high when its value looks like a real secret (detect-secrets agrees), medium otherwise;
+  weak hashes are at most medium, non-cryptographic randomness at most low; complexity, style and performance are
+  never above medium; an undefined name only an annotation uses is not an error (ruff.py marks it);
+- literal input keeps the tool's "low": `subprocess.call("ls", shell=True)` runs no one else's command;
+- findings that only matter in production code (asserts, placeholder passwords, /tmp paths) are dropped in tests;
+- confidence is the rule's reliability (RELIABILITY, the analyzer's own certainty where it gives one), never a
+  model's unchecked say-so above UNVERIFIED_MODEL_CAP; agreement and verification raise it later;
+- `severity_overrides` in settings has the last word, per rule (`override`, applied by the engine).
+
+Analyzer findings are graded as the panel produces them, model findings as the agent anchors them, so what a
+later step adjusts (an unconfirmed hit, a dismissed one) is never graded back.
+"""
+
+from __future__ import annotations
+
+from manyeyes.models import Concern, Finding, Severity
+from manyeyes.plan.context import is_test_path
+from manyeyes.synthesis.rules import canonical
+
+# Canonical rule -> the severity of the problem when the tool found non-literal input (see _respects_literal).
+IMPACT = {
+    "B602": Severity.high,  # shell=True with a variable command (and MEP-shell, os.system)
+    "B604": Severity.high,
+    "B609": Severity.high,
+    "B608": Severity.high,  # SQL built from strings
+    "B307": Severity.high,  # eval / exec (and MEP-eval)
+    "B301": Severity.high,  # pickle, dill, shelve, yaml.load (and MEP-deserialize)
+    "B302": Severity.high,  # marshal
+    "B614": Severity.high,  # torch.load
+    "B701": Severity.high,  # jinja2 autoescape off: cross-site scripting
+    "B501": Severity.high,  # TLS verification off
+    "B105": Severity.medium,  # hard-coded password: high when detect-secrets sees a real secret (see secrets)
+    "B107": Severity.medium,
+}
+# Canonical rule or rule prefix -> the most severe a finding of it may be.
+CAPS = {
+    "B324": Severity.medium,  # weak hash: HMAC-SHA1 and checksums are not password storage
+    "B303": Severity.medium,
+    "B311": Severity.low,  # random for non-cryptographic use
+    "radon-cc": Severity.medium,  # complexity is a readability problem, never a vulnerability
+    "test-gap": Severity.medium,
+}
+CONCERN_CAPS = {Concern.readability: Severity.medium, Concern.performance: Severity.medium}
+# Tools that grade literal input low on purpose: their "low" survives IMPACT.
+_LITERAL_AWARE = {"B602", "B604", "B609"}
+# Rules about production behaviour: in test code they are how tests are written, not problems.
+PRODUCTION_ONLY = {"B101", "B105", "B107", "B108", "B311", "B404", "B603", "B607", "B113"}
+# How often a rule's hit is a real problem (its precision), where the tool gives no certainty of its own or its
+# certainty is known to be off. Sources: docs/findings.md.
+RELIABILITY = {
+    "B608": 0.85,
+    "B307": 0.9,
+    "B301": 0.85,
+    "B602": 0.9,
+    "B501": 0.95,
+    "B105": 0.4,
+    "B107": 0.4,
+    "B110": 0.8,
+    "F821": 0.95,
+    "radon-cc": 0.8,
+    "test-gap": 0.6,
+}
+# The tables name rules as people know them; the policy reads them by canonical id (B102 names eval and exec).
+IMPACT = {canonical(rule): severity for rule, severity in IMPACT.items()}
+CAPS = {canonical(rule): severity for rule, severity in CAPS.items()}
+_LITERAL_AWARE = {canonical(rule) for rule in _LITERAL_AWARE}
+PRODUCTION_ONLY = {canonical(rule) for rule in PRODUCTION_ONLY}
+RELIABILITY = {canonical(rule): value for rule, value in RELIABILITY.items()}
+UNVERIFIED_MODEL_CAP = 0.75  # a model's own confidence, unchecked by verification or an analyzer
+_IMPACT_OF_CONCERN = {Concern.security: 3, Concern.performance: 2, Concern.tests: 1, Concern.readability: 0}
+
+
+def concern_impact(concerns: list[Concern]) -> int:
+    return max((_IMPACT_OF_CONCERN[c] for c in concerns), default=0)
+
+
+def grade(findings: list[Finding]) -> list[Finding]:
+    """Every finding on the policy's scale, as it comes from its analyzer or model; findings that do not apply
+    where they are (production-only rules in tests) are left out. Idempotent."""
+    graded = []
+    for finding in findings:
+        if _production_only_in_tests(finding):
+            continue
+        finding.severity = _severity(finding)
+        finding.confidence = _confidence(finding)
+        graded.append(finding)
+    return graded
+
+
+def override(findings: list[Finding], overrides: dict[str, Severity]) -> None:
+    """The user's `severity_overrides`: the last word on a rule's severity (any of a finding's rules)."""
+    if not overrides:
+        return
+    for finding in findings:
+        chosen = next((overrides[r] for r in finding.rules if r in overrides), None)
+        if chosen is not None:
+            finding.severity = chosen
+
+
+def _key(finding: Finding) -> str | None:
+    """The canonical rule the policy reads, or a rule family ("radon-cc" for radon-cc-D)."""
+    if not finding.rules:
+        return None
+    rule = canonical(finding.rules[0])
+    return "radon-cc" if rule.startswith("radon-cc") else rule
+
+
+def _production_only_in_tests(finding: Finding) -> bool:
+    return is_test_path(finding.path) and _key(finding) in PRODUCTION_ONLY
+
+
+def _severity(finding: Finding) -> Severity:
+    key = _key(finding)
+    severity = finding.severity
+    if key in IMPACT and not (key in _LITERAL_AWARE and severity is Severity.low):
+        severity = max(severity, IMPACT[key], key=lambda s: s.rank)
+    cap = CAPS.get(key or "") or _concern_cap(finding)
+    if cap is not None and severity.rank > cap.rank:
+        severity = cap
+    return severity
+
+
+def _concern_cap(finding: Finding) -> Severity | None:
+    """Readability and performance findings are capped unless one of them is also a security finding."""
+    if Concern.security in finding.concerns:
+        return None
+    caps = [CONCERN_CAPS[c] for c in finding.concerns if c in CONCERN_CAPS]
+    return max(caps, key=lambda s: s.rank) if len(caps) == len(finding.concerns) else None
+
+
+def _confidence(finding: Finding) -> float:
+    if finding.by_model_only:
+        return min(finding.confidence, UNVERIFIED_MODEL_CAP)
+    reliability = RELIABILITY.get(_key(finding) or "")
+    return reliability if reliability is not None else finding.confidence
