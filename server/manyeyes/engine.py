@@ -29,7 +29,7 @@ from manyeyes.models import Concern, Dismissal, Finding, ReviewRequest, ReviewRe
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
-from manyeyes.safety.redact import redact
+from manyeyes.safety.redact import redact_quote
 from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.safety.rules import redact_content
 from manyeyes.synthesis import policy
@@ -249,10 +249,10 @@ def without_secrets(finding: Finding) -> Finding:
     text through the content rules, and a fix that would write a secret left out (a report is not a place for
     one; the editor, which keeps the findings unredacted on the user's machine, still offers it)."""
     copy = finding.model_copy(deep=True)
-    copy.evidence = redact(finding.evidence, finding.path) if finding.evidence else ""
+    copy.evidence = redact_quote(finding.evidence, finding.path) if finding.evidence else ""
     copy.title, copy.explanation = redact_content(copy.title), redact_content(copy.explanation)
     copy.notes = [redact_content(note) for note in copy.notes]
-    if copy.fix is not None and redact(copy.fix.replacement, finding.path) != copy.fix.replacement:
+    if copy.fix is not None and redact_quote(copy.fix.replacement, finding.path) != copy.fix.replacement:
         copy.fix = None
         copy.notes.append("fix not shown: it contains a secret")
     return copy

@@ -177,5 +177,5 @@ def test_bundled_example_reviews(tmp_path):
     proc = manyeyes("review", ".", "--format", "json", cwd=example)
     result = json.loads(proc.stdout)
     rules = {r for f in result["findings"] for r in f["rules"]}
-    assert {"B602", "B608", "B301", "B324", "E722", "PERF401", "radon-cc-C", "test-gap"} <= rules
+    assert {"B602", "B608", "B301", "B324", "E722", "PERF401", "test-gap"} <= rules
     assert not any(f["path"].startswith("tests/") and "test-gap" in f["rules"] for f in result["findings"])

@@ -238,7 +238,7 @@ def connect(host):
     bodies = json.dumps(fake.requests)
     assert not [s for s in secrets if s in bodies]
     assert "<redacted:" in bodies
-    hit = next(f for f in result.findings if "CWE-259" in f.cwe and f.sources[0].kind == "model")
+    hit = next(f for f in result.findings if "CWE-259" in f.cwe and any(s.kind == "model" for s in f.sources))
     assert hit.span.start_line == 5 and "<redacted:" in hit.evidence  # anchored; reported without the secret
     assert secrets[1] not in hit.evidence
 

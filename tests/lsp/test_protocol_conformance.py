@@ -298,7 +298,7 @@ STREAM = (
 
 
 def read_all(chunk_size: int) -> list:
-    from manyeyes.lsp.protocol import FrameStream, ParseFailure, decode_body
+    from manyeyes.lsp.stream import FrameStream, ParseFailure, decode_body
 
     chunks = [STREAM[i : i + chunk_size] for i in range(0, len(STREAM), chunk_size)]
 

@@ -122,3 +122,12 @@ def test_patterns_cover_python_that_does_not_parse_and_leave_the_rest_to_bandit(
         ("frag.py", 5, "CWE-798"),
         ("frag.py", 6, "CWE-95"),
     }
+
+
+def test_test_gap_leaves_overload_stubs_alone(workspace):
+    text = (
+        "from typing import overload\n\n\n@overload\ndef parse(x: int) -> int: ...\n\n\n"
+        "@overload\ndef parse(x: str) -> str: ...\n\n\ndef parse(x):\n    return x\n"
+    )
+    run = run_analyzer(TestGap(), workspace, {"lib.py": text})
+    assert [f.span.start_line for f in run.findings] == [12]  # the implementation only

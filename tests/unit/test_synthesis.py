@@ -260,3 +260,26 @@ def test_synthesis_is_linear_on_a_file_with_every_line_flagged():
     merged = consolidate(gaps + style)
     assert len(merged) == len(gaps) + len(style)
     assert time.monotonic() - started < 30  # quadratic merging took 65 s for the test-gap half alone
+
+
+def test_a_cancelled_synthesis_stops_inside_one_large_file():
+    from manyeyes.synthesis.merge import SynthesisStopped
+
+    calls = []
+
+    def checkpoint():
+        calls.append(1)
+        if len(calls) > 2:
+            raise SynthesisStopped
+
+    gaps = [
+        finding(i, f"gap {i}", concern=Concern.tests, rules=["test-gap"], source="test-gap") for i in range(1, 20_001)
+    ]
+    started = time.monotonic()
+    try:
+        consolidate(gaps, checkpoint)
+    except SynthesisStopped:
+        pass
+    else:
+        raise AssertionError("synthesis did not stop")
+    assert len(calls) == 3 and time.monotonic() - started < 30

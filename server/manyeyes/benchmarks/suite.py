@@ -18,6 +18,7 @@ FULL = {
     "responsiveness": lambda: asyncio.run(server_figures.responsiveness(latency=3.0, requests=200)),
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=42)),
     "fuzz": lambda: server_figures.fuzz(frames=10_000),
+    "synthesis": lambda: engine_figures.synthesis(functions=12_500),
 }
 QUICK = {
     "fanout": lambda: engine_figures.fanout(latency=0.3, repeats=1),
@@ -28,8 +29,19 @@ QUICK = {
     "responsiveness": lambda: asyncio.run(server_figures.responsiveness(latency=1.0, requests=20)),
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=10)),
     "fuzz": lambda: server_figures.fuzz(frames=500),
+    "synthesis": lambda: engine_figures.synthesis(functions=2_500),
 }
-NAMES = ("offline", "fanout", "tokens", "scale", "startup", "responsiveness", "incremental", "fuzz")  # offline first:
+NAMES = (
+    "offline",
+    "fanout",
+    "tokens",
+    "scale",
+    "startup",
+    "responsiveness",
+    "incremental",
+    "fuzz",
+    "synthesis",
+)  # offline first:
 # it measures subprocesses against subprocesses, before litellm is loaded into this process
 
 

@@ -1,7 +1,8 @@
 """Running a review over every case of a corpus and scoring it.
 
-The whole corpus is one review (the offline panel runs each analyzer once over all cases). Nothing is capped or
-filtered before scoring: recall is measured on everything the pipeline reports.
+The whole corpus is one review (the offline panel runs each analyzer once over all cases). The main score is on
+everything the pipeline reports, nothing capped or filtered; `shown` scores what a user sees with the default
+min_confidence (what the policy hides as unreliable is then missing from recall too).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ async def evaluate(
     result = await run.execute()
     lines = sum(_line_count(corpus, case) for case in corpus.cases)
     scored = score(corpus, run.consolidated, concerns, lines, len(result.not_reviewed))
+    scored.shown = score(corpus, result.findings, concerns, lines, len(result.not_reviewed))
     scored.dropped = sum(o.dropped for o in result.outcomes)
     scored.rejected_by_verification = len(result.verification.rejected) if result.verification else 0
     return scored, result

@@ -89,6 +89,7 @@ class Score:
     not_reviewed: int = 0
     dropped: int = 0  # model findings the pipeline rejected (quotes not in the file, invalid items)
     rejected_by_verification: int = 0  # model findings the verifier judged not real
+    shown: Score | None = None  # the same scoring of what a user is shown with the default min_confidence
 
     @property
     def precision(self) -> float | None:
@@ -130,6 +131,7 @@ class Score:
             "findings_per_kloc": self.findings_per_kloc,
             "dropped": self.dropped,
             "rejected_by_verification": self.rejected_by_verification,
+            "shown": self.shown.as_dict() if self.shown else None,
         }
 
 

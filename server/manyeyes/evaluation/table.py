@@ -40,4 +40,11 @@ def to_table(result: Score) -> str:
         + (f"; {result.dropped} model finding(s) dropped by anchoring" if result.dropped else "")
         + (f"; {result.rejected_by_verification} rejected by verification" if result.rejected_by_verification else ""),
     ]
+    if result.shown is not None:
+        shown = result.shown
+        lines.append(
+            f"  as shown (default min_confidence): {shown.findings:,} findings, recall "
+            f"{_percent(shown.total().as_dict()['recall'])}, {shown.findings_per_kloc} per 1,000 lines"
+            + (f", precision {_percent(shown.precision)}" if shown.precision is not None else "")
+        )
     return "\n".join(lines) + "\n"

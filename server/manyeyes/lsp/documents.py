@@ -1,5 +1,6 @@
-"""The editor's documents: finding one by URI, taking a snapshot of it for a review, checking that a result still
-describes its text, and applying the editor's edits only once they are valid.
+"""The editor's documents: checking the URIs that name them, finding one by URI, taking a snapshot of it for a
+review, checking that a result still describes its text, and applying the editor's edits only once they are
+valid.
 
 A review reads documents; the editor keeps editing them. Results are positioned against the text that was read,
 so they are kept and published only while the document still has exactly that text (`current_version`). Files the
@@ -10,9 +11,10 @@ past max_file_bytes (safety/reading.py): `file:///dev/zero`, a FIFO or a directo
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 # never needs manyeyes to hold more, and a client that keeps growing one must not grow the server with it.
 MAX_DOCUMENT_CHARS = 10_000_000
 _NOT_TRACKED = "over the server's size limit for a document ({:,} characters)"
+_NAME_MAX, _PATH_MAX = 255, 4096  # bytes, Linux's limits: a longer name cannot be opened there (nor on macOS)
 
 
 def open_document(server, uri: str) -> TextDocument | None:
@@ -61,6 +64,50 @@ def current_version(server, uri: str, reviewed_text: str) -> tuple[bool, int | N
     if document is None:
         return True, None
     return document.source == reviewed_text, document.version
+
+
+def uri_problem(uri: Any) -> str | None:
+    """Why `uri` cannot name a document, or None. A NUL or a lone surrogate (raw, or a percent-encoded NUL) reaches
+    the file system as an error in the middle of a handler; a URI without a scheme is no URI."""
+    if not isinstance(uri, str) or not uri:
+        return "is not a URI"
+    if "\x00" in uri or not encodable(uri) or "\x00" in unquote(uri):  # unquote replaces bad UTF-8, no surrogates
+        return "contains a NUL character or a lone surrogate"
+    try:
+        scheme = urlsplit(uri).scheme
+    except ValueError:  # e.g. an unbalanced "[" in the authority
+        return "is not a URI"
+    return None if scheme else "has no scheme"
+
+
+def file_uri_problem(uri: Any) -> str | None:
+    """Why `uri` cannot name a local file to review, or None: it must also be a file: URI with an absolute path."""
+    problem = uri_problem(uri)
+    if problem:
+        return problem
+    if urlsplit(uri).scheme != "file":
+        return "is not a file: URI (only files on disk can be reviewed)"
+    path = to_fs_path(uri)
+    if not path or not os.path.isabs(path):
+        return "has no absolute path"
+    if len(path.encode()) >= _PATH_MAX or any(len(part.encode()) > _NAME_MAX for part in path.split(os.sep)):
+        return "names a path longer than file systems allow"  # no such file can exist; the planner would fail
+    return None
+
+
+def describe(value: Any) -> str:
+    """A client's string (a URI, a method) as error messages and logs show it: as is when it is printable text,
+    escaped otherwise (a lone surrogate cannot even be logged), and bounded."""
+    text = value if isinstance(value, str) and value.isprintable() and encodable(value) else ascii(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class CheckedTextSync:

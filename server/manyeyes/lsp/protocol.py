@@ -1,13 +1,11 @@
-"""The JSON-RPC layer: pygls' protocol made conformant, and the framing it reads from.
+"""The JSON-RPC layer: pygls' protocol made conformant.
 
-It owns everything between the bytes a client sends and the handlers: reading frames (case-insensitive,
-trimmed `Content-Length`, bounded memory, resynchronising after a bad frame), decoding bodies (strict UTF-8,
-no unbounded nesting), checking the JSON-RPC envelope (ids are strings or integers, requests for notification
+It owns everything between the frames a client sends (read by lsp/stream.py) and the handlers: checking the
+JSON-RPC envelope (ids are strings or integers, requests for notification
 methods, requests before `initialize` or after `shutdown`), document URIs at the door, cancellation that stops
 the work it cancels, and writing frames (`"id": null` on errors for unknown ids, never NaN).
 
-pygls 2.1 answers none of these itself: its reader (pygls.io_.run_async) matches the header byte for byte, reads
-lines without a bound and drops a body it cannot decode without a word; its protocol drops requests after
+pygls 2.1 answers none of these itself: its protocol drops requests after
 `shutdown`, sends a NaN id back as NaN, and cancels a command's request but not the command. The rules are listed
 in docs/lsp.md, "Protocol conformance".
 """
@@ -18,23 +16,17 @@ import asyncio
 import json
 import logging
 import math
-import os
-import re
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import CancelledError
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
-from pygls.uris import to_fs_path
 
-from manyeyes.lsp.documents import CheckedTextSync
+from manyeyes.lsp.documents import CheckedTextSync, describe, encodable, file_uri_problem, uri_problem
+from manyeyes.lsp.stream import FrameStream, ParseFailure, decode_body
 
 log = logging.getLogger(__name__)
 
@@ -42,256 +34,11 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 SERVER_NOT_INITIALIZED = -32002
 
-CHUNK = 64 * 1024
-MAX_BODY = 64 * 1024 * 1024  # a larger Content-Length is refused unread: no client sends a 64 MiB message
-MAX_HEADER_LINE = 8 * 1024
-MAX_DEPTH = 64  # deeper JSON is refused: LSP messages nest a few levels, and handlers recurse over params
-_LENGTH_HEADER = re.compile(rb"content-length", re.IGNORECASE)
-_NAME_MAX, _PATH_MAX = 255, 4096  # bytes, Linux's limits: a longer name cannot be opened there (nor on macOS)
 
 # Methods the spec defines as notifications: a message with one of them and an id is not a valid request.
 NOTIFICATION_METHODS = frozenset(
     method for method, (message, *_) in types.METHOD_TO_TYPES.items() if "id" not in attrs.fields_dict(message)
 )
-
-
-# Document URIs
-
-
-def uri_problem(uri: Any) -> str | None:
-    """Why `uri` cannot name a document, or None. A NUL or a lone surrogate (raw, or a percent-encoded NUL) reaches
-    the file system as an error in the middle of a handler; a URI without a scheme is no URI."""
-    if not isinstance(uri, str) or not uri:
-        return "is not a URI"
-    if "\x00" in uri or not _encodable(uri) or "\x00" in unquote(uri):  # unquote replaces bad UTF-8, no surrogates
-        return "contains a NUL character or a lone surrogate"
-    try:
-        scheme = urlsplit(uri).scheme
-    except ValueError:  # e.g. an unbalanced "[" in the authority
-        return "is not a URI"
-    return None if scheme else "has no scheme"
-
-
-def file_uri_problem(uri: Any) -> str | None:
-    """Why `uri` cannot name a local file to review, or None: it must also be a file: URI with an absolute path."""
-    problem = uri_problem(uri)
-    if problem:
-        return problem
-    if urlsplit(uri).scheme != "file":
-        return "is not a file: URI (only files on disk can be reviewed)"
-    path = to_fs_path(uri)
-    if not path or not os.path.isabs(path):
-        return "has no absolute path"
-    if len(path.encode()) >= _PATH_MAX or any(len(part.encode()) > _NAME_MAX for part in path.split(os.sep)):
-        return "names a path longer than file systems allow"  # no such file can exist; the planner would fail
-    return None
-
-
-def describe(value: Any) -> str:
-    """A client's string (a URI, a method) as error messages and logs show it: as is when it is printable text,
-    escaped otherwise (a lone surrogate cannot even be logged), and bounded."""
-    text = value if isinstance(value, str) and value.isprintable() and _encodable(value) else ascii(value)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-# Framing
-
-
-@dataclass(frozen=True)
-class Frame:
-    body: bytes = b""
-    problem: str | None = None  # the frame was not readable: answered with a parse error, then resynchronised
-
-
-class FrameStream:
-    """LSP frames from a byte source: header lines (names case-insensitive, values trimmed), a blank line, then
-    exactly Content-Length bytes. Memory stays bounded by the longest header line and the largest body allowed.
-
-    After anything unreadable (a malformed header, a bad length, a body that does not parse) it resynchronises:
-    it skips to the next line with a Content-Length header, which may start in the middle of a line when the
-    previous body was shorter than its header said."""
-
-    def __init__(self, read_chunk: Callable[[], Awaitable[bytes]]) -> None:
-        self._read_chunk = read_chunk
-        self._buffer = bytearray()
-        self._eof = False
-        self._resyncing = False
-
-    async def next_frame(self) -> Frame | None:
-        """The next frame, or None once the input has ended."""
-        length, started = None, False
-        while True:
-            line = await self._readline()
-            if line is None:
-                return None
-            if self._resyncing:
-                self._find_header(line)
-                continue
-            if not line.endswith(b"\n"):
-                if self._eof and not self._buffer:
-                    return None  # the input ended in the middle of a header
-                return self._unreadable("a header line is too long")
-            text = line.strip()
-            if not text:
-                if started:
-                    break
-                continue  # a stray blank line between frames
-            started = True
-            name, colon, value = text.partition(b":")
-            if not colon:
-                return self._unreadable(f"not a header line: {text[:40]!r}")
-            if name.strip().lower() == b"content-length":
-                length = _content_length(value.strip())
-                if length is None:
-                    return self._unreadable(f"invalid Content-Length {value.strip()[:40]!r}")
-        if length is None:
-            return self._unreadable("no Content-Length header")
-        body = await self._read(length)
-        return Frame(body) if len(body) == length else None
-
-    def resync(self, body: bytes) -> None:
-        """After a body that did not parse. If its length ran into the next frame, that frame is given back."""
-        match = _LENGTH_HEADER.search(body, 1)
-        if match:
-            self._buffer[:0] = body[match.start() :]
-        self._resyncing = True
-
-    def _find_header(self, line: bytes) -> None:
-        match = _LENGTH_HEADER.search(line)
-        terminated = line.endswith(b"\n")
-        if match and (terminated or match.start() > 0):  # (an overlong line that starts with it is skipped)
-            self._buffer[:0] = line[match.start() :]  # read again from the header, as a whole line
-            self._resyncing = False
-        elif not terminated and len(line) == MAX_HEADER_LINE:
-            keep = len(b"content-length") - 1  # a header name cut in two by the line bound
-            self._buffer[:0] = line[-keep:]
-
-    def _unreadable(self, problem: str) -> Frame:
-        self._resyncing = True
-        return Frame(problem=problem)
-
-    async def _readline(self) -> bytes | None:
-        """A line with its newline, or the first MAX_HEADER_LINE bytes of a longer one; None at the end."""
-        while True:
-            end = self._buffer.find(b"\n", 0, MAX_HEADER_LINE)
-            if end >= 0:
-                return self._take(end + 1)
-            if len(self._buffer) >= MAX_HEADER_LINE:
-                return self._take(MAX_HEADER_LINE)
-            if not await self._fill():
-                return self._take(len(self._buffer)) if self._buffer else None
-
-    async def _read(self, size: int) -> bytes:
-        while len(self._buffer) < size and await self._fill():
-            pass
-        return self._take(min(size, len(self._buffer)))
-
-    async def _fill(self) -> bool:
-        if self._eof:
-            return False
-        chunk = await self._read_chunk()
-        if not chunk:
-            self._eof = True
-            return False
-        self._buffer += chunk
-        return True
-
-    def _take(self, size: int) -> bytes:
-        with memoryview(self._buffer) as view:
-            data = bytes(view[:size])
-        del self._buffer[:size]
-        return data
-
-
-def _content_length(value: bytes) -> int | None:
-    if not value.isdigit() or len(value) > 12:  # isdigit: ASCII digits only, so no sign, no spaces, no "1e3"
-        return None
-    length = int(value)
-    return length if length <= MAX_BODY else None
-
-
-class StreamChunks:
-    """Chunks of a blocking binary stream (stdin), read on a daemon thread at most two chunks ahead.
-
-    A daemon thread, not the loop's executor: a read that never returns (the client keeps stdin open after
-    `exit`) must not keep the process from exiting. It reads the file descriptor, not the buffered stream, whose
-    lock a daemon thread must not hold when the interpreter shuts down."""
-
-    def __init__(self, stream) -> None:
-        self._read = _chunk_reader(stream)
-        self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
-        threading.Thread(target=self._pump, name="manyeyes-stdin", daemon=True).start()
-
-    async def __call__(self) -> bytes:
-        return await self._queue.get()
-
-    def _pump(self) -> None:
-        chunk = b"-"
-        while chunk:
-            try:
-                chunk = self._read()
-            except (OSError, ValueError):  # closed under us: the same as the end of input
-                chunk = b""
-            try:
-                asyncio.run_coroutine_threadsafe(self._queue.put(chunk), self._loop).result()
-            except (RuntimeError, CancelledError):  # the loop has stopped: nobody is reading any more
-                return
-
-
-def _chunk_reader(stream) -> Callable[[], bytes]:
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
-        return partial(getattr(stream, "read1", stream.read), CHUNK)
-    return partial(os.read, fd, CHUNK)
-
-
-# Decoding
-
-
-class ParseFailure(ValueError):
-    pass
-
-
-def decode_body(body: bytes) -> Any:
-    """A body as JSON: strict UTF-8, nesting bounded. NaN and Infinity (which Python's json accepts) are kept as
-    floats here: they are refused where they matter, in ids, and never written back."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ParseFailure(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except RecursionError:
-        raise ParseFailure("the body nests too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, or an integer with more digits than Python converts
-        raise ParseFailure(" ".join(str(exc).split())[:300]) from None
-    if _too_deep(data, body):
-        raise ParseFailure(f"the body nests deeper than {MAX_DEPTH} levels")
-    return data
-
-
-def _too_deep(data: Any, body: bytes) -> bool:
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:  # cheap: most messages cannot be that deep
-        return False
-    level = [data] if isinstance(data, (dict, list)) else []
-    for _ in range(MAX_DEPTH):
-        level = [
-            child
-            for node in level
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, (dict, list))
-        ]
-        if not level:
-            return False
-    return True
 
 
 def valid_id(value: Any) -> bool:
@@ -526,7 +273,7 @@ def _drop_unusable_roots(params: types.InitializeParams) -> None:
     if params.root_uri is not None and file_uri_problem(params.root_uri):
         log.warning("workspace root %s ignored: %s", describe(params.root_uri), file_uri_problem(params.root_uri))
         params.root_uri = None
-    if isinstance(params.root_path, str) and ("\x00" in params.root_path or not _encodable(params.root_path)):
+    if isinstance(params.root_path, str) and ("\x00" in params.root_path or not encodable(params.root_path)):
         log.warning("workspace root path %s ignored", describe(params.root_path))
         params.root_path = None
     if params.workspace_folders:

@@ -350,7 +350,7 @@ def range_json(selection: types.Range) -> dict:
 
 
 def uri_argument(args: tuple, index: int, command: str) -> str:
-    from manyeyes.lsp.protocol import describe, file_uri_problem
+    from manyeyes.lsp.documents import describe, file_uri_problem
 
     if len(args) <= index or not isinstance(args[index], str) or not args[index]:
         raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")

@@ -19,8 +19,9 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from manyeyes import __version__
-from manyeyes.lsp.protocol import CHUNK, ManyeyesProtocol, StreamChunks
+from manyeyes.lsp.protocol import ManyeyesProtocol
 from manyeyes.lsp.session import Session
+from manyeyes.lsp.stream import CHUNK, StreamChunks
 
 log = logging.getLogger(__name__)
 

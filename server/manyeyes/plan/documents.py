@@ -6,6 +6,7 @@ is reviewed is exactly what was planned, even if the file changes meanwhile.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import os
 import re
@@ -67,6 +68,16 @@ class Document:
     @cached_property
     def lines(self) -> list[str]:
         return split_lines(self.text)
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        """The Python syntax tree, parsed once for every analyzer that needs it; None when it does not parse."""
+        if self.language != "python":
+            return None
+        try:
+            return ast.parse(self.text)
+        except (SyntaxError, ValueError):
+            return None
 
     def in_focus(self, start: int, end: int) -> bool:
         if self.focus is None:

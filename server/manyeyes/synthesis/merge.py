@@ -12,7 +12,7 @@ gives the same result and costs nothing.
     filter     dismissed fingerprints, min severity and min confidence, then a cap per file
 
 Every step is indexed by file, rule and span, so a file with tens of thousands of findings synthesizes in
-seconds, and each step can be interrupted between files (`checkpoint`).
+seconds, and merging can be interrupted between files and every thousand findings (`checkpoint`).
 """
 
 from __future__ import annotations
@@ -81,7 +81,12 @@ def merge(findings: list[Finding], checkpoint: Checkpoint = lambda: None) -> lis
         for members in _by_named_problem(findings, indices).values():
             _join_overlapping(findings, members, groups)
         _join_unnamed_model_findings(findings, indices, groups)
-    return [_combine([findings[i] for i in members]) for members in groups.members()]
+    combined = []
+    for count, members in enumerate(groups.members()):
+        if count % 1000 == 999:
+            checkpoint()  # a file with tens of thousands of findings is one long step: stop inside it too
+        combined.append(_combine([findings[i] for i in members]))
+    return combined
 
 
 def _by_named_problem(findings: list[Finding], indices: list[int]) -> dict[tuple[str, str], list[int]]:

@@ -41,6 +41,9 @@ _INJECTION = re.compile(
 )
 
 
+_INJECTION_TITLE = "Instructions addressed to AI reviewers"
+
+
 @dataclass(frozen=True)
 class Rule:
     rule: str
@@ -103,14 +106,22 @@ class Hidden:
 
 
 def scan(document: Document) -> list:
+    """ASCII text can hide no character, so only its injection phrases are looked for, in one pass over the whole
+    text; lines with anything else get every check."""
+    if document.text.isascii():
+        numbers = sorted({document.text.count("\n", 0, m.start()) + 1 for m in _INJECTION.finditer(document.text)})
+    else:
+        numbers = range(1, len(document.lines) + 1)
     findings = []
-    for number, line in enumerate(document.lines, 1):
-        findings.extend(_line_findings(document, number, line))
+    for number in numbers:
+        findings.extend(_line_findings(document, number, document.lines[number - 1]))
     return findings
 
 
 def _line_findings(document: Document, number: int, line: str) -> list:
     found = []
+    if line.isascii():
+        return [_finding(document, INJECTION, number, 0, 0, _INJECTION_TITLE)] if _INJECTION.search(line) else []
     for match in unicode.invisible(line):
         rule = _rule_for(line, match.start(), number)
         if rule is not None:
@@ -119,9 +130,8 @@ def _line_findings(document: Document, number: int, line: str) -> list:
         if any(c in CONFUSABLE for c in match.group()):
             title = f"Identifier '{match.group()}' mixes {' and '.join(sorted(scripts)).lower()} letters"
             found.append(_finding(document, HOMOGLYPH, number, match.start(), match.end(), title))
-    injection = _INJECTION.search(unicode.reveal(line))
-    if injection is not None:
-        found.append(_finding(document, INJECTION, number, 0, 0, "Instructions addressed to AI reviewers"))
+    if _INJECTION.search(unicode.reveal(line)):
+        found.append(_finding(document, INJECTION, number, 0, 0, _INJECTION_TITLE))
     return _one_per_rule(found)
 
 

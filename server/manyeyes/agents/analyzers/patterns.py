@@ -5,7 +5,6 @@ Files that parse are left to bandit, so nothing is reported twice.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
@@ -88,7 +87,7 @@ class Patterns:
     def run(self, scratch: Scratch) -> AnalyzerRun:
         run = AnalyzerRun()
         for document in scratch.documents.values():
-            if document.language == "python" and not _parses(document.text):
+            if document.language == "python" and document.tree is None:
                 run.findings.extend(scan(document))
         return run
 
@@ -118,11 +117,3 @@ def _finding(document: Document, pattern: Pattern, number: int, match: re.Match)
         cwe=pattern.cwe,
         explanation="Matched a line pattern: this file does not parse, so the AST-based analyzers could not check it.",
     )
-
-
-def _parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from radon.complexity import cc_rank, cc_visit
+from radon.complexity import cc_rank, cc_visit_ast
 
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
@@ -19,11 +19,10 @@ class Radon:
         for document in scratch.documents.values():
             if document.language != "python":
                 continue
-            try:
-                blocks = cc_visit(document.text)
-            except (SyntaxError, ValueError) as exc:
-                run.problems.append(f"{document.path}: radon could not parse it ({exc})")
+            if document.tree is None:
+                run.problems.append(f"{document.path}: radon could not parse it")
                 continue
+            blocks = cc_visit_ast(document.tree)
             run.findings.extend(
                 self._finding(document, block) for block in _functions(blocks) if cc_rank(block.complexity) in _SEVERITY
             )

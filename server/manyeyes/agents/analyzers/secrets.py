@@ -13,17 +13,11 @@ import re
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document, split_lines
-from manyeyes.safety.redact import redact
+from manyeyes.safety.redact import might_hold_secret, redact
+from manyeyes.safety.secret_files import is_config_suffix, scan_suffix
 
 _MARKER = re.compile(r"<redacted:([\w\-]+)>")
 RULE = "MES-secret"
-# Lines that can hold a secret the scan recognises: a secret-like name, a provider key's prefix, a password in a
-# URL, a key block, a long token. Only these are scanned (detect-secrets costs half a millisecond a line).
-_CANDIDATE = re.compile(
-    r"(?i)secret|passw|pwd|token|api.?key|auth|credential|private|bearer|cookie|session|salt|signing|webhook"
-    r"|AKIA|ASIA|sk-|sk_|rk_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat|xox|AIza|eyJ|://[^/\s]*:[^@\s]*@|BEGIN"
-    r"|[A-Za-z0-9+/_\-]{32,}"
-)
 
 
 class Secrets:
@@ -39,7 +33,8 @@ class Secrets:
 
 def scan(document: Document) -> list:
     """A finding per line that redaction changes; only candidate lines are scanned, as one compact text."""
-    numbers = [n for n, line in enumerate(document.lines, 1) if _CANDIDATE.search(line)]
+    bare_values = is_config_suffix(scan_suffix(document.path))
+    numbers = [n for n, line in enumerate(document.lines, 1) if might_hold_secret(line, bare_values)]
     if not numbers:
         return []
     compact = "\n".join(document.lines[n - 1] for n in numbers)
