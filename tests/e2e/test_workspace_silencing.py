@@ -59,3 +59,12 @@ def test_a_broken_project_ruff_config_is_a_note_and_manyeyes_rules_run(workspace
 def test_untrusted_refuses_git(workspace):
     proc = manyeyes("review", "--diff", "--untrusted", cwd=workspace)
     assert proc.returncode == 2 and "--untrusted rules out" in proc.stderr
+
+
+def test_an_untrusted_repository_s_dismissals_are_shown_marked(workspace):
+    write(workspace, "app.py", SOURCE.replace("  # nosec", ""))
+    shell = next(f for f in _review(workspace)["findings"] if "B602" in f["rules"])
+    write(workspace, ".manyeyes/suppressions.jsonl", json.dumps({"fingerprint": shell["fingerprint"]}) + "\n")
+    assert not any("B602" in f["rules"] for f in _review(workspace)["findings"])  # trusted: dismissed
+    marked = next(f for f in _review(workspace, "--untrusted")["findings"] if "B602" in f["rules"])
+    assert any("shown anyway, because the workspace is not trusted" in n for n in marked["notes"])
