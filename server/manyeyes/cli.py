@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure speed, cost and scale against the fake provider")
     bench.add_argument("--quick", action="store_true", help="small settings (what CI runs)")
     bench.add_argument(
-        "--only", help="comma-separated figures: fanout, tokens, offline, scale, startup, responsiveness, incremental, fuzz, synthesis"
+        "--only",
+        help="comma-separated figures: fanout, tokens, offline, scale, startup, responsiveness, incremental, "
+        "fuzz, synthesis",
     )
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
