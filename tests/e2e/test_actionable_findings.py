@@ -118,3 +118,20 @@ def test_no_secret_value_in_any_report(workspace):
         out = _cli(workspace, "--format", fmt).stdout
         assert SECRET not in out and "hunter2hunter2" not in out, fmt
         assert fmt in ("markdown", "sarif") or "redacted" in out, fmt  # text and JSON quote the code
+
+
+def test_a_rule_the_model_invents_is_left_out_with_a_note(workspace, fake, model_settings):
+    write(workspace, "app.py", HOSTILE)
+    invented = {
+        "title": "Connection opened per call",
+        "severity": "medium",
+        "quote": 'db = sqlite3.connect("app.db")',
+        "rule": "XYZ999",
+        "cwe": "CWE-400",
+    }
+    fake.script("security", Reply(findings=[invented]))
+    settings = model_settings(verify_findings=False)
+    result = anyio.run(ReviewRun(ReviewRequest(workspace=workspace, paths=[workspace / "app.py"]), settings).execute)
+    finding = next(f for f in result.findings if f.title == "Connection opened per call")
+    assert finding.rules == [] and finding.rule_id == "CWE-400"
+    assert "the model named rule XYZ999, which no analyzer reported here; left out" in finding.notes

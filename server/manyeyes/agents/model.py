@@ -26,6 +26,7 @@ from manyeyes.plan.planner import Task
 from manyeyes.safety import plain
 from manyeyes.safety.redact import redact_message
 from manyeyes.synthesis import policy
+from manyeyes.synthesis.rules import canonical, canonical_set
 
 FINDINGS_SCHEMA = FindingsReply.model_json_schema()
 
@@ -182,6 +183,7 @@ def _refusal(reply: ModelReply) -> str | None:
 def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Finding:
     quoted = "\n".join(document.lines[span.start_line - 1 : span.end_line])
     source = model_source(task.agent)
+    rule, notes = _shown_rule(task, raw.rule)
     return Finding(
         path=document.path,
         concerns=[task.concern],
@@ -193,10 +195,22 @@ def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Fin
         evidence=quoted,
         fix=_fix(raw, span, source),
         cwe=[raw.cwe] if raw.cwe else [],
-        rules=[raw.rule] if raw.rule else [],
+        rules=[rule] if rule else [],
         help_uri=cwe_uri(raw.cwe),
         sources=[source],
+        notes=notes,
     )
+
+
+def _shown_rule(task: Task, rule: str | None) -> tuple[str | None, list[str]]:
+    """A model names a rule to confirm an analyzer's hit it was shown; a rule no analyzer reported here is
+    invented: it is left out (it would merge with nothing and mislead as a code), with a note."""
+    if not rule:
+        return None, []
+    shown = canonical_set([r for hit in task.context.evidence for r in hit.rules])
+    if canonical(rule) in shown:
+        return rule, []
+    return None, [f"the model named rule {plain.one_line(rule, 60)}, which no analyzer reported here; left out"]
 
 
 def model_source(model: str) -> Source:
