@@ -1,22 +1,15 @@
 """Results land on the text they describe: an edit during a review of the git changes never pairs the new version
 with the old positions, and a quick fix is only offered for the exact text it was computed on."""
 
-import subprocess
-
 import pytest
 from manyeyes.devtools.fake_provider import Reply
 
 from tests.lsp.helpers import apply_edits, by_code, change_document, code_actions, command, encoding, open_document
+from tests.lsp.test_workspace_features import git
 
 COMMITTED = "import subprocess\n\n\ndef run(cmd):\n    return cmd\n"
 ON_DISK = "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n    return cmd\n"
 INSERTED = "# one\n# two\n# three\n"
-
-
-def git(cwd, *args):
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True, capture_output=True
-    )
 
 
 @pytest.fixture

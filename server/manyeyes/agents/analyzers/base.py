@@ -7,6 +7,7 @@ They see the documents written to a scratch mirror of the workspace, so unsaved 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -52,6 +53,14 @@ class Analyzer(Protocol):
     concerns: tuple[Concern, ...]
 
     def run(self, scratch: Scratch) -> AnalyzerRun: ...
+
+
+def scan_each(scratch: Scratch, scan: Callable[[Document], list[Finding]]) -> AnalyzerRun:
+    """The run of an analyzer that looks at one document at a time, in any language."""
+    run = AnalyzerRun()
+    for document in scratch.documents.values():
+        run.findings.extend(scan(document))
+    return run
 
 
 def run_tool(argv: list[str], cwd: Path | None, input_text: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding, scan_each
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
 from manyeyes.safety import unicode
@@ -99,10 +99,7 @@ class Hidden:
     concerns = (Concern.security,)
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
-        run = AnalyzerRun()
-        for document in scratch.documents.values():
-            run.findings.extend(scan(document))
-        return run
+        return scan_each(scratch, scan)
 
 
 def scan(document: Document) -> list:

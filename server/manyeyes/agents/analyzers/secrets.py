@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding, scan_each
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document, split_lines
 from manyeyes.safety.redact import might_hold_secret, redact
@@ -25,10 +25,7 @@ class Secrets:
     concerns = (Concern.security,)
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
-        run = AnalyzerRun()
-        for document in scratch.documents.values():
-            run.findings.extend(scan(document))
-        return run
+        return scan_each(scratch, scan)
 
 
 def scan(document: Document) -> list:
