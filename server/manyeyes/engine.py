@@ -258,10 +258,15 @@ def without_secrets(finding: Finding) -> Finding:
     return copy
 
 
+DISMISSED_CONFIDENCE_FACTOR = 0.8
+
+
 def demoted(hit: Finding, note: str) -> Finding:
-    """A finding one severity lower and less sure, still shown, with the reason."""
-    copy = not_confirmed([hit], note)[0]
+    """A finding one severity lower and less sure, with the reason."""
+    copy = hit.model_copy(deep=True)
     copy.severity = next(s for s in Severity if s.rank == max(hit.severity.rank - 1, 0))
+    copy.confidence = round(copy.confidence * DISMISSED_CONFIDENCE_FACTOR, 3)
+    copy.notes.append(note)
     return copy
 
 

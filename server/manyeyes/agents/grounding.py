@@ -92,9 +92,6 @@ def line_ranges(numbers: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-UNCONFIRMED_CONFIDENCE_FACTOR = 0.8
-
-
 @dataclass
 class Settled:
     """What became of a task's evidence once its model answered."""
@@ -140,11 +137,11 @@ def _dismissal_of(hit: Finding, rule: str | None, dismissals: list[RawDismissal]
 
 
 def not_confirmed(hits: list[Finding], why: str) -> list[Finding]:
-    """Analyzer hits no model confirmed, kept with less confidence and the reason."""
+    """Analyzer hits no model confirmed, kept as they were with the reason: silence is not evidence against a hit,
+    so it costs no confidence (a lower one would let the default min_confidence hide what the model ignored)."""
     kept = []
     for hit in hits:
         copy = hit.model_copy(deep=True)
-        copy.confidence = round(copy.confidence * UNCONFIRMED_CONFIDENCE_FACTOR, 3)
         copy.notes.append(f"analyzer finding, not confirmed: {why}")
         kept.append(copy)
     return kept

@@ -4,7 +4,8 @@ For each request it reads the file and the numbered lines from the prompt; every
 concern inside the lines is reported with probability p, and with probability q a false finding is invented:
 half the time on real code that has no label, half the time quoting code that is not there (a hallucination the
 pipeline's anchoring should drop). Asked to verify findings, it judges each against the labels and is right
-with probability p. Seeded, and keyed by the request's content, so a run is reproducible whatever the order the
+with probability p. Like a model, it dismisses each analyzer hit it is shown where no label is, with probability
+p (a hit it neither confirms nor dismisses stays, not confirmed). Seeded, and keyed by the request's content, so a run is reproducible whatever the order the
 agents run in. It measures what the pipeline does to precision and recall, independent of a model.
 """
 
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from manyeyes.devtools.fake_provider import Reply, agent_of
 from manyeyes.evaluation.corpus import Label
 
-_FILE = re.compile(r"^File: (\S+) \(", re.MULTILINE)
+_FILE = re.compile(r'^File: ("(?:[^"\\]|\\.)*") \(', re.MULTILINE)  # the path, quoted as JSON
 _NUMBERED = re.compile(r"^\s*(\d+) \| (.*)$", re.MULTILINE)
 _CANDIDATE = re.compile(r"^Finding (f\d+) \(([\w/]+), \w+\), lines (\d+)-(\d+):", re.MULTILINE)
+_EVIDENCE = re.compile(r"^- line (\d+), rule (\S+) \(", re.MULTILINE)
 
 
 @dataclass
@@ -33,19 +35,25 @@ class NoisyOracle:
     def answer(self, body: dict) -> Reply:
         user = str(body.get("messages", [{}])[-1].get("content", ""))
         concern = agent_of(body)
-        path = _FILE.search(user)
+        found = _FILE.search(user)
+        path = json.loads(found.group(1)) if found else None
         if concern == "verify" and path is not None:
-            return self._verify(path.group(1), user)
+            return self._verify(path, user)
         lines = {int(n): text for n, text in _NUMBERED.findall(user)}
         if path is None or not lines:
             return Reply()
-        rng = random.Random(f"{self.seed}:{path.group(1)}:{concern}:{min(lines)}")
-        labels = self._labels(path.group(1), concern, lines)
+        rng = random.Random(f"{self.seed}:{path}:{concern}:{min(lines)}")
+        labels = self._labels(path, concern, lines)
         findings = [_report(label, lines) for label in labels if rng.random() < self.p]
+        near_labels = {n + d for label in labels if label.line for n in [label.line] for d in (-1, 0, 1)}
         if rng.random() < self.q:
-            near_labels = {n + d for label in labels if label.line for n in [label.line] for d in (-1, 0, 1)}
             findings.append(_invent(rng, lines, concern, near_labels))
-        return Reply(findings=[f for f in findings if f])
+        dismissed = [
+            {"rule": rule, "line": int(line), "reason": "oracle: no label here"}
+            for line, rule in _EVIDENCE.findall(user)
+            if int(line) not in near_labels and rng.random() < self.p
+        ]
+        return Reply(content=json.dumps({"findings": [f for f in findings if f], "dismissed": dismissed}))
 
     def _verify(self, path: str, user: str) -> Reply:
         """A verdict per candidate: "confirmed" when a real label is at its lines, "rejected" otherwise; each
