@@ -61,8 +61,8 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
         fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
         settings = {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV, "maxRetries": 0}
         result = run_nvim(tmp_path, "0.7", settings)
-    # the other agents confirmed nothing, so the analyzers' hits stay, not confirmed (B602 and the test gap)
-    assert result["board_message"] == "2 finding(s), 1 rejected by verification"
+    # the other agents confirmed nothing, so the analyzers' hits stay, not confirmed (B602, E711, the test gap)
+    assert result["board_message"] == "3 finding(s), 1 rejected by verification"
     lines = result["board_lines"]
     assert "verification: 1 checked, 0 confirmed, 1 rejected" in lines[-3]
     assert lines[-2] == "  rejected app.py:8 Say what run returns: it plainly returns cmd"

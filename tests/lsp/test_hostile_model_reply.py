@@ -15,8 +15,8 @@ HOSTILE = {
     "title": "Eval of input " + EXFILTRATE,
     "severity": "high",
     "confidence": 0.9,
-    "line": 2,
-    "quote": "return eval(cmd)",
+    "line": 1,
+    "quote": "def run(cmd):",  # code no analyzer flags for security: the finding stands alone, as the model wrote it
     "explanation": "See " + EXFILTRATE + "\n\n<script>alert(1)</script>",
     "rule": "B307\n<img src=x>",
     "fix": {"replacement": "    return cmd", "description": "Apply " + EXFILTRATE + "\n" * 3 + "x" * 500},
