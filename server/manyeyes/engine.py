@@ -29,9 +29,8 @@ from manyeyes.models import Concern, Dismissal, Finding, ReviewRequest, ReviewRe
 from manyeyes.plan.context import estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
-from manyeyes.safety.redact import redact_quote
 from manyeyes.safety.redact import warm as warm_redaction
-from manyeyes.safety.rules import redact_content
+from manyeyes.safety.redact import without_secrets
 from manyeyes.synthesis import policy
 from manyeyes.synthesis.merge import SynthesisStopped, consolidate, select
 from manyeyes.synthesis.suppressions import (
@@ -242,20 +241,6 @@ class _PhaseClock:
     @property
     def total(self) -> float:
         return round(time.monotonic() - self.started, 3)
-
-
-def without_secrets(finding: Finding) -> Finding:
-    """A copy of a finding for the result, with no secret in it: the quoted code as redaction leaves it, every
-    text through the content rules, and a fix that would write a secret left out (a report is not a place for
-    one; the editor, which keeps the findings unredacted on the user's machine, still offers it)."""
-    copy = finding.model_copy(deep=True)
-    copy.evidence = redact_quote(finding.evidence, finding.path) if finding.evidence else ""
-    copy.title, copy.explanation = redact_content(copy.title), redact_content(copy.explanation)
-    copy.notes = [redact_content(note) for note in copy.notes]
-    if copy.fix is not None and redact_quote(copy.fix.replacement, finding.path) != copy.fix.replacement:
-        copy.fix = None
-        copy.notes.append("fix not shown: it contains a secret")
-    return copy
 
 
 DISMISSED_CONFIDENCE_FACTOR = 0.8

@@ -23,8 +23,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from manyeyes.safety.rules import is_placeholder, marker, redact_content
+
+if TYPE_CHECKING:
+    from manyeyes.models import Finding
 from manyeyes.safety.secret_files import is_config_suffix, scan_suffix
 
 _LEFT_CHARS = re.compile(r"[A-Za-z0-9_\-+/.~]")
@@ -191,3 +195,17 @@ def warm(sources: Iterable[Source]) -> None:
     """Scan sources ahead of rendering (call it in a worker thread: it is the slow part of redaction)."""
     for path, text in sources:
         secret_map(text, path)
+
+
+def without_secrets(finding: Finding) -> Finding:
+    """A copy of a finding for the result, with no secret in it: the quoted code as redaction leaves it, every
+    text through the content rules, and a fix that would write a secret left out (a report is not a place for
+    one; the editor, which keeps the findings unredacted on the user's machine, still offers it)."""
+    copy = finding.model_copy(deep=True)
+    copy.evidence = redact_quote(finding.evidence, finding.path) if finding.evidence else ""
+    copy.title, copy.explanation = redact_content(copy.title), redact_content(copy.explanation)
+    copy.notes = [redact_content(note) for note in copy.notes]
+    if copy.fix is not None and redact_quote(copy.fix.replacement, finding.path) != copy.fix.replacement:
+        copy.fix = None
+        copy.notes.append("fix not shown: it contains a secret")
+    return copy
