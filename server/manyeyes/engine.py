@@ -110,9 +110,10 @@ class ReviewRun:
         documents = {d.path: d for d in plan.documents}
         findings: list[Finding] = []
         dismissed: list[Dismissal] = []
+        notes = list(plan.notes)  # the plan stays as planned; the run's notes are the result's
         for item in completed:
             findings.extend(item.report.findings)
-            plan.notes.extend(item.report.notes)
+            notes.extend(item.report.notes)
             if item.outcome.state != "done" and not item.task.offline:
                 why = f"the model agent did not answer ({item.outcome.error})"
                 findings.extend(not_confirmed(item.task.context.evidence, why))
@@ -121,7 +122,7 @@ class ReviewRun:
         findings = [f for f in findings if _in_focus(f, documents)]
         policy.override(findings, self.settings.severity_overrides)
         self.consolidated = await self._consolidate(findings)
-        silenced = self._apply_inline_ignores(documents, plan.notes)
+        silenced = self._apply_inline_ignores(documents, notes)
         verification = await self._verify(documents)
         clock.lap("verify")
         synthesis = select(
@@ -137,7 +138,7 @@ class ReviewRun:
             texts={path: document.text for path, document in documents.items()},
             outcomes=[c.outcome for c in completed],
             not_reviewed=plan.not_reviewed,
-            notes=plan.notes,
+            notes=notes,
             omitted=synthesis.omitted,
             suppressed=synthesis.suppressed + silenced,
             verification=verification,

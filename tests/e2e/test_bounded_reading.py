@@ -3,8 +3,6 @@ else is sent to a model (devices, FIFOs, symlinks pointing out of the workspace)
 
 import json
 import os
-import subprocess
-import sys
 
 import anyio
 import pytest
@@ -12,6 +10,7 @@ from manyeyes.engine import review
 from manyeyes.models import ReviewRequest
 
 from tests.conftest import write
+from tests.e2e.test_cli_offline import manyeyes
 
 
 def _reasons(result) -> dict[str, str]:
@@ -23,13 +22,7 @@ def test_symlinks_out_of_the_workspace_devices_and_fifos_are_not_read(workspace,
     (workspace / "creds.py").symlink_to(credentials)
     (workspace / "zero.py").symlink_to("/dev/zero")
     os.mkfifo(workspace / "pipe.py")  # opening it for reading would block forever
-    proc = subprocess.run(
-        [sys.executable, "-m", "manyeyes", "review", ".", "--format", "json"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = manyeyes("review", ".", "--format", "json", cwd=workspace)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     reasons = {n["path"].rsplit("/", 1)[-1]: n["reason"] for n in result["not_reviewed"]}

@@ -2,7 +2,6 @@
 a model review through the real litellm path against the fake provider, of named files and of a git diff."""
 
 import json
-import subprocess
 
 import anyio
 from manyeyes.devtools.fake_provider import Reply
@@ -11,6 +10,7 @@ from manyeyes.models import ReviewKind, ReviewRequest
 from manyeyes.safety.secret_files import SECRETS_FILE_REASON
 
 from tests.conftest import write
+from tests.e2e.test_cli_offline import git
 
 ENV = "DB_PASSWORD=envpw\nSTRIPE_KEY=sk_live_envabcdef0123456789\n"
 CONFIG_YAML = """
@@ -114,15 +114,3 @@ def test_diff_review_sends_no_secret_of_untracked_files(workspace, fake, model_s
     assert files_sent(fake) == {"config.yaml", "settings.json", "app.py"}
     assert leaked(fake) == []
     assert (".env", SECRETS_FILE_REASON) in {(n.path, n.reason) for n in result.not_reviewed}
-
-
-def git(cwd, *args):
-    environment = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-        "HOME": str(cwd),
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=environment)
