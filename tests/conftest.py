@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -11,6 +16,10 @@ from manyeyes.config import Settings
 from manyeyes.devtools.fake_provider import FakeProvider
 
 FAKE_KEY_ENV = "MANYEYES_TEST_FAKE_KEY"
+# Never the developer's ~/.cache: set at import, so environments copied at import (tests/lsp/conftest.py's
+# SERVER_ENV) have it too; each test then gets a fresh one (fresh_answer_cache).
+os.environ["MANYEYES_CACHE_DIR"] = tempfile.mkdtemp(prefix="me-cache-")
+atexit.register(shutil.rmtree, os.environ["MANYEYES_CACHE_DIR"], True)
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +29,18 @@ def isolated_user_config(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     for name in ("MANYEYES_CONFIG", "MANYEYES_MODEL", "MANYEYES_API_BASE", "MANYEYES_API_KEY_ENV"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_answer_cache(tmp_path_factory, monkeypatch) -> Path:
+    """An empty answer cache for every test: a review never reuses another test's model answers (the CLI and the
+    language server keep them on disk), and nothing is written to the user's cache directory."""
+    directory = tmp_path_factory.mktemp("answer-cache")
+    monkeypatch.setenv("MANYEYES_CACHE_DIR", str(directory))
+    lsp_conftest = sys.modules.get("tests.lsp.conftest")
+    if lsp_conftest is not None:  # its servers start with an environment copied at import
+        monkeypatch.setitem(lsp_conftest.SERVER_ENV, "MANYEYES_CACHE_DIR", str(directory))
+    return directory
 
 
 def write(root: Path, rel: str, text: str) -> Path:

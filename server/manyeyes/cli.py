@@ -12,6 +12,7 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -55,6 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="at most N findings per file",
     )
     review.add_argument("--concurrency", type=int, help="agents running at once")
+    review.add_argument(
+        "--max-cost",
+        type=float,
+        dest="max_cost_usd",
+        metavar="USD",
+        help="the review's dollar budget at the models' prices (agents that no longer fit are skipped)",
+    )
+    review.add_argument(
+        "--thorough",
+        action="store_true",
+        help="every concern on every chunk: no triage (by default a chunk goes only to the concerns it needs, and "
+        "the board says why each skipped one was skipped)",
+    )
     review.add_argument("--dry-run", action="store_true", help="show what would be sent to the model; send nothing")
     review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
     review.add_argument(
@@ -62,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the code is not yours (a pull request, a clone): ignore its settings, tool configs, # noqa/# nosec "
         "and dismissals (they are shown, marked), and run no git",
+    )
+    review.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the model again: neither read nor keep answers in the cache (the `cache` setting, "
+        "docs/configuration.md)",
     )
     review.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
     review.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -72,11 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--api-base", help="the model endpoint")
     evaluate.add_argument(
         "--oracle",
-        metavar="P,Q[,SEED]",
+        metavar="P,Q[,SEED[,RHO[,RECUR]]]",
         help="answer with a noisy oracle of the corpus's labels: finds each with probability P, "
-        "invents one per agent with probability Q (measures the pipeline, not a model)",
+        "invents one per agent with probability Q (measures the pipeline, not a model); RHO: how alike one "
+        "model's samples err, RECUR: how often its inventions recur (default 0 each; docs/evaluation.md)",
+    )
+    evaluate.add_argument(
+        "--no-grounding",
+        action="store_true",
+        help="the model agents alone: no analyzer evidence in prompts, no analyzer findings (implies --thorough)",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N case files")
+    evaluate.add_argument("--thorough", action="store_true", help="every concern on every chunk: no triage")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     evaluate.add_argument("--no-board", action="store_true", help="no live agent board on the terminal")
@@ -84,8 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small settings (what CI runs)")
     bench.add_argument(
         "--only",
-        help="comma-separated figures: fanout, tokens, offline, scale, startup, responsiveness, incremental, "
-        "fuzz, synthesis",
+        help="comma-separated figures: offline, fanout, tokens, triage, rerun, scale, startup, responsiveness, "
+        "incremental, fuzz, synthesis",
+    )
+    bench.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: every figure with its value, target and verdict on stdout (progress goes to stderr)",
     )
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
@@ -125,18 +158,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace, out) -> int:
-    from manyeyes.benchmarks.suite import NAMES, run_suite
+    from manyeyes.benchmarks.suite import NAMES, run_suite, suite_report
 
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     unknown = [n for n in only or [] if n not in NAMES]
     if unknown:
         raise ConfigError(f"unknown figure '{unknown[0]}' (choose from {', '.join(NAMES)})")
 
-    def write(text: str) -> None:
-        out.write(text)
-        out.flush()
+    progress = sys.stderr if args.format == "json" else out
 
-    run_suite(args.quick, only, write)
+    def write(text: str) -> None:
+        progress.write(text)
+        progress.flush()
+
+    figures = run_suite(args.quick, only, write)
+    if args.format == "json":
+        out.write(json.dumps(suite_report(args.quick, figures), indent=2) + "\n")
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from manyeyes.models import AgentOutcome
 from manyeyes.progress import Board
+from manyeyes.report.summary import cost_text, tokens_text
 
 REDRAW_INTERVAL_S = 0.1
 _SYMBOLS = {"queued": "·", "running": "▸", "done": "✓", "failed": "✗", "cancelled": "-", "skipped": "-"}
@@ -55,17 +56,21 @@ class TerminalBoard:
         if len(shown) < len(agents):
             counts = ", ".join(f"{n} {s}" for s, n in sorted(self.board.states.items()))
             lines.append(f"  … {len(agents) - len(shown)} more ({counts})")
+        known = all(a.cost_known for a in agents)  # the board's cost_usd adds up only the known costs
+        cached = sum(a.cached_prompt_tokens for a in agents)
         lines.append(
-            f"  {self.board.percent:3d}% | {self.board.findings} findings | {self.board.tokens:,} tokens | "
-            f"${self.board.cost_usd:.4f}" + (f" | {self.board.phase}" if self.board.phase else "")
+            f"  {self.board.percent:3d}% | {self.board.findings} findings | {tokens_text(self.board.tokens, cached)} | "
+            f"{cost_text(self.board.cost_usd if known else None, self.board.cost_usd)}"
+            + (f" | {self.board.phase}" if self.board.phase else "")
         )
         return lines
 
 
 def _row(outcome: AgentOutcome) -> str:
-    detail = outcome.error if outcome.state == "failed" and outcome.error else ""
+    detail = outcome.error if outcome.state in ("failed", "skipped") and outcome.error else ""  # why, for both
     tokens = outcome.prompt_tokens + outcome.completion_tokens
+    cost = f"${outcome.cost_usd:.4f}" if outcome.cost_known else "unknown"  # never $0 for a cost not known
     return (
         f"  {_SYMBOLS.get(outcome.state, '?')} {outcome.concern.value:<11} {outcome.target[:40]:<40} "
-        f"{outcome.state:<9} {outcome.findings:>3} findings {tokens:>7,} tok ${outcome.cost_usd:.4f} {detail[:60]}"
+        f"{outcome.state:<9} {outcome.findings:>3} findings {tokens:>7,} tok {cost:>7} {detail[:60]}"
     )

@@ -15,7 +15,7 @@ from manyeyes.evaluation.corpus import load_corpus
 from manyeyes.evaluation.runner import corpus_concerns, evaluate
 from manyeyes.evaluation.table import to_table
 
-ORACLE_MODEL = "openai/noisy-oracle"
+ORACLE_MODEL = "openai/noisy-oracle"  # sent as "noisy-oracle": the oracle's HOME_MODEL
 ORACLE_KEY_ENV = "MANYEYES_ORACLE_KEY"
 
 
@@ -26,13 +26,21 @@ def run_eval(args: argparse.Namespace, out) -> int:
         overrides = _model_overrides(args, corpus, stack)
         if overrides is None:
             return EXIT_USAGE
+        if args.thorough:
+            overrides["thorough"] = True
         loaded = load_settings(None, overrides)
         for warning in loaded.warnings:
             print(f"manyeyes: warning: {warning}", file=sys.stderr)
+        grounding = not args.no_grounding
+        if not grounding and loaded.settings.offline:
+            print("manyeyes: error: --no-grounding measures a model: give --model or --oracle", file=sys.stderr)
+            return EXIT_USAGE
         holder = {}
 
         async def execute():
-            holder["score"], holder["result"] = await evaluate(corpus, loaded.settings, concerns, holder.get("sub"))
+            holder["score"], holder["result"] = await evaluate(
+                corpus, loaded.settings, concerns, holder.get("sub"), grounding
+            )
 
         def subscribe(subscriber) -> None:
             holder["sub"] = subscriber
@@ -57,11 +65,11 @@ def _model_overrides(args: argparse.Namespace, corpus, stack: ExitStack) -> dict
     from manyeyes.devtools.oracle import NoisyOracle, parse_oracle
 
     try:
-        p, q, seed = parse_oracle(args.oracle)
+        oracle = parse_oracle(args.oracle)
     except ValueError as exc:
         print(f"manyeyes: error: {exc}", file=sys.stderr)
         return None
     fake = stack.enter_context(FakeProvider())
-    fake.oracle = NoisyOracle(corpus.labels, p, q, seed)
+    fake.oracle = NoisyOracle(corpus.labels, oracle.p, oracle.q, oracle.seed, oracle.rho, oracle.recur)
     os.environ[ORACLE_KEY_ENV] = "sk-oracle"
     return {"model": ORACLE_MODEL, "api_base": fake.url, "api_key_env": ORACLE_KEY_ENV, "max_retries": 0}

@@ -46,10 +46,14 @@ def _overrides(args: argparse.Namespace) -> dict:
     overrides = {}
     if args.concerns:
         overrides["concerns"] = parse_concerns(args.concerns)
-    for key in ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency"):
+    for key in ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency", "max_cost_usd"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
+    if args.no_cache:
+        overrides["cache"] = False
+    if args.thorough:
+        overrides["thorough"] = True
     return overrides
 
 
@@ -100,10 +104,16 @@ def _check_models(settings: Settings) -> None:
 
 
 def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool) -> ReviewResult:
+    from manyeyes.cache import disk_cache
     from manyeyes.engine import ReviewRun
 
-    run = ReviewRun(request, settings)
-    return with_board(run.execute, run.subscribe, show_board, run.on_phase)
+    cache = disk_cache(settings.cache_max_mb) if settings.cache and not settings.offline else None
+    run = ReviewRun(request, settings, cache=cache)
+    try:
+        return with_board(run.execute, run.subscribe, show_board, run.on_phase)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def with_board(execute, subscribe, show_board: bool, on_phase=None):
@@ -139,6 +149,7 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
         lines.extend(f"--- {m['role']} ---\n{m['content']}" for m in item.messages)
     total = sum(item.estimated_tokens for item in planned)
     lines.append(f"\nTotal: about {total:,} prompt tokens in {len(planned)} model call(s).")
+    lines.extend(f"Skipped: {t.id} {t.concern.value} {t.chunk.label}: {t.standby}" for t in plan.tasks if t.stood_down)
     lines.extend(f"Not reviewed: {n.path}: {n.reason}" for n in plan.not_reviewed)
     out.write("\n".join(lines) + "\n")
     return EXIT_OK

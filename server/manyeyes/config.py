@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
 
 from manyeyes.models import ALL_CONCERNS, Concern, Severity
@@ -42,18 +42,31 @@ DEFAULT_EXCLUDES = [
 ]
 
 
+class ModelPrice(BaseModel):
+    """A model's price in USD per million tokens, for models litellm has no price for (proxies, aliases) or where
+    the user pays another one. cached_input: prompt tokens read from the provider's cache (None: input's price)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
 class Settings(BaseModel):
     concerns: list[Concern] = Field(default_factory=lambda: list(ALL_CONCERNS))
     model: str | None = None  # None: the offline panel reviews
     models: dict[Concern, str] = Field(default_factory=dict)  # per-concern model, overrides `model`
     api_base: str | None = None
     api_key_env: str | None = None  # name of the environment variable that holds the key
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)  # model string -> price (llm/client.py `_cost`)
     concurrency: int = Field(default=4, ge=1, le=64)
     task_timeout_s: float = Field(default=120.0, gt=0)
     run_deadline_s: float = Field(default=900.0, gt=0)
     max_retries: int = Field(default=3, ge=0, le=10)
     task_token_budget: int = Field(default=6000, ge=500)  # prompt tokens one agent may be sent
     run_token_budget: int = Field(default=500_000, ge=0)  # 0: unlimited
+    max_cost_usd: float = Field(default=0.0, ge=0)  # the run's dollar budget, at the models' prices; 0: none
     max_completion_tokens: int = Field(default=2048, ge=64)
     chunk_lines: int = Field(default=150, ge=20)
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDES))
@@ -66,7 +79,14 @@ class Settings(BaseModel):
     max_file_bytes: int = Field(default=1_500_000, ge=1)
     review_on_save: bool = False  # editor only: review a file when it is saved (debounced)
     verify_findings: bool = True  # model findings no analyzer backs get a second, skeptical look
+    # A model's fix whose module has a related test file is offered only if that test still passes with it, run on a
+    # scratch copy (synthesis/fixes.py). Never in an untrusted workspace: running a repository's tests runs its code.
+    verify_fixes_with_tests: bool = False
     send_secret_files: bool = False  # .env, keys, credentials: never sent to a model unless set (safety/secret_files)
+    thorough: bool = False  # every concern on every chunk: the planner's triage off (plan/triage.py)
+    cache: bool = True  # model answers kept on disk by content, shared by the CLI and the editor (manyeyes/cache.py)
+    cache_max_mb: int = Field(default=200, ge=1)
+    stagger_fanout: bool = True  # a chunk's first agent goes first, the rest once it is accepted, to read its cache
 
     def model_for(self, concern: Concern) -> str | None:
         return self.models.get(concern, self.model)
@@ -76,10 +96,27 @@ class Settings(BaseModel):
         return not self.model and not self.models
 
 
-# Keys a workspace file may never set: they decide where code and keys go.
-USER_ONLY_KEYS = frozenset({"model", "models", "api_base", "api_key_env", "send_secret_files"})
+# Keys a workspace file may never set: they decide where code and keys go. And `prices`: what a review is shown to
+# cost must be the user's word, never a cloned repository's (which could make an expensive model look cheap; it
+# does not choose the model either). `thorough` spends the reader's tokens; the answer cache is the user's disk
+# (a repository must not keep answers the user chose not to keep, nor shrink the cache every project shares).
+# `verify_fixes_with_tests` runs the repository's own tests: only its reader may decide that.
+USER_ONLY_KEYS = frozenset(
+    {
+        "model",
+        "models",
+        "api_base",
+        "api_key_env",
+        "send_secret_files",
+        "prices",
+        "thorough",
+        "cache",
+        "cache_max_mb",
+        "verify_fixes_with_tests",
+    }
+)
 # Limits a workspace file may lower but never raise: a cloned repository must not be able to spend its reader's
-# tokens, time or machine. For run_token_budget, 0 means unlimited, the loosest value of all.
+# tokens, time or machine. For run_token_budget and max_cost_usd, 0 means unlimited, the loosest value of all.
 LIMIT_KEYS = frozenset(
     {
         "concurrency",
@@ -88,6 +125,7 @@ LIMIT_KEYS = frozenset(
         "max_retries",
         "task_token_budget",
         "run_token_budget",
+        "max_cost_usd",
         "max_completion_tokens",
         "chunk_lines",
         "max_findings_per_file",
@@ -95,7 +133,7 @@ LIMIT_KEYS = frozenset(
         "max_file_bytes",
     }
 )
-UNLIMITED_WHEN_ZERO = frozenset({"run_token_budget"})
+UNLIMITED_WHEN_ZERO = frozenset({"run_token_budget", "max_cost_usd"})
 MAX_SETTINGS_FILE_BYTES = 1_000_000
 
 ENV_KEYS = {"MANYEYES_MODEL": "model", "MANYEYES_API_BASE": "api_base", "MANYEYES_API_KEY_ENV": "api_key_env"}

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 
 from manyeyes.agents.base import Agent, AgentReport
 from manyeyes.models import AgentOutcome
+from manyeyes.plan.context import CACHEABLE_PREFIX_TOKENS
 from manyeyes.plan.planner import Task
 
 log = logging.getLogger(__name__)
@@ -30,18 +31,63 @@ class Completed:
     report: AgentReport
 
 
+@dataclass
+class Budget:
+    """What a run may spend: tokens and dollars (0: no limit). A model task starts only while its estimated prompt
+    fits beside what is spent and what the running tasks are estimated to spend; one may go over by its answer."""
+
+    tokens: int = 0
+    usd: float = 0.0
+    cost_of: Callable[[Task], float] | None = None  # the price of a task's estimated prompt, for the dollar limit
+    tokens_used: int = 0
+    usd_used: float = 0.0
+    _held: dict[str, tuple[int, float]] = field(default_factory=dict)  # running task id -> its estimates
+
+    def admit(self, task: Task) -> str | None:
+        """None, and the task's estimates held until it reports; or why it may not start."""
+        if task.offline:
+            return None
+        tokens = task.context.estimated_tokens
+        usd = self.cost_of(task) if self.usd and self.cost_of is not None else 0.0
+        held_tokens = sum(t for t, _ in self._held.values())
+        held_usd = sum(u for _, u in self._held.values())
+        if self.tokens and self.tokens_used + held_tokens + tokens > self.tokens:
+            return f"run token budget ({self.tokens:,}) reached"
+        if self.usd and self.usd_used + held_usd + usd > self.usd:
+            return f"run cost budget (${self.usd:g}) reached, ${self.usd_used:.4f} spent"
+        self._held[task.id] = (tokens, usd)
+        return None
+
+    def spend(self, task: Task, report: AgentReport) -> None:
+        self.release(task)
+        self.tokens_used += report.prompt_tokens + report.completion_tokens
+        self.usd_used += report.cost_usd
+
+    def release(self, task: Task) -> None:
+        self._held.pop(task.id, None)
+
+
 class Dispatcher:
-    def __init__(self, concurrency: int, task_timeout_s: float, run_deadline_s: float, run_token_budget: int = 0):
+    def __init__(
+        self,
+        concurrency: int,
+        task_timeout_s: float,
+        run_deadline_s: float,
+        budget: Budget | None = None,
+        stagger: bool = False,
+    ):
         self.concurrency = concurrency
         self.task_timeout_s = task_timeout_s
         self.run_deadline_s = run_deadline_s
-        self.run_token_budget = run_token_budget
+        self.budget = budget or Budget()
+        self.stagger = stagger  # a chunk's other agents wait for its first one's answer (see leaders())
+        self._leader_of: dict[str, str] = {}
+        self._answered: dict[str, anyio.Event] = {}
         self._subscribers: list[Subscriber] = []
         self._scope: anyio.CancelScope | None = None
         self._cancelled = False
         self._task_scopes: dict[str, anyio.CancelScope] = {}
         self._cancelled_tasks: set[str] = set()
-        self._tokens_used = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -58,7 +104,7 @@ class Dispatcher:
 
     @property
     def tokens_used(self) -> int:
-        return self._tokens_used
+        return self.budget.tokens_used
 
     def cancel_task(self, task_id: str) -> bool:
         """Stop one agent, queued or running; the rest of the run goes on. False when it is not in this run or
@@ -76,6 +122,8 @@ class Dispatcher:
             self._emit(item.outcome)
         limiter = anyio.CapacityLimiter(self.concurrency)
         self._task_scopes = {item.task.id: anyio.CancelScope() for item in completed}
+        self._leader_of = leaders(tasks) if self.stagger else {}
+        self._answered = {leader: anyio.Event() for leader in set(self._leader_of.values())}
         with anyio.CancelScope() as self._scope:
             if self._cancelled:
                 self._scope.cancel()
@@ -89,23 +137,36 @@ class Dispatcher:
 
     async def _run_one(self, item: Completed, agent: Agent, limiter: anyio.CapacityLimiter) -> None:
         scope = self._task_scopes[item.task.id]
-        with scope:  # cancelled by cancel_task only; the run's own cancellation goes through it untouched
-            await self._run_limited(item, agent, limiter)
+        try:
+            with scope:  # cancelled by cancel_task only; the run's own cancellation goes through it untouched
+                await self._after_leader(item.task)
+                await self._run_limited(item, agent, limiter)
+        finally:
+            self.budget.release(item.task)  # a task cancelled while it ran holds nothing any more
+            if item.task.id in self._answered:
+                self._answered[item.task.id].set()
         self._task_scopes.pop(item.task.id, None)
         if scope.cancelled_caught:
             item.report = AgentReport()
             self._finish(item.outcome, "cancelled", "cancelled by the user")
 
+    async def _after_leader(self, task: Task) -> None:
+        leader = self._leader_of.get(task.id)
+        if leader is not None:
+            await self._answered[leader].wait()
+
     async def _run_limited(self, item: Completed, agent: Agent, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
             outcome = item.outcome
-            if self._over_budget(item.task):
-                return self._finish(outcome, "skipped", f"run token budget ({self.run_token_budget:,}) reached")
+            refusal = self.budget.admit(item.task)
+            if refusal:
+                return self._finish(outcome, "skipped", refusal)
             outcome.state = "running"
             self._emit(outcome)
             started = time.monotonic()
             item.report = await self._review(agent, item.task)
             outcome.duration_s = round(time.monotonic() - started, 3)
+            self.budget.spend(item.task, item.report)
             self._record(outcome, item.report)
 
     async def _review(self, agent: Agent, task: Task) -> AgentReport:
@@ -122,19 +183,16 @@ class Dispatcher:
 
     def _record(self, outcome: AgentOutcome, report: AgentReport) -> None:
         outcome.prompt_tokens, outcome.completion_tokens = report.prompt_tokens, report.completion_tokens
-        outcome.cost_usd, outcome.retries = report.cost_usd, report.retries
+        outcome.cached_prompt_tokens = report.cached_prompt_tokens
+        outcome.cost_usd, outcome.cost_known, outcome.retries = report.cost_usd, report.cost_known, report.retries
         outcome.findings, outcome.dropped, outcome.cached = (
             len(report.findings),
             report.dropped,
             report.cached,
         )
-        self._tokens_used += report.prompt_tokens + report.completion_tokens
+        if report.skipped:
+            return self._finish(outcome, "skipped", report.skipped)
         self._finish(outcome, "failed" if report.error else "done", report.error)
-
-    def _over_budget(self, task: Task) -> bool:
-        if task.offline or not self.run_token_budget:
-            return False
-        return self._tokens_used + task.context.estimated_tokens > self.run_token_budget
 
     def _close_unfinished(self, completed: list[Completed]) -> None:
         reason = "review cancelled" if self._cancelled else f"run deadline ({self.run_deadline_s:g}s) reached"
@@ -154,6 +212,20 @@ class Dispatcher:
                 subscriber(outcome.model_copy())
             except Exception:  # a broken board must not break the review
                 log.exception("progress subscriber failed")
+
+
+def leaders(tasks: list[Task]) -> dict[str, str]:
+    """Follower task id -> the task it waits for. The agents of one chunk and model share their prompt up to the
+    concern brief; a provider caches that prefix once it has answered a request with it (Anthropic's documented
+    rule; OpenAI's cache fills while it reads the first), so the chunk's first needed task goes alone and the others
+    follow its answer and are billed the prefix at the cached price. Only where the prefix is long enough for a
+    provider to cache at all."""
+    groups: dict[tuple, list[Task]] = {}
+    for task in tasks:
+        if not task.offline and task.standby is None and task.context.prefix_tokens >= CACHEABLE_PREFIX_TOKENS:
+            key = (task.agent, task.chunk.document.path, task.chunk.start, task.chunk.end)
+            groups.setdefault(key, []).append(task)
+    return {follower.id: group[0].id for group in groups.values() for follower in group[1:]}
 
 
 def _outcome_of(task: Task) -> AgentOutcome:

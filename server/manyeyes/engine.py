@@ -21,17 +21,28 @@ from manyeyes.agents.base import Agent
 from manyeyes.agents.grounding import GroundedAgent, attach_evidence, ground_all, not_confirmed, start_analyzers
 from manyeyes.agents.model import ModelAgent, render_messages
 from manyeyes.agents.offline import OfflineAgent
-from manyeyes.cache import LruCache
+from manyeyes.cache import Cache
 from manyeyes.config import Settings
-from manyeyes.dispatch import Completed, Dispatcher, Subscriber
+from manyeyes.dispatch import Budget, Completed, Dispatcher, Subscriber
+from manyeyes.llm.keys import check_keys, check_prices
 from manyeyes.llm.loader import load_litellm
-from manyeyes.models import Concern, Dismissal, Finding, ReviewRequest, ReviewResult, Severity, VerificationReport
-from manyeyes.plan.context import estimate_tokens
+from manyeyes.models import (
+    Concern,
+    Dismissal,
+    Finding,
+    FixCheckReport,
+    ReviewRequest,
+    ReviewResult,
+    Severity,
+    VerificationReport,
+)
+from manyeyes.plan.context import TestIndex, estimate_tokens
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Plan, Task, plan_review
 from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.safety.redact import without_secrets
 from manyeyes.synthesis import policy
+from manyeyes.synthesis.fixes import FixChecker, needs_check
 from manyeyes.synthesis.merge import SynthesisStopped, consolidate, select
 from manyeyes.synthesis.suppressions import (
     UNTRUSTED_COMMENT_NOTE,
@@ -43,13 +54,27 @@ from manyeyes.synthesis.verification import needs_verification, verify_findings
 
 
 class ReviewRun:
-    def __init__(self, request: ReviewRequest, settings: Settings, client=None, cache: LruCache | None = None):
+    def __init__(
+        self,
+        request: ReviewRequest,
+        settings: Settings,
+        client=None,
+        cache: Cache | None = None,
+        grounding: bool = True,
+    ):
         self.request = request
+        # False: no analyzer runs, so the model agents get no evidence and no analyzer finding is reported (an
+        # evaluation instrument, evaluation/runner.py: figures of the models alone; not a user setting)
+        self._grounding = grounding
         self.settings = settings
         self._client = client
         self._cache = cache  # model answers by content; a front end that keeps one re-reviews for free
         self.dispatcher = Dispatcher(
-            settings.concurrency, settings.task_timeout_s, settings.run_deadline_s, settings.run_token_budget
+            settings.concurrency,
+            settings.task_timeout_s,
+            settings.run_deadline_s,
+            Budget(settings.run_token_budget, settings.max_cost_usd, self._prompt_cost),
+            stagger=settings.stagger_fanout,
         )
         self.consolidated: list[Finding] = []  # every finding before filters, for front ends that re-filter
         self._phase_listeners: list[Callable[[str], None]] = []
@@ -68,9 +93,11 @@ class ReviewRun:
         clock = _PhaseClock()
         plan = await anyio.to_thread.run_sync(plan_review, self.request, self.settings)
         if any(not t.offline for t in plan.tasks):
-            await anyio.to_thread.run_sync(prepare_model_tasks, plan)
+            keyed = self._client is None  # a client given is keyed by its giver
+            await anyio.to_thread.run_sync(prepare_model_tasks, plan, self.settings, keyed)
         clock.lap("plan")
-        async with OfflinePanel(plan.documents, plan.tests, trusted=self.request.trusted) as panel:
+        analyzers = None if self._grounding else []  # None: the default analyzers
+        async with OfflinePanel(plan.documents, plan.tests, analyzers, trusted=self.request.trusted) as panel:
             async with anyio.create_task_group() as group:
                 group.start_soon(start_analyzers, plan.tasks, panel)
                 completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
@@ -99,6 +126,11 @@ class ReviewRun:
 
         return agent_for
 
+    def _prompt_cost(self, task: Task) -> float:
+        from manyeyes.llm.client import prompt_cost
+
+        return prompt_cost(self.settings, task.agent, task.context.estimated_tokens) or 0.0
+
     def _model_client(self):
         if self._client is None:
             from manyeyes.llm.client import ModelClient
@@ -125,6 +157,10 @@ class ReviewRun:
         silenced = self._apply_inline_ignores(documents, notes)
         verification = await self._verify(documents)
         clock.lap("verify")
+        fix_checks = await self._check_fixes(documents, verification, plan.tests)
+        clock.lap("fixes")
+        if self._cache is not None and self._cache.problem:  # a cache that turned itself off says so
+            notes.append(self._cache.problem)
         synthesis = select(
             self.consolidated,
             min_severity=self.settings.min_severity,
@@ -142,6 +178,7 @@ class ReviewRun:
             omitted=synthesis.omitted,
             suppressed=synthesis.suppressed + silenced,
             verification=verification,
+            fix_checks=fix_checks,
             dismissed=dismissed,
         )
 
@@ -219,11 +256,33 @@ class ReviewRun:
         )
         return report
 
+    async def _check_fixes(
+        self, documents: dict[str, Document], verification: VerificationReport | None, tests: TestIndex
+    ) -> FixCheckReport | None:
+        """Fixes models wrote must parse and lint no worse before they are offered (synthesis/fixes.py)."""
+        count = sum(1 for f in self.consolidated if needs_check(f))
+        if not count:
+            return None
+        for listener in self._phase_listeners:
+            listener(f"checking {count} fix(es)")
+        checker = FixChecker(self.settings, self._model_client, self._cache, tests, self.request)
+        spent = self.dispatcher.tokens_used + (verification.tokens if verification else 0)
+        self.consolidated, report = await checker.check(
+            self.consolidated, documents, repairs=not self.dispatcher.cancelled, spent_tokens=spent
+        )
+        return report
 
-def prepare_model_tasks(plan: Plan) -> None:
-    """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds) and
-    scanning every source a prompt will quote for secrets."""
+
+def prepare_model_tasks(plan: Plan, settings: Settings, check_keys_too: bool = True) -> None:
+    """The slow, blocking preparation of model calls, for a worker thread: importing litellm (seconds), checking
+    that every model has its key (unless the caller brought its own client) and, under a dollar budget, a price,
+    and scanning every source a prompt will quote for secrets."""
     load_litellm()
+    models = {t.agent for t in plan.tasks if not t.offline}
+    if check_keys_too:
+        check_keys(settings, models)
+    if settings.max_cost_usd:
+        check_prices(settings, models)
     sources = {(t.chunk.document.path, t.chunk.document.text) for t in plan.tasks if not t.offline}
     sources |= {t.context.related_test for t in plan.tasks if t.context.related_test}
     warm_redaction(list(sources))
@@ -277,7 +336,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     await anyio.to_thread.run_sync(warm_redaction, sources)
     planned = []
     for task in plan.tasks:
-        if task.offline:
+        if task.offline or task.stood_down:
             continue
         messages = render_messages(task)
         planned.append(DryRunTask(task, messages, sum(estimate_tokens(m["content"]) for m in messages)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from manyeyes.safety import plain
 from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind, Severity  # noqa: F401 (the domain's words)
@@ -58,12 +58,25 @@ class Fix(BaseModel):
     description: str = ""
     source: Source | None = None
     safe: bool = False  # the tool that wrote it says it keeps behaviour (ruff's "safe" applicability)
+    # A model's fix is checked before it is offered (synthesis/fixes.py): spliced into a scratch copy, it must parse
+    # and lint no worse. True: it passed; False: nothing could check it (check_note says why, "no parser for go");
+    # None: not checked, a tool's fix, trusted as its tool wrote it. A fix that fails is withdrawn, not marked.
+    checked: bool | None = None
+    check_note: str = ""  # what the check found: "parses, lints no worse", "no parser for go"
 
     _description = field_validator("description")(lambda value: plain.one_line(value, 120))
+    _check_note = field_validator("check_note")(lambda value: plain.one_line(value, 300))
 
     @property
     def by_model(self) -> bool:
         return self.source is not None and self.source.kind == "model"
+
+    @property
+    def check_label(self) -> str | None:
+        """How a front end says whether the fix was checked; None for a fix no check concerns (a tool's)."""
+        if self.checked is None:
+            return None
+        return f"fix checked: {self.check_note}" if self.checked else f"fix not checked ({self.check_note})"
 
 
 class Finding(BaseModel):
@@ -132,13 +145,23 @@ class AgentOutcome(BaseModel):
     state: TaskState = "queued"
     duration_s: float = 0.0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0  # of prompt_tokens, read from the provider's prompt cache (a shared prefix)
     completion_tokens: int = 0
+    # What the task's model calls cost, cached prompt tokens at the cached price (llm/client.py). A call whose price
+    # is found nowhere makes it unknown: cost_known False, and cost_usd then counts only what is known (0.0 for
+    # one call), so code that adds costs up keeps working. Every front end shows an unknown cost as unknown, never
+    # as $0, and the JSON report writes it as null.
     cost_usd: float = 0.0
+    cost_known: bool = True
     retries: int = 0
     findings: int = 0
     dropped: int = 0  # findings rejected: unanchored quotes or invalid items
     cached: bool = False  # answered from the cache, no model call
     error: str | None = None
+
+    @field_serializer("cost_usd")
+    def _unknown_cost_is_null(self, cost: float) -> float | None:
+        return cost if self.cost_known else None
 
 
 class NotReviewed(BaseModel):
@@ -172,16 +195,43 @@ class Dismissal(BaseModel):
     _one_line = field_validator("title", "reason")(lambda value: plain.one_line(value, 300))
 
 
-class VerificationReport(BaseModel):
+class AfterAgents(BaseModel):
+    """What the model calls a step after the agents made cost (verification, fix repairs): totals() adds it up."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True  # False: a call's price was found nowhere, cost_usd counts only what is known
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @field_serializer("cost_usd")
+    def _unknown_cost_is_null(self, cost: float) -> float | None:
+        return cost if self.cost_known else None
+
+
+class VerificationReport(AfterAgents):
     """What the verification step did to the model findings no analyzer backs (synthesis/verification.py)."""
 
     checked: int = 0
     confirmed: int = 0
     rejected: list[Rejection] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)  # calls that failed: their findings stay unverified
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
+
+
+class FixCheckReport(AfterAgents):
+    """What checking the fixes models wrote did (synthesis/fixes.py); each withdrawn fix's reason is a note on its
+    finding ("fix withdrawn: ...")."""
+
+    checked: int = 0  # model fixes checked
+    passed: int = 0  # offered, marked checked (repaired ones included)
+    repaired: int = 0  # of passed: after one repair call
+    withdrawn: int = 0  # not offered: failed (after the repair), or their related tests failed
+    unchecked: int = 0  # offered, marked not checked: no parser for their language
+    tested: int = 0  # of passed: their related tests ran and passed (verify_fixes_with_tests)
+    errors: list[str] = Field(default_factory=list)  # repair calls that failed
 
 
 class ReviewResult(BaseModel):
@@ -195,6 +245,7 @@ class ReviewResult(BaseModel):
     duration_s: float = 0.0
     phases: dict[str, float] = Field(default_factory=dict)  # seconds spent planning, grounding, dispatching, ...
     verification: VerificationReport | None = None  # None: nothing needed checking, or verification is off
+    fix_checks: FixCheckReport | None = None  # None: no model wrote a fix
     dismissed: list[Dismissal] = Field(default_factory=list)  # analyzer hits model agents judged false
     # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
     # check it against what the user has now before they place anything (not part of the JSON report).
@@ -204,11 +255,26 @@ class ReviewResult(BaseModel):
     def failed(self) -> list[AgentOutcome]:
         return [o for o in self.outcomes if o.state == "failed"]
 
-    def totals(self) -> tuple[int, int, float]:
-        """(prompt tokens, completion tokens, cost in USD) over every agent and the verifier."""
-        check = self.verification or VerificationReport()
+    def totals(self) -> tuple[int, int, float | None]:
+        """(prompt tokens, completion tokens, cost in USD) over every agent, the verifier and fix repairs. The cost
+        is None, unknown, when any call's is: a total that leaves out what it cannot price is not the total. The part
+        that is known is `known_cost_usd()`, a lower bound."""
+        after = self.after_agents()
+        known = all(o.cost_known for o in self.outcomes) and all(a.cost_known for a in after)
         return (
-            sum(o.prompt_tokens for o in self.outcomes) + check.prompt_tokens,
-            sum(o.completion_tokens for o in self.outcomes) + check.completion_tokens,
-            sum(o.cost_usd for o in self.outcomes) + check.cost_usd,
+            sum(o.prompt_tokens for o in self.outcomes) + sum(a.prompt_tokens for a in after),
+            sum(o.completion_tokens for o in self.outcomes) + sum(a.completion_tokens for a in after),
+            self.known_cost_usd() if known else None,
         )
+
+    def known_cost_usd(self) -> float:
+        """What the calls with a known price cost: the whole cost when every price is known, else a lower bound."""
+        return sum(o.cost_usd for o in self.outcomes) + sum(a.cost_usd for a in self.after_agents())
+
+    def after_agents(self) -> list[AfterAgents]:
+        """The steps after the agents that made model calls: verification, fix repairs."""
+        return [step for step in (self.verification, self.fix_checks) if step is not None]
+
+    def cached_prompt_tokens(self) -> int:
+        """Prompt tokens, of totals()' first, that the provider read from its prompt cache (agents' calls)."""
+        return sum(o.cached_prompt_tokens for o in self.outcomes)

@@ -65,16 +65,17 @@ def test_noisy_oracle_measures_the_pipeline(corpus, tmp_path):
     )
     # A model that finds nothing and dismisses nothing erases nothing: the analyzers' hits remain, unconfirmed.
     assert blind["recall"]["found"] == 1 and blind["findings"] == perfect["findings"]
-    noisy = json.loads(
+    triaged = json.loads(
         manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
     )
-    assert noisy["recall"]["recall"] == 1.0
+    # Every agent asked, so the oracle invents on every file (the triage would spare the plain ones)
+    oracle = ("--oracle", "1,1,7", "--thorough")
+    noisy = json.loads(manyeyes("eval", "--corpus", str(corpus), *oracle, "--format", "json", cwd=tmp_path).stdout)
+    assert noisy["recall"]["recall"] == triaged["recall"]["recall"] == 1.0
     assert noisy["dropped"] >= 1  # invented code that is not in the file: dropped by anchoring
     # invented on real code: anchored, then rejected by the (here perfect) verifier, so precision stays whole
     assert noisy["rejected_by_verification"] >= 1 and noisy["false_positives"] == 0
-    again = json.loads(
-        manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,1,7", "--format", "json", cwd=tmp_path).stdout
-    )
+    again = json.loads(manyeyes("eval", "--corpus", str(corpus), *oracle, "--format", "json", cwd=tmp_path).stdout)
     assert again == noisy  # seeded: the same run twice gives the same figures
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "manyeyes").mkdir()
@@ -84,8 +85,7 @@ def test_noisy_oracle_measures_the_pipeline(corpus, tmp_path):
             "eval",
             "--corpus",
             str(corpus),
-            "--oracle",
-            "1,1,7",
+            *oracle,
             "--format",
             "json",
             cwd=tmp_path,
@@ -93,6 +93,42 @@ def test_noisy_oracle_measures_the_pipeline(corpus, tmp_path):
         ).stdout
     )
     assert unverified["false_positives"] >= 1 and unverified["rejected_by_verification"] == 0
+
+
+def evaluated(corpus, tmp_path, *args):
+    proc = manyeyes("eval", "--corpus", str(corpus), *args, "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_eval_without_grounding_measures_the_model_alone(corpus, tmp_path):
+    grounded = evaluated(corpus, tmp_path, "--oracle", "0,0")
+    assert grounded["recall"]["found"] == 1 and grounded["grounding"] is True  # bandit's hit, unconfirmed
+    blind = evaluated(corpus, tmp_path, "--oracle", "0,0", "--no-grounding")
+    # no analyzer ran: nothing reaches the result that the model did not report
+    assert blind["grounding"] is False and blind["findings"] == 0 and blind["recall"]["found"] == 0
+    assert blind["tokens"] > grounded["tokens"]  # triage off: every chunk asked, though no analyzer flagged it
+    perfect = evaluated(corpus, tmp_path, "--oracle", "1,0", "--no-grounding")
+    assert perfect["recall"]["recall"] == 1.0 and perfect["findings"] == perfect["true_positives"] == 1
+    table = manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,0", "--no-grounding", cwd=tmp_path).stdout
+    assert "grounding off: model agents alone" in table
+    proc = manyeyes("eval", "--corpus", str(corpus), "--no-grounding", cwd=tmp_path)  # nothing but analyzers
+    assert proc.returncode == 2 and "--no-grounding measures a model" in proc.stderr
+
+
+def test_eval_reports_tokens_per_case_and_takes_correlation(corpus, tmp_path):
+    offline = evaluated(corpus, tmp_path)
+    assert offline["tokens"] == 0 and offline["tokens_per_case"] == 0.0
+    oracle = evaluated(corpus, tmp_path, "--oracle", "1,0,0,rho=0.6,recur=0.5", "--thorough")
+    assert oracle["tokens"] == oracle["prompt_tokens"] + oracle["completion_tokens"] > 0
+    assert oracle["tokens_per_case"] == round(oracle["tokens"] / oracle["cases"], 1) > 0
+    assert oracle["recall"]["recall"] == 1.0  # p = 1: every judgement right, whatever the correlation
+    same = evaluated(corpus, tmp_path, "--oracle", "1,0")
+    table = manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,0", cwd=tmp_path).stdout
+    assert f"tokens: {same['tokens']:,} (prompt {same['prompt_tokens']:,}" in table
+    assert f"{same['tokens_per_case']:,.1f} per case" in table
+    proc = manyeyes("eval", "--corpus", str(corpus), "--oracle", "1,0,0,2", cwd=tmp_path)
+    assert proc.returncode == 2 and "RHO" in proc.stderr
 
 
 def test_bad_corpus_and_arguments_are_clear_errors(corpus, tmp_path):
@@ -121,5 +157,10 @@ def test_bench_refuses_unknown_figures(tmp_path):
 def test_bench_prints_figures_with_targets(tmp_path):
     proc = manyeyes("bench", "--quick", "--only", "tokens,scale", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "tokens: 4-concern review / one agent:" in proc.stdout and "target: at most 2x" in proc.stdout
+    assert "tokens on the benchmark file: 4-concern review / one agent, billed:" in proc.stdout
+    assert "target: at most 1.5x" in proc.stdout
     assert "scale: 20-file change" in proc.stdout and "nothing lost   meets target" in proc.stdout
+    data = json.loads(manyeyes("bench", "--quick", "--only", "scale", "--format", "json", cwd=tmp_path).stdout)
+    [scale] = data["figures"]
+    assert scale["name"].startswith("scale: 20-file change") and scale["met"] is True
+    assert scale["target"] == "completes, nothing lost" and data["suite"] == "quick"

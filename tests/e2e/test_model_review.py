@@ -60,7 +60,7 @@ def test_model_review_end_to_end(workspace, app, fake, model_settings):
     fake.latency = 1.0  # long enough for all four agents to be in flight together, even on a loaded machine
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("tests", Reply(findings=[UNTESTED]))
-    result = review(workspace, model_settings())
+    result = review(workspace, model_settings(thorough=True))  # every concern, the triage's skips aside
     outcomes = by_concern(result)
     assert {o.state for o in outcomes.values()} == {"done"}
     assert fake.peak_in_flight == 4  # one chunk, four concerns, all at once
@@ -99,7 +99,7 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
     phases = []
     run.on_phase(phases.append)
     result = anyio.run(run.execute)
-    assert phases == ["verifying 2 finding(s)"]
+    assert phases == ["verifying 2 finding(s)", "checking 1 fix(es)"]  # the model's fix is checked after it
     [request] = fake.requests_for("verify")  # one call for the file; SHELL is backed by bandit and not sent
     sent = request["messages"][1]["content"]
     assert "Finding f1 (performance, medium), lines 4-4:" in sent and "List built needlessly" in sent
@@ -126,9 +126,10 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
 def test_verification_respects_the_run_token_budget(workspace, app, fake, model_settings):
     fake.script("tests", Reply(findings=[UNTESTED]))
     write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
-    result = review(workspace, model_settings(run_token_budget=1500))  # each agent fits, all four do not
+    # the four agents' estimated prompts (4 x about 935 tokens) fit; what they are billed, answers included, does not
+    result = review(workspace, model_settings(run_token_budget=3800, thorough=True))
     assert {o.state for o in result.outcomes} == {"done"} and fake.requests_for("verify") == []
-    assert result.verification.errors == ["run token budget (1,500) spent: findings left unverified"]
+    assert result.verification.errors == ["run token budget (3,800) spent: findings left unverified"]
     assert any(f.title == "run has no test" for f in result.findings)
 
 
@@ -256,7 +257,8 @@ def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):
         timeout=120,
     )
     assert dry.returncode == 0 and fake.requests == []
-    assert "Concern: security" in dry.stdout and "prompt tokens in 4 model call(s)" in dry.stdout
+    assert "Concern: security" in dry.stdout and "prompt tokens in 3 model call(s)" in dry.stdout
+    assert "Skipped: t3 readability app.py:4-6: trivial (3 line(s) of code)" in dry.stdout  # triage says why
     real = subprocess.run(
         base + ["--model", "openai/fake", "--format", "json", "--fail-on", "critical"],
         cwd=workspace,
@@ -289,3 +291,34 @@ def test_structured_output_where_the_model_supports_it():
     assert structured["type"] == "json_schema"
     assert "findings" in structured["json_schema"]["schema"]["properties"]
     assert _response_format(litellm, "ollama/llama3", FINDINGS_SCHEMA) == {"type": "json_object"}
+
+
+def test_a_missing_key_is_one_message_and_exit_2_before_any_request(workspace, app, fake):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", FAKE_KEY_ENV)}
+    base = [sys.executable, "-m", "manyeyes", "review", "app.py", "--no-board", "--model"]
+    for model, extra, variable in (
+        ("openai/fake", ["--api-base", fake.url], FAKE_KEY_ENV),  # the variable api_key_env names is empty
+        ("openai/gpt-4o-mini", [], "OPENAI_API_KEY"),  # the provider's own variable, as litellm knows it
+    ):
+        run_env = dict(env, MANYEYES_API_KEY_ENV=FAKE_KEY_ENV) if extra else env
+        proc = subprocess.run(base + [model, *extra], cwd=workspace, env=run_env, capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("no API key") == 1 and variable in proc.stderr and "nothing was sent" in proc.stderr
+        assert proc.stdout == "" and fake.requests == []
+
+
+def test_max_cost_needs_a_price_and_skips_what_it_cannot_pay_for(workspace, app, fake, tmp_path):
+    env = dict(os.environ, MANYEYES_API_KEY_ENV=FAKE_KEY_ENV, **{FAKE_KEY_ENV: "sk-fake"})
+    review = [sys.executable, "-m", "manyeyes", "review", "app.py", "--no-board", "--model", "openai/fake"]
+    review += ["--api-base", fake.url, "--thorough", "--concurrency", "1", "--format", "json"]
+    proc = subprocess.run(review + ["--max-cost", "1"], cwd=workspace, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2 and "no price for openai/fake" in proc.stderr and fake.requests == []
+    config = tmp_path / "config" / "manyeyes" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[prices."openai/fake"]\ninput = 1000.0\noutput = 1000.0\n')  # about $1 a prompt here
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    proc = subprocess.run(review + ["--max-cost", "1.5"], cwd=workspace, env=env, capture_output=True, text=True)
+    outcomes = json.loads(proc.stdout)["outcomes"]
+    assert [o["state"] for o in outcomes].count("done") == 1 and len(fake.requests) == 1
+    skipped = [o for o in outcomes if o["state"] == "skipped"]
+    assert len(skipped) == 3 and all(o["error"].startswith("run cost budget ($1.5) reached") for o in skipped)

@@ -60,6 +60,7 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
         fake.script("readability", Reply(findings=[vague]))
         fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
         settings = {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV, "maxRetries": 0}
+        settings["thorough"] = True  # every agent asked, whatever the triage would spare
         result = run_nvim(tmp_path, "0.7", settings)
     # the other agents confirmed nothing, so the analyzers' hits stay, not confirmed (B602, E711, the test gap)
     assert result["board_message"] == "3 finding(s), 1 rejected by verification"

@@ -129,6 +129,7 @@ def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
             "manyeyes.apiKeyEnv": FAKE_KEY_ENV,
             "manyeyes.maxRetries": 0,
             "manyeyes.taskTimeoutS": 100,  # only the click can end the security agent in time
+            "manyeyes.thorough": True,  # all four agents on the board, whatever the triage would spare
         }
         result = run_vscode(tmp_path, "cancel-agent", settings=settings)
     driver = result["driver"]

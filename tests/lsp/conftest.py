@@ -60,7 +60,8 @@ def ws(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def model_options(fake) -> dict:
-    """initializationOptions that send every concern to the fake provider."""
+    """initializationOptions that send every concern to the fake provider, on every chunk: these tests are about
+    the fan-out and what comes back of it; the triage that spares concerns has its own tests (test_triage.py)."""
     return {
         "settings": {
             "model": "openai/fake-model",
@@ -68,6 +69,7 @@ def model_options(fake) -> dict:
             "apiKeyEnv": FAKE_KEY_ENV,
             "maxRetries": 0,
             "taskTimeoutS": 5,
+            "thorough": True,
         }
     }
 

@@ -15,7 +15,8 @@ def init_options(fake):
 async def test_a_missing_api_key_is_shown_once_not_per_agent(client, ws, fake):
     uri = open_document(client, ws / "app.py", SOURCE)
     board = await review_file(client, uri)
-    assert all(a["error"].startswith("no API key") for a in board["agents"])
+    # found before the fan-out: no agent started, nothing sent
+    assert board["message"].startswith("not reviewed: no API key for openai/fake-model") and not board["agents"]
     assert fake.requests == []
     shown = [m.message for m in client.messages if "API key" in m.message]
     assert len(shown) == 1 and "MANYEYES_TEST_UNSET_KEY" in shown[0]

@@ -19,7 +19,7 @@ HOSTILE = {
     "quote": "def run(cmd):",  # code no analyzer flags for security: the finding stands alone, as the model wrote it
     "explanation": "See " + EXFILTRATE + "\n\n<script>alert(1)</script>",
     "rule": "B307\n<img src=x>",
-    "fix": {"replacement": "    return cmd", "description": "Apply " + EXFILTRATE + "\n" * 3 + "x" * 500},
+    "fix": {"replacement": "def run(cmd: str):", "description": "Apply " + EXFILTRATE + "\n" * 3 + "x" * 500},
 }
 
 

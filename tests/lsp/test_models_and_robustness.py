@@ -264,18 +264,18 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
     assert process.returncode == 0
 
 
-THREE_FUNCTIONS = """import subprocess
+# Spread apart (more lines between them than a batch carries along, plan/batching.py): three tasks per concern.
+APART = "\n" * 14
+THREE_FUNCTIONS = f"""import subprocess
 
 
 def run(cmd):
     subprocess.call(cmd, shell=True)
     return cmd
-
-
+{APART}
 def add(a, b):
     return a + b
-
-
+{APART}
 def scale(values, factor):
     return [v * factor for v in values]
 """
@@ -293,13 +293,13 @@ async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chu
     board = await review_file(client, uri)
     assert len(fake.requests) == cold and all(a["cached"] for a in board["agents"])
     assert by_code(client, uri, "B602").range.start.line == 4
-    edited = "# a comment that moves everything down\n" + THREE_FUNCTIONS.replace("a + b", "a - b")
+    edited = "# a comment that moves everything down\n" + APART + THREE_FUNCTIONS.replace("a + b", "a - b")
     change_document(client, uri, edited, version=2)
     await review_file(client, uri)
     # add()'s four agents are asked again, and the new comment's four (comments are reviewed: they can hold
     # credentials or instructions aimed at AI reviewers); the two unchanged functions come from the cache
     assert len(fake.requests) == cold + 4 + 4
-    assert by_code(client, uri, "B602").range.start.line == 5  # the cached finding, re-anchored where it moved
+    assert by_code(client, uri, "B602").range.start.line == 19  # the cached finding, re-anchored where it moved
 
 
 @pytest.mark.asyncio

@@ -4,7 +4,7 @@ decide the outcome (agents wait on events, the clock only bounds the test)."""
 import anyio
 
 from manyeyes.agents.base import AgentReport
-from manyeyes.dispatch import Dispatcher
+from manyeyes.dispatch import Budget, Dispatcher
 from manyeyes.models import Concern
 from manyeyes.plan.context import TaskContext
 from manyeyes.plan.documents import Document
@@ -86,7 +86,7 @@ def test_run_deadline_cancels_what_is_left():
 
 def test_token_budget_skips_model_tasks_once_spent():
     done = run(
-        Dispatcher(1, 5, 30, run_token_budget=120),
+        Dispatcher(1, 5, 30, Budget(tokens=120)),
         [task(1), task(2, tokens=200), task(3, agent="offline")],
         ok,
     )
@@ -150,3 +150,45 @@ def test_a_broken_subscriber_does_not_break_the_run():
     dispatcher.subscribe(lambda o: 1 / 0)
     done = run(dispatcher, [task(1)], ok)
     assert done[0].outcome.state == "done"
+
+
+def test_stagger_sends_a_chunks_first_agent_alone_and_the_others_after_its_answer():
+    events = []
+
+    async def recorded(task):
+        events.append(("start", task.id))
+        await anyio.sleep(0.05)  # long enough for any task that is not held back to start meanwhile
+        events.append(("end", task.id))
+        return AgentReport()
+
+    def chunk_tasks(prefix_tokens):
+        context = lambda: TaskContext(estimated_tokens=2000, prefix_tokens=prefix_tokens)  # noqa: E731
+        return [Task(f"t{i}", concern, Chunk(DOC, 1, 1), "model", context()) for i, concern in enumerate(Concern)]
+
+    run(Dispatcher(8, 5, 30, stagger=True), chunk_tasks(2000), recorded)
+    assert events[:2] == [("start", "t0"), ("end", "t0")]  # the leader alone: the provider caches its prefix
+    assert {e for e in events[2:5]} == {("start", f"t{i}") for i in (1, 2, 3)}  # then the rest together
+    for prefix, stagger in ((2000, False), (300, True)):  # off, or a prefix too short for any provider to cache
+        events.clear()
+        run(Dispatcher(8, 5, 30, stagger=stagger), chunk_tasks(prefix), recorded)
+        assert [kind for kind, _ in events[:4]] == ["start"] * 4
+
+
+def test_a_dollar_budget_skips_the_tasks_it_cannot_pay_for():
+    async def priced(task):
+        return AgentReport(prompt_tokens=100, completion_tokens=10, cost_usd=0.004)
+
+    budget = Budget(usd=0.01, cost_of=lambda task: 0.001)  # each prompt is estimated at $0.001, costs $0.004
+    done = run(Dispatcher(1, 5, 30, budget), [task(i) for i in range(5)], priced)
+    states = [c.outcome.state for c in done]
+    assert states == ["done", "done", "done", "skipped", "skipped"]  # $0.012 spent: the fourth no longer fits
+    assert done[3].outcome.error == "run cost budget ($0.01) reached, $0.0120 spent"
+
+    # Running at once, each task holds its estimate: five at $0.003 do not all start under $0.01
+    async def slow(task):
+        await anyio.sleep(0.05)  # every task asks to start before any has spent
+        return await priced(task)
+
+    budget = Budget(usd=0.01, cost_of=lambda task: 0.003)
+    done = run(Dispatcher(8, 5, 30, budget), [task(i) for i in range(5)], slow)
+    assert [c.outcome.state for c in done].count("done") == 3

@@ -119,11 +119,14 @@ def test_offline_tasks_are_one_per_concern_and_file(workspace):
     assert [(t.concern, t.agent) for t in plan.tasks] == [(c, "offline") for c in Concern]
 
 
-def test_model_tasks_are_one_per_concern_and_chunk_with_context(workspace):
+def test_thorough_model_tasks_batch_small_chunks_per_concern_with_context(workspace):
     write(workspace, "a.py", MODULE)
     write(workspace, "tests/test_a.py", "from a import first\n\ndef test_first():\n    assert first(1) == 2\n")
-    plan = _plan(workspace, ["a.py"], model="openai/x")
-    assert len(plan.tasks) == 4 * 4  # the module-level chunk, two functions and a class, for four concerns
+    plan = _plan(workspace, ["a.py"], model="openai/x", thorough=True)
+    # the module-level chunk, two functions and a class are small neighbours: one batch, for each of four concerns
+    assert [(t.concern, t.chunk.start, t.chunk.end, t.standby) for t in plan.tasks] == [
+        (c, 1, 21, None) for c in Concern
+    ]
     tests_task = next(t for t in plan.tasks if t.concern is Concern.tests)
     assert tests_task.context.related_test[0] == "tests/test_a.py"
     assert "import os" in tests_task.context.imports

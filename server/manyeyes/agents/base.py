@@ -22,11 +22,14 @@ class Proposal:
 class AgentReport:
     findings: list[Finding] = field(default_factory=list)
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0  # of prompt_tokens, read from the provider's prompt cache
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # at known prices (a call with none counts 0.0 here, and makes cost_known False)
+    cost_known: bool = True
     retries: int = 0
     dropped: int = 0
     error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
+    skipped: str | None = None  # set: the agent had nothing to do (the planner's triage), and why
     cached: bool = False  # answered from the cache: no model call
     proposal: Proposal | None = None  # refactoring agents only
     dismissed: list[tuple[Finding, str]] = field(default_factory=list)  # analyzer hits judged false, with the reason

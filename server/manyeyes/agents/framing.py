@@ -18,12 +18,13 @@ from manyeyes.safety.redact import redact
 from manyeyes.safety.unicode import reveal
 
 
-def boundary(*texts: str) -> str:
-    """A marker no text contains, stable for the same texts."""
+def boundary(*texts: str, avoid: tuple[str, ...] = ()) -> str:
+    """A marker none of the texts (nor those in `avoid`) contains, derived from `texts` only: stable for the same
+    texts, so what one agent alone is shown (the tests agent's related test) does not change the shared prefix."""
     digest = hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
     for start in range(len(digest) - 12):
         candidate = f"DATA-{digest[start : start + 12]}"
-        if not any(candidate in text for text in texts):
+        if not any(candidate in text for text in texts + avoid):
             return candidate
     raise AssertionError("no boundary found")  # 52 candidates of 48 random bits: cannot all occur
 

@@ -48,7 +48,8 @@ async def start_analyzers(tasks: list[Task], panel: OfflinePanel) -> None:
 
 
 class GroundedAgent:
-    """A model agent that grounds its task first."""
+    """A model agent that grounds its task first. A task triage stood by runs only when an analyzer flagged its
+    chunk for its concern: triage never overrules an analyzer."""
 
     def __init__(self, panel: OfflinePanel, model: Agent):
         self._panel = panel
@@ -56,6 +57,8 @@ class GroundedAgent:
 
     async def review(self, task: Task) -> AgentReport:
         await attach_evidence(task, self._panel)
+        if task.stood_down:
+            return AgentReport(skipped=f"triage: {task.standby}")
         return await self._model.review(task)
 
 

@@ -17,8 +17,8 @@ from manyeyes.agents.base import AgentReport
 from manyeyes.agents.grounding import render_evidence, settle_evidence
 from manyeyes.agents.parsing import FindingsReply, Parsed, ParseError, RawFinding, parse_reply
 from manyeyes.agents.prompts import load_prompt, prompt_versions
-from manyeyes.cache import LruCache, content_key
-from manyeyes.llm.client import ModelClient, ModelReply
+from manyeyes.cache import Cache, content_key
+from manyeyes.llm.client import SHARED_PREFIX, ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import Finding, Fix, Source, Span
 from manyeyes.plan.documents import Document, split_lines
@@ -38,6 +38,30 @@ class CachedAnswer:
     parsed: Parsed
     chunk_start: int
 
+    FORMAT = 1  # of the JSON kept in the cache; a value in another format is a miss
+
+    def to_json(self) -> dict:
+        reply = FindingsReply(findings=self.parsed.findings, dismissed=self.parsed.dismissed)
+        parsed = {**reply.model_dump(mode="json"), "dropped": self.parsed.dropped, "salvaged": self.parsed.salvaged}
+        return {"format": self.FORMAT, "chunk_start": self.chunk_start, "parsed": parsed}
+
+    @classmethod
+    def from_json(cls, value) -> CachedAnswer | None:
+        """The answer a cache kept, validated again like a reply; None when it does not decode (an older format,
+        a damaged entry): a cache miss."""
+        try:
+            if value["format"] != cls.FORMAT:
+                return None
+            kept = value["parsed"]
+            reply = FindingsReply.model_validate({"findings": kept["findings"], "dismissed": kept["dismissed"]})
+            dropped = kept["dropped"]
+            if not isinstance(dropped, list) or not isinstance(value["chunk_start"], int):
+                return None
+            parsed = Parsed(reply.findings, reply.dismissed, [str(d) for d in dropped], kept["salvaged"] is True)
+            return cls(parsed, value["chunk_start"])
+        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            return None
+
 
 _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
 
@@ -49,7 +73,7 @@ def render_context(task: Task) -> str:
     document = chunk.document
     numbered = "\n".join(f"{n:>5} | {line}" for n, line in enumerate(chunk.text.split("\n"), chunk.start))
     related_path, related_text = context.related_test or ("", "")
-    mark = framing.boundary(numbered, context.imports, related_path, related_text)
+    mark = framing.boundary(numbered, context.imports, avoid=(related_path, related_text))
     return load_prompt("context").render(
         path=framing.quoted_path(document.path),
         language=document.language,
@@ -65,11 +89,19 @@ def render_context(task: Task) -> str:
 
 
 def render_messages(task: Task) -> list[dict]:
-    """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent."""
+    """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent.
+
+    The user message is the context every agent of the chunk shares, then the concern's brief, each redacted on
+    its own; SHARED_PREFIX says where the context ends, so the model client can send it as its own content part,
+    marked cacheable where the provider takes markers (llm/client.py), when other agents will read it (a cache
+    write costs more than a plain read on Anthropic). Its content stays one string."""
     brief = load_prompt(task.concern.value).render(evidence=render_evidence(task))
     system = load_prompt("system").render()
-    user = framing.shown(redact_message(render_context(task) + "\n" + brief, quoted_sources(task)))
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    sources = quoted_sources(task)
+    context = framing.shown(redact_message(render_context(task) + "\n", sources))
+    user = context + framing.shown(redact_message(brief, sources))
+    shared = {SHARED_PREFIX: len(context)} if task.context.shared_by > 1 else {}  # one reader: not worth a write
+    return [{"role": "system", "content": system}, {"role": "user", "content": user, **shared}]
 
 
 def quoted_sources(task: Task) -> list[tuple[str, str]]:
@@ -102,13 +134,14 @@ def cache_key(task: Task) -> str:
 
 
 class ModelAgent:
-    def __init__(self, client: ModelClient, cache: LruCache[CachedAnswer] | None = None):
+    def __init__(self, client: ModelClient, cache: Cache | None = None):
         self.client = client
-        self.cache = cache
+        self.cache = cache  # of CachedAnswer.to_json() values
 
     async def review(self, task: Task) -> AgentReport:
-        key = cache_key(task) if self.cache is not None else None
-        cached = self.cache.get(key) if key else None
+        endpoint = getattr(getattr(self.client, "settings", None), "api_base", None)  # another server, another answer
+        key = content_key(cache_key(task), endpoint) if self.cache is not None else None
+        cached = CachedAnswer.from_json(self.cache.get(key)) if key else None
         if cached is not None:
             report = AgentReport(cached=True)
             self._collect(task, cached.parsed, report, line_shift=task.chunk.start - cached.chunk_start)
@@ -119,8 +152,10 @@ class ModelAgent:
             return AgentReport(error=f"{exc.kind}: {exc.message}")
         report = AgentReport(
             prompt_tokens=reply.prompt_tokens,
+            cached_prompt_tokens=reply.cached_tokens,
             completion_tokens=reply.completion_tokens,
             cost_usd=reply.cost_usd,
+            cost_known=reply.cost_known,
             retries=reply.retries,
         )
         refused = _refusal(reply)
@@ -139,7 +174,7 @@ class ModelAgent:
                 "(raise max_completion_tokens)"
             )
         elif key is not None:
-            self.cache.put(key, CachedAnswer(parsed, task.chunk.start))
+            self.cache.put(key, CachedAnswer(parsed, task.chunk.start).to_json())
         return report
 
     def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> int:

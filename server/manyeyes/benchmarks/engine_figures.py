@@ -1,4 +1,4 @@
-"""Engine figures: fan-out, tokens across agents, the offline panel against its tools, scale under rate limits."""
+"""Engine figures: fan-out, the offline panel against its tools, scale under rate limits, synthesis."""
 
 from __future__ import annotations
 
@@ -48,16 +48,19 @@ def _one_file(workspace: Path) -> ReviewRequest:
 
 
 def fanout(latency: float, repeats: int) -> list[Figure]:
+    """The four agents of one chunk in parallel: every concern (no triage) sent at once (no staggering), which is
+    what this figure measures; the cost figures measure what triage and staggering save."""
     with tempfile.TemporaryDirectory() as tmp, FakeProvider(latency=latency) as fake:
         request = _one_file(Path(tmp))
-        timed_review(request, model_settings(fake))  # warm-up: litellm imported, analyzers warm
+        parallel_settings = dict(thorough=True, stagger_fanout=False)
+        timed_review(request, model_settings(fake, **parallel_settings))  # warm-up: litellm imported, analyzers warm
         parallel, sequential, floor, before = [], [], [], []
         for _ in range(repeats):
-            wall, result = timed_review(request, model_settings(fake, concurrency=4))
+            wall, result = timed_review(request, model_settings(fake, concurrency=4, **parallel_settings))
             parallel.append(wall)
             floor.append(max(o.duration_s for o in result.outcomes) + result.phases["synthesize"])
             before.append(result.phases["plan"])
-            sequential.append(timed_review(request, model_settings(fake, concurrency=1))[0])
+            sequential.append(timed_review(request, model_settings(fake, concurrency=1, **parallel_settings))[0])
     p, s, a, g = min(parallel), min(sequential), min(floor), min(before)
     return [
         Figure(
@@ -70,36 +73,6 @@ def fanout(latency: float, repeats: int) -> list[Figure]:
         ),
         Figure("fan-out: parallel / sequential", f"{p / s:.2f} ({p:.2f}s / {s:.2f}s)", "0.25 is ideal for 4 agents"),
         Figure("fan-out: peak requests in flight", str(fake.peak_in_flight), "4", fake.peak_in_flight == 4),
-    ]
-
-
-def tokens() -> list[Figure]:
-    with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
-        request = _one_file(Path(tmp))
-        _, four = timed_review(request, model_settings(fake))
-        four_requests = list(fake.requests)
-        _, one = timed_review(request, model_settings(fake, concerns=[Concern.security]))
-    four_total, one_total = sum(four.totals()[:2]), sum(one.totals()[:2])
-    texts = ["\n".join(str(m["content"]) for m in r["messages"]) for r in four_requests]
-    prefix = len(os.path.commonprefix(texts))
-    shared = prefix * len(texts) / sum(len(t) for t in texts)
-    # A provider that caches the shared prefix bills it once: the other agents' copies are free.
-    cached_total = four_total - four.totals()[0] * shared * (len(texts) - 1) / len(texts)
-    ratio = four_total / one_total
-    return [
-        Figure(
-            "tokens: 4-concern review / one agent",
-            f"{ratio:.2f} ({four_total:,} / {one_total:,} tokens)",
-            "at most 2x",
-            ratio <= 2,
-        ),
-        Figure("tokens: identical prompt prefix across the 4 agents", f"{shared:.0%} of prompt tokens"),
-        # Not held against the target: the four requests go out together, before any of them could have written
-        # a provider's cache entry, so this is what caching could save, not what a review is billed.
-        Figure(
-            "tokens: 4-concern review / one agent, if the shared prefix were billed once",
-            f"{cached_total / one_total:.2f}",
-        ),
     ]
 
 
@@ -152,12 +125,14 @@ def scale(files: int) -> list[Figure]:
         settings = model_settings(fake, concurrency=8, max_retries=8, run_deadline_s=1800, run_token_budget=0)
         wall, result = timed_review(ReviewRequest(kind=ReviewKind.diff, workspace=workspace), settings)
     done = sum(1 for o in result.outcomes if o.state == "done")
+    triaged = sum(1 for o in result.outcomes if o.state == "skipped" and (o.error or "").startswith("triage:"))
     retries = sum(o.retries for o in result.outcomes)
-    complete = done == len(result.outcomes) and len(result.reviewed) == files
+    complete = done + triaged == len(result.outcomes) and len(result.reviewed) == files
     return [
         Figure(
             f"scale: {files}-file change, concurrency 8, provider limit 4 in flight",
-            f"{done}/{len(result.outcomes)} agent tasks done, {len(result.reviewed)}/{files} files, "
+            f"{done}/{len(result.outcomes)} agent tasks done ({triaged} spared by triage), "
+            f"{len(result.reviewed)}/{files} files, "
             f"{retries} retries after {fake.rate_limited} rate-limited requests, {wall:.1f}s",
             "completes, nothing lost",
             complete,

@@ -106,7 +106,10 @@ class Editor:
 
 
 def _model_options(fake: FakeProvider, **extra) -> dict:
-    return {"settings": {"model": "openai/fake", "apiBase": fake.url, "apiKeyEnv": KEY_ENV, **extra}}
+    """The fake provider, and no answers on disk: a figure must not read (or leave) another run's answers (the
+    session's memory cache stays, it is what the incremental figure measures)."""
+    settings = {"model": "openai/fake", "apiBase": fake.url, "apiKeyEnv": KEY_ENV, "cache": False, **extra}
+    return {"settings": settings}
 
 
 async def startup(runs: int) -> list[Figure]:
@@ -199,8 +202,8 @@ async def incremental_and_memory(functions: int) -> list[Figure]:
         Figure(
             f"incremental: model calls after a one-line edit in a {lines:,}-line file / cold",
             f"{warm_calls} / {cold_calls} calls, {warm_time:.2f}s / {cold_time:.2f}s",
-            "only the changed chunk's 4 tasks",
-            warm_calls == 4,
+            "only the edited span's agents (at most 4; small functions are batched into spans)",
+            0 < warm_calls <= 4,
         ),
         Figure(
             "memory: peak RSS of the server during model reviews, litellm loaded",

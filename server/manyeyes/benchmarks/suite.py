@@ -6,12 +6,18 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
 
-from manyeyes.benchmarks import Figure, engine_figures, server_figures
+from manyeyes.benchmarks import Figure, cost_figures, engine_figures, server_figures
 
+# The labeled corpora beside the project (../shared/corpora), when this checkout has them.
+SHARED_CORPORA = Path(__file__).resolve().parents[3].parent / "shared" / "corpora"
 FULL = {
     "fanout": lambda: engine_figures.fanout(latency=1.0, repeats=3),
-    "tokens": engine_figures.tokens,
+    "tokens": cost_figures.tokens,
+    "triage": lambda: cost_figures.triage_recall(SHARED_CORPORA),
+    "rerun": lambda: cost_figures.unchanged_rerun(("json", "http")),
     "offline": lambda: engine_figures.offline_panel(("email", "http", "logging"), repeats=3),
     "scale": lambda: engine_figures.scale(files=200),
     "startup": lambda: asyncio.run(server_figures.startup(runs=7)),
@@ -22,7 +28,9 @@ FULL = {
 }
 QUICK = {
     "fanout": lambda: engine_figures.fanout(latency=0.3, repeats=1),
-    "tokens": engine_figures.tokens,
+    "tokens": lambda: cost_figures.tokens(("json",)),
+    "triage": lambda: cost_figures.triage_recall(SHARED_CORPORA),
+    "rerun": lambda: cost_figures.unchanged_rerun(("json",)),
     "offline": lambda: engine_figures.offline_panel(("logging",), repeats=1),
     "scale": lambda: engine_figures.scale(files=20),
     "startup": lambda: asyncio.run(server_figures.startup(runs=2)),
@@ -35,6 +43,8 @@ NAMES = (
     "offline",
     "fanout",
     "tokens",
+    "triage",
+    "rerun",
     "scale",
     "startup",
     "responsiveness",
@@ -56,3 +66,13 @@ def run_suite(quick: bool, only: list[str] | None, write: Callable[[str], None])
             figures.append(figure)
             write(figure.line() + "\n")
     return figures
+
+
+def suite_report(quick: bool, figures: list[Figure]) -> dict:
+    """The figures as data (`manyeyes bench --format json`), for CI to keep and compare."""
+    return {
+        "suite": "quick" if quick else "full",
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "figures": [asdict(figure) for figure in figures],
+    }

@@ -70,6 +70,12 @@ def load_corpus(root: Path, limit: int | None = None) -> Corpus:
     return Corpus(root=root, info=info, labels=labels, cases=cases)
 
 
+def corpus_concerns(corpus: Corpus) -> list[Concern]:
+    """The concerns the corpus has labels for: evaluating any other concern on it measures nothing."""
+    present = {label.concern for label in corpus.labels}
+    return [c for c in Concern if c in present] or list(Concern)
+
+
 def _read_info(path: Path) -> CorpusInfo:
     try:
         return CorpusInfo.model_validate(json.loads(path.read_text(encoding="utf-8")))

@@ -3,6 +3,11 @@
 The whole corpus is one review (the offline panel runs each analyzer once over all cases). The main score is on
 everything the pipeline reports, nothing capped or filtered; `shown` scores what a user sees with the default
 min_confidence (what the policy hides as unreliable is then missing from recall too).
+
+With grounding off (`manyeyes eval --no-grounding`) the model agents review alone: no analyzer runs, so no
+evidence reaches a prompt and no analyzer finding reaches the result, and the figures measure the models (and the
+pipeline after them) only. Every chunk is then reviewed for every concern (triage off): a chunk triage stands by
+runs only when an analyzer flags it, which no analyzer would, so triage's misses would count as the models'.
 """
 
 from __future__ import annotations
@@ -10,19 +15,15 @@ from __future__ import annotations
 from manyeyes.config import Settings
 from manyeyes.dispatch import Subscriber
 from manyeyes.engine import ReviewRun
-from manyeyes.evaluation.corpus import Corpus
+from manyeyes.evaluation.corpus import Corpus, corpus_concerns
 from manyeyes.evaluation.score import Score, score
 from manyeyes.models import Concern, ReviewRequest, ReviewResult, Severity
 from manyeyes.plan.documents import split_lines
 
-
-def corpus_concerns(corpus: Corpus) -> list[Concern]:
-    """The concerns the corpus has labels for: evaluating any other concern on it measures nothing."""
-    present = {label.concern for label in corpus.labels}
-    return [c for c in Concern if c in present] or list(Concern)
+__all__ = ["corpus_concerns", "evaluate", "evaluation_settings"]
 
 
-def evaluation_settings(settings: Settings, concerns: list[Concern]) -> Settings:
+def evaluation_settings(settings: Settings, concerns: list[Concern], grounding: bool = True) -> Settings:
     return settings.model_copy(
         update={
             "concerns": concerns,
@@ -30,15 +31,20 @@ def evaluation_settings(settings: Settings, concerns: list[Concern]) -> Settings
             "max_findings_per_file": 1_000_000,
             "exclude": [],
             "max_file_lines": max(settings.max_file_lines, 100_000),
+            "thorough": settings.thorough or not grounding,
         }
     )
 
 
 async def evaluate(
-    corpus: Corpus, settings: Settings, concerns: list[Concern], subscriber: Subscriber | None = None
+    corpus: Corpus,
+    settings: Settings,
+    concerns: list[Concern],
+    subscriber: Subscriber | None = None,
+    grounding: bool = True,
 ) -> tuple[Score, ReviewResult]:
     request = ReviewRequest(workspace=corpus.root, paths=[corpus.root / case for case in corpus.cases])
-    run = ReviewRun(request, evaluation_settings(settings, concerns))
+    run = ReviewRun(request, evaluation_settings(settings, concerns, grounding), grounding=grounding)
     if subscriber:
         run.subscribe(subscriber)
     result = await run.execute()
@@ -47,6 +53,10 @@ async def evaluate(
     scored.shown = score(corpus, result.findings, concerns, lines, len(result.not_reviewed))
     scored.dropped = sum(o.dropped for o in result.outcomes)
     scored.rejected_by_verification = len(result.verification.rejected) if result.verification else 0
+    prompt, completion, _ = result.totals()  # every agent's calls and the verifier's
+    for each in (scored, scored.shown):
+        each.grounding = grounding
+        each.prompt_tokens, each.completion_tokens = prompt, completion
     return scored, result
 
 

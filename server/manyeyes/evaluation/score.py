@@ -89,6 +89,9 @@ class Score:
     not_reviewed: int = 0
     dropped: int = 0  # model findings the pipeline rejected (quotes not in the file, invalid items)
     rejected_by_verification: int = 0  # model findings the verifier judged not real
+    grounding: bool = True  # False: the model agents reviewed alone, no analyzer ran (eval --no-grounding)
+    prompt_tokens: int = 0  # what the run's model calls (agents and verifier) read and wrote: 0 offline
+    completion_tokens: int = 0
     shown: Score | None = None  # the same scoring of what a user is shown with the default min_confidence
 
     @property
@@ -100,6 +103,15 @@ class Score:
     @property
     def findings_per_kloc(self) -> float:
         return round(1000 * self.findings / self.lines, 2) if self.lines else 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def tokens_per_case(self) -> float:
+        """The run's tokens over the corpus's case files: the cost beside recall and precision."""
+        return round(self.tokens / self.cases, 1) if self.cases else 0.0
 
     def total(self) -> Recall:
         total = Recall()
@@ -131,6 +143,11 @@ class Score:
             "findings_per_kloc": self.findings_per_kloc,
             "dropped": self.dropped,
             "rejected_by_verification": self.rejected_by_verification,
+            "grounding": self.grounding,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens": self.tokens,
+            "tokens_per_case": self.tokens_per_case,
             "shown": self.shown.as_dict() if self.shown else None,
         }
 

@@ -17,6 +17,15 @@ def _row(name: str, recall: Recall) -> str:
     )
 
 
+def _tokens(result: Score) -> str:
+    if not result.tokens:
+        return "  tokens: 0 (no model calls)"
+    return (
+        f"  tokens: {result.tokens:,} (prompt {result.prompt_tokens:,}, completion {result.completion_tokens:,}); "
+        f"{result.tokens_per_case:,.1f} per case"
+    )
+
+
 def to_table(result: Score) -> str:
     header = f"  {'':<22} {'labels':>7} {'found':>7} {'recall':>8} {'with CWE':>9} {'CWE found':>9} {'CWE recall':>10}"
     lines = [
@@ -39,7 +48,10 @@ def to_table(result: Score) -> str:
         f"  traps hit: {result.traps_hit}/{result.traps}; {result.findings_per_kloc} findings per 1,000 lines"
         + (f"; {result.dropped} model finding(s) dropped by anchoring" if result.dropped else "")
         + (f"; {result.rejected_by_verification} rejected by verification" if result.rejected_by_verification else ""),
+        _tokens(result),
     ]
+    if not result.grounding:
+        lines.append("  grounding off: model agents alone (no analyzer evidence or findings); triage off")
     if result.shown is not None:
         shown = result.shown
         lines.append(

@@ -94,6 +94,8 @@ def hover_markdown(finding: Finding) -> str:
     if finding.evidence:
         fence = "`" * max(3, _longest_run(finding.evidence, "`") + 1)  # the quoted code cannot close its fence
         parts.append(f"Evidence:\n{fence}\n{finding.evidence}\n{fence}")
+    if finding.fix is not None and finding.fix.check_label:  # a model's fix: checked, or why not
+        parts.append(f"_{plain.markdown(finding.fix.check_label)}_")
     parts.extend(f"_{plain.markdown(plain.one_line(note, 500))}_" for note in finding.notes)
     if _web_link(finding.help_uri):
         parts.append(f"[More about this rule](<{finding.help_uri}>)")

@@ -154,10 +154,10 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
         uri_of = _uri_resolver(server, review.run.request.workspace, list(snapshots))
-        if result.verification:  # its calls are not an agent's: the board's totals still count them
-            check = result.verification
-            reporter.board.charge(check.prompt_tokens + check.completion_tokens, check.cost_usd)
-            reporter.results["verification"] = verification_json(check, uri_of)
+        for step in result.after_agents():  # verification, fix repairs: not agents' calls, still the board's totals
+            reporter.board.charge(step.prompt_tokens + step.completion_tokens, step.cost_usd)
+        if result.verification:
+            reporter.results["verification"] = verification_json(result.verification, uri_of)
         published, changed = _store_and_publish(server, review, uri_of, result)
         _tell_about_keys(server, result)
         shown = sum(len(v) for v in published.values())

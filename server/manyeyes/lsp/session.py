@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from manyeyes.cache import LruCache
+from manyeyes.cache import MB, Cache, LayeredCache, LruCache, disk_cache
 
 if TYPE_CHECKING:
+    from manyeyes.cache_disk import DiskCache
     from manyeyes.config import LoadedSettings, Settings
     from manyeyes.engine import ReviewRun
     from manyeyes.models import Finding
@@ -74,7 +75,8 @@ class Session:
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
     suppressed: set[str] = field(default_factory=set)
     shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
-    cache: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
+    memory: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
+    disk: DiskCache | None = None  # the user's, shared with the CLI; opened when the `cache` setting is on
     refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite
     _counter: int = 0
 
@@ -83,6 +85,18 @@ class Session:
         if self.loaded is None:
             self.reload_settings()
         return self.loaded.settings
+
+    @property
+    def cache(self) -> Cache:
+        """For a review: the memory cache, in front of the one on disk while the `cache` setting is on (read at
+        each review, so a settings change applies to the next one)."""
+        settings = self.settings
+        if not settings.cache:
+            return self.memory
+        if self.disk is None:
+            self.disk = disk_cache(settings.cache_max_mb)
+        self.disk.max_bytes = settings.cache_max_mb * MB
+        return LayeredCache(self.memory, self.disk)
 
     def reload_settings(self) -> list[str]:
         """Merge every source again; returns the warnings (bad values fall back, nothing raises)."""

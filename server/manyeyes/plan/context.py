@@ -20,6 +20,8 @@ from manyeyes.plan.slicing import Chunk
 from manyeyes.safety import reading
 
 PROMPT_OVERHEAD_TOKENS = 900  # the rendered prompt template without the code
+SHARED_OVERHEAD_TOKENS = 750  # the part of it every agent of a chunk shares: the system prompt and the framing
+CACHEABLE_PREFIX_TOKENS = 1024  # the shortest prefix OpenAI and Anthropic cache
 MAX_TEST_FILES = 5000
 MAX_RELATED_TEST_CHARS = 12_000
 MAX_TEST_FILE_BYTES = 2_000_000  # a test file larger than this is data, not a test to learn names from
@@ -37,6 +39,8 @@ class TaskContext:
     related_test: tuple[str, str] | None = None  # (path, text)
     evidence: list[Finding] = field(default_factory=list)  # analyzer hits for this chunk and concern
     estimated_tokens: int = 0
+    prefix_tokens: int = 0  # of those, the prompt prefix the chunk's agents share (a provider may cache it)
+    shared_by: int = 1  # how many needed agents of one model review this span: above 1, the prefix is worth caching
 
 
 def is_test_path(rel: str) -> bool:
@@ -112,6 +116,7 @@ def build_context(chunk: Chunk, concern: Concern, tests: TestIndex, budget: int)
     if imports and context.estimated_tokens + estimate_tokens(imports) <= budget:
         context.imports = imports
         context.estimated_tokens += estimate_tokens(imports)
+    context.prefix_tokens = context.estimated_tokens - PROMPT_OVERHEAD_TOKENS + SHARED_OVERHEAD_TOKENS
     if concern is Concern.tests:
         _add_related_test(context, document.path, tests, budget)
     return context

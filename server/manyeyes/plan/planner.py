@@ -1,6 +1,8 @@
-"""The planner: a review request becomes documents, chunks and one task per (concern, chunk).
+"""The planner: a review request becomes documents, chunks and the agent tasks the chunks need.
 
-With a model configured every task carries the minimal context its agent needs (the numbered chunk, the file's
+With a model configured, triage decides which concerns each chunk needs (plan/triage.py; a concern it skips
+stands by in case an analyzer flags the chunk) and small neighbouring chunks of one concern share a task
+(plan/batching.py). Every task carries the minimal context its agent needs (the numbered chunk, the file's
 imports, for the tests concern the related test file) trimmed to a token budget. The offline panel's analyzers
 work on whole files, so offline tasks are one per (concern, file). Whatever cannot be reviewed is returned as a
 "not reviewed" notice with the reason. Files that hold secrets by nature (a `.env`, a private key) get no model
@@ -9,14 +11,17 @@ task unless `send_secret_files` says so: only the offline panel sees them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
+from manyeyes.plan.batching import batch
 from manyeyes.plan.documents import Document, Loaded, expand_paths, read_document, relative_to_workspace
 from manyeyes.plan.slicing import Chunk, slice_document
+from manyeyes.plan.triage import triage
 from manyeyes.safety.secret_files import SECRETS_FILE_REASON, is_secrets_file
 
 
@@ -27,10 +32,18 @@ class Task:
     chunk: Chunk
     agent: str  # "offline" or the litellm model string
     context: ctx.TaskContext = field(default_factory=ctx.TaskContext)
+    # Why triage found nothing for this concern here: the task stands by and runs only if an analyzer flags its
+    # chunk for its concern (agents/grounding.py).
+    standby: str | None = None
 
     @property
     def offline(self) -> bool:
         return self.agent == "offline"
+
+    @property
+    def stood_down(self) -> bool:
+        """Triage skipped it and no analyzer flagged its chunk (once grounded): nothing for a model to do."""
+        return self.standby is not None and not self.context.evidence
 
 
 @dataclass
@@ -55,18 +68,32 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
         sliced = slice_document(document, settings.chunk_lines) if not (settings.offline or withheld) else None
         if sliced and sliced.note:
             notes.append(sliced.note)
+        batches = batch(sliced.chunks, settings.chunk_lines) if sliced else []
+        decisions = [triage(b, settings.concerns, settings.thorough) for b in batches]
         for concern in settings.concerns:
             model = None if withheld else settings.model_for(concern)
             if model is None:
                 tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline"))
                 continue
-            for chunk in sliced.chunks:
-                built = ctx.build_context(chunk, concern, tests, settings.task_token_budget)
+            for span, skips in zip(batches, decisions):
+                built = ctx.build_context(span, concern, tests, settings.task_token_budget)
                 if isinstance(built, str):
-                    not_reviewed.append(NotReviewed(path=chunk.label, reason=built))
+                    not_reviewed.append(NotReviewed(path=span.label, reason=built))
                     continue
-                tasks.append(Task(_task_id(len(tasks)), concern, chunk, model, built))
+                tasks.append(Task(_task_id(len(tasks)), concern, span, model, built, standby=skips[concern]))
+    _count_sharers(tasks)
     return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests)
+
+
+def _count_sharers(tasks: list[Task]) -> None:
+    """How many needed agents of one model review each span: they send the same prompt prefix."""
+    spans = Counter(_span_of(t) for t in tasks if not t.offline and t.standby is None)
+    for task in tasks:
+        task.context.shared_by = spans.get(_span_of(task), 1)
+
+
+def _span_of(task: Task) -> tuple:
+    return (task.agent, task.chunk.document.path, task.chunk.start, task.chunk.end)
 
 
 def _withheld_from_models(document: Document, settings: Settings) -> bool:

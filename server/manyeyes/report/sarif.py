@@ -118,6 +118,7 @@ def _result(finding: Finding, rules: dict[str, dict]) -> dict:
         entry["fixes"] = [
             {
                 "description": {"text": finding.fix.description or "Suggested fix"},
+                **({"properties": {"check": finding.fix.check_label}} if finding.fix.check_label else {}),
                 "artifactChanges": [
                     {
                         "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},

@@ -13,6 +13,19 @@ def severity_counts(result: ReviewResult) -> str:
     return ", ".join(parts) if parts else "none"
 
 
+def cost_text(cost: float | None, known: float = 0.0) -> str:
+    """A cost as people read it: "$0.0123"; "cost unknown" when a price was found nowhere (never "$0"), with the
+    part that is known as a lower bound when there is one."""
+    if cost is not None:
+        return f"${cost:.4f}"
+    return f"cost unknown (at least ${known:.4f})" if known > 0 else "cost unknown"
+
+
+def tokens_text(tokens: int, cached: int) -> str:
+    """Tokens as people read them: "12,345 tokens", and how many the provider read from its prompt cache, if any."""
+    return f"{tokens:,} tokens" + (f" ({cached:,} cached)" if cached else "")
+
+
 def summary_line(result: ReviewResult) -> str:
     prompt, completion, cost = result.totals()
     states = Counter(o.state for o in result.outcomes)
@@ -21,9 +34,10 @@ def summary_line(result: ReviewResult) -> str:
     line = (
         f"{len(result.findings)} finding(s) ({severity_counts(result)}) in {files} file(s); "
         f"{len(result.outcomes)} agent task(s) ({agents or 'none'}); "
-        f"{prompt + completion:,} tokens, ${cost:.4f}; {result.duration_s:.2f}s"
+        f"{tokens_text(prompt + completion, result.cached_prompt_tokens())}, "
+        f"{cost_text(cost, result.known_cost_usd())}; {result.duration_s:.2f}s"
     )
-    extras = []
+    extras = _skips(result)
     if result.omitted:
         extras.append(f"{sum(result.omitted.values())} left out by the per-file cap")
     if result.suppressed:
@@ -46,3 +60,12 @@ def verification_lines(result: ReviewResult) -> list[str]:
     lines += [f"rejected {r.path}:{r.line} {r.title}: {r.reason or 'no reason given'}" for r in check.rejected]
     lines += [f"not checked: {error}" for error in check.errors]
     return lines
+
+
+def _skips(result: ReviewResult) -> list[str]:
+    """Why agents were skipped: spared by triage, or a budget reached (the first such reason names it)."""
+    skipped = [o.error or "" for o in result.outcomes if o.state == "skipped"]
+    triaged = sum(1 for reason in skipped if reason.startswith("triage:"))
+    budget = [reason for reason in skipped if not reason.startswith("triage:")]
+    spared = [f"{triaged} spared by triage (--thorough runs them)"] if triaged else []
+    return spared + ([f"{len(budget)} skipped: {budget[0]}"] if budget else [])

@@ -62,6 +62,8 @@ def _finding(finding: Finding, color: bool) -> str:
     if finding.fix:
         author = f" ({finding.fix.source.label})" if finding.fix.source else ""
         lines.append(f"    fix{author}: {finding.fix.description or 'replacement available'}")
+        if finding.fix.check_label:
+            lines.append(f"    {finding.fix.check_label}")
     lines.append(f"    confidence {finding.confidence:.2f}, raised by {finding.source_labels()}")
     if finding.help_uri:
         lines.append(f"    more: {finding.help_uri}")

@@ -19,7 +19,7 @@ import anyio
 from manyeyes.agents import framing
 from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt, prompt_versions
-from manyeyes.cache import LruCache, content_key
+from manyeyes.cache import Cache, content_key
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import Finding, Rejection, VerificationReport
 from manyeyes.plan.documents import Document
@@ -61,7 +61,7 @@ async def verify_findings(
     client,
     concurrency: int,
     timeout_s: float,
-    cache: LruCache | None = None,
+    cache: Cache | None = None,
 ) -> tuple[list[Finding], VerificationReport]:
     """The findings that survive verification, and what it did. One call per file and model, run concurrently."""
     report = VerificationReport()
@@ -109,8 +109,10 @@ def _judge(finding: Finding, verdict: str, reason: str, model: str, report: Veri
 
 async def _verdicts(client, model, document, batch, timeout_s, cache, report) -> dict[str, tuple[str, str]]:
     messages = verify_messages(document, batch)
-    key = content_key(model, prompt_versions("verify_system", "verify"), messages) if cache is not None else None
-    cached = cache.get(key) if key else None
+    endpoint = getattr(getattr(client, "settings", None), "api_base", None)
+    versions = prompt_versions("verify_system", "verify")
+    key = content_key(model, endpoint, versions, messages) if cache is not None else None
+    cached = verdicts_from_json(cache.get(key)) if key else None
     if cached is not None:
         return cached
     try:
@@ -135,7 +137,19 @@ async def _verdicts(client, model, document, batch, timeout_s, cache, report) ->
         report.errors.append(f"{document.path}: unparseable verdicts: {exc}")
         return {}
     if key is not None and reply.finish_reason != "length":
-        cache.put(key, verdicts)
+        cache.put(key, {ident: list(pair) for ident, pair in verdicts.items()})  # JSON: {"f1": [verdict, reason]}
+    return verdicts
+
+
+def verdicts_from_json(value) -> dict[str, tuple[str, str]] | None:
+    """Verdicts as a cache kept them; None (a miss) for a value that does not decode."""
+    if not isinstance(value, dict):
+        return None
+    verdicts = {}
+    for ident, pair in value.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in VERDICTS and isinstance(pair[1], str)):
+            return None
+        verdicts[ident] = (pair[0], pair[1])
     return verdicts
 
 

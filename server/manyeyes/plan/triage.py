@@ -1,0 +1,215 @@
+"""Triage: which concerns a chunk needs, decided from cheap static signals the board can explain.
+
+A model agent costs a prompt; most chunks do not need all four. Security runs where the code touches input, the
+network, files, processes, SQL, templates, deserialization, crypto, auth or secrets; performance where there are
+loops, queries or I/O; tests where public behaviour is defined; readability where the code is not trivial. A
+skipped concern is not forgotten: its task stands by and still runs if an analyzer flags the chunk for that
+concern (agents/grounding.py), so triage can only save what no analyzer points at.
+
+The signals come from the Python syntax tree. Code triage cannot classify (another language, Python that does
+not parse) gets every concern: a wrong skip costs a missed finding, a wrong run only tokens.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from manyeyes.models import Concern
+from manyeyes.plan.slicing import Chunk
+from manyeyes.safety.redact import might_hold_secret
+
+# Modules, objects and attributes whose mere mention means the code reaches input, the network, processes, files
+# by name, SQL, templates, deserialization, crypto or auth. Matched whole against identifiers and attribute names.
+_SECURITY_NAMES = frozenset(
+    """
+    subprocess pickle cPickle marshal shelve yaml dill jsonpickle ctypes
+    tempfile tarfile zipfile shutil
+    request requests urlopen urllib urllib3 httpx aiohttp socket ftplib telnetlib smtplib paramiko
+    cursor sqlite3 psycopg2 pymysql MySQLdb sqlalchemy
+    jinja2 Markup mark_safe autoescape innerHTML
+    hashlib hmac secrets ssl jwt crypt Crypto cryptography Cipher
+    argv environ stdin
+    etree lxml minidom sax ldap xpath
+    cookies headers query_params GET POST FILES set_cookie csrf_exempt login_required
+    """.split()
+)
+# Functions whose call is a sink (a name alone, like a parameter called `input`, is not).
+_SINK_CALLS = frozenset(
+    """
+    eval exec compile __import__ system popen Popen spawnl spawnv execv execve execvp startfile
+    open read_text read_bytes write_text write_bytes unlink rmtree chmod chown mktemp extractall
+    send_file send_from_directory redirect render_template_string Template
+    execute executemany executescript raw extra
+    md5 sha1 random randint choice getrandbits
+    getenv input urlretrieve
+    parseString fromstring XMLParser XMLPullParser load loads unsafe_load full_load
+    """.split()
+)
+# Words that name something secret or security-relevant, matched against the words of a name (`user_password`,
+# `authToken`), so `author` is not `auth`.
+_SECURITY_WORDS = frozenset(
+    """
+    password passwd pwd secret secrets token credential credentials apikey auth authenticate authentication
+    authorize authorization login logout session cookie permission permissions privkey sql csrf oauth acl
+    """.split()
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_SQL = re.compile(r"\b(select|insert|update|delete|drop)\b.*\b(from|into|set|where|table)\b", re.IGNORECASE)
+_SHELL = re.compile(r"\b(sh|bash|cmd|powershell)(\.exe)?\s+(-c|/c)\b|\$\(|`[^`]+`")
+_PERFORMANCE_NAMES = frozenset(
+    """
+    execute executemany query objects fetchall fetchmany urlopen requests httpx readlines read_text read_bytes
+    sleep sort sorted deepcopy lru_cache cache cached_property numpy pandas DataFrame iterrows apply
+    """.split()
+)
+_LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_DECLARATIONS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Pass, ast.Expr)
+LARGE_LITERAL = 50  # elements: a structure this big in code is worth a performance look
+TRIVIAL_CODE_LINES = 3
+
+
+@dataclass
+class Signals:
+    """What triage reads from a chunk."""
+
+    names: set[str] = field(default_factory=set)
+    calls: set[str] = field(default_factory=set)  # the names of the functions called
+    strings: list[str] = field(default_factory=list)
+    loops: bool = False
+    recursion: bool = False
+    large_literal: bool = False
+    public_definitions: list[str] = field(default_factory=list)
+    declarations_only: bool = True
+    code_lines: int = 0
+
+
+def triage(chunk: Chunk, concerns: list[Concern], thorough: bool) -> dict[Concern, str | None]:
+    """Each concern with the reason the board shows for skipping it here, or None: needed."""
+    signals = None if thorough else read_signals(chunk)
+    if signals is None:
+        return dict.fromkeys(concerns)
+    return {c: _SKIP_REASONS[c](signals) if c in _SKIP_REASONS else None for c in concerns}
+
+
+def read_signals(chunk: Chunk) -> Signals | None:
+    """The chunk's signals; None when triage cannot classify it (not Python, or Python that does not parse)."""
+    tree = chunk.document.tree
+    if tree is None:
+        return None
+    signals = Signals(code_lines=_code_lines(chunk))
+    for node in _statements_in(tree, chunk.start, chunk.end):
+        _read_statement(node, signals)
+    return signals
+
+
+def _statements_in(tree: ast.Module, start: int, end: int) -> list[ast.stmt]:
+    """The outermost statements that lie within start..end (descending into a class or function the chunk only
+    covers part of: a method chunk of a long class)."""
+    found: list[ast.stmt] = []
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        last = node.end_lineno or node.lineno
+        if last < start or first > end:
+            continue
+        if start <= first and last <= end:
+            found.append(node)
+        else:
+            pending.extend(getattr(node, "body", []) + getattr(node, "orelse", []) + getattr(node, "handlers", []))
+    return found
+
+
+def _read_statement(statement: ast.stmt, signals: Signals) -> None:
+    if not _is_declaration(statement):
+        signals.declarations_only = False
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return  # importing `subprocess` runs nothing: the code that calls it is what needs a look
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name):
+            signals.names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            signals.names.add(node.attr)
+        elif isinstance(node, ast.arg):
+            signals.names.add(node.arg)
+        elif isinstance(node, ast.Call):
+            signals.calls.add(_called_name(node.func))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            signals.strings.append(node.value)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _read_definition(node, signals)
+        elif isinstance(node, (ast.List, ast.Set, ast.Tuple, ast.Dict)):
+            size = len(node.keys) if isinstance(node, ast.Dict) else len(node.elts)
+            signals.large_literal |= size >= LARGE_LITERAL
+        signals.loops |= isinstance(node, _LOOP_NODES)
+
+
+def _read_definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, signals: Signals) -> None:
+    signals.names.add(node.name)
+    if not node.name.startswith("_") or node.name == "__init__":
+        signals.public_definitions.append(node.name)
+    calls = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    signals.recursion |= not isinstance(node, ast.ClassDef) and node.name in calls
+
+
+def _called_name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _is_declaration(statement: ast.stmt) -> bool:
+    """Imports, constants, docstrings, `pass`: nothing that runs logic."""
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant)
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        return statement.value is None or not any(isinstance(n, ast.Call) for n in ast.walk(statement.value))
+    return isinstance(statement, _DECLARATIONS)
+
+
+def _code_lines(chunk: Chunk) -> int:
+    lines = chunk.document.lines[chunk.start - 1 : chunk.end]
+    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+
+
+def _trivial(signals: Signals) -> bool:
+    return signals.declarations_only or signals.code_lines <= TRIVIAL_CODE_LINES
+
+
+def _security_skip(signals: Signals) -> str | None:
+    if signals.names & _SECURITY_NAMES or signals.calls & _SINK_CALLS:
+        return None
+    if any(word.lower() in _SECURITY_WORDS for name in signals.names for word in _WORD.findall(name)):
+        return None
+    if any(_SQL.search(s) or _SHELL.search(s) or "://" in s or might_hold_secret(s, True) for s in signals.strings):
+        return None
+    return "no input, sink, secret or security-relevant call"
+
+
+def _performance_skip(signals: Signals) -> str | None:
+    if signals.loops or signals.recursion or signals.large_literal or signals.names & _PERFORMANCE_NAMES:
+        return None
+    return "no loops, queries, I/O or large data"
+
+
+def _tests_skip(signals: Signals) -> str | None:
+    if signals.public_definitions:
+        return None
+    if signals.declarations_only:
+        return "no behaviour to test (declarations only)"
+    return "no public definitions"
+
+
+def _readability_skip(signals: Signals) -> str | None:
+    if not _trivial(signals):
+        return None
+    what = "declarations only" if signals.declarations_only else f"{signals.code_lines} line(s) of code"
+    return f"trivial ({what})"
+
+
+_SKIP_REASONS = {
+    Concern.security: _security_skip,
+    Concern.performance: _performance_skip,
+    Concern.tests: _tests_skip,
+    Concern.readability: _readability_skip,
+}
