@@ -1,9 +1,10 @@
 """The fan-out: every task of a plan runs concurrently under one limiter.
 
-Each task has a timeout, the run an overall deadline and a token budget. The run can be cancelled as a whole, or
-one agent at a time (the board's cancel) while the others go on; an agent that fails or raises fails alone. Every
-state change of a task is published to subscribers as a copy of its AgentOutcome (the boards of the CLI and the
-editors).
+Each task has a timeout, the run an overall deadline and a budget in tokens and dollars (`Budget`). With
+staggering, a span's other agents wait for its first one's answer, so the provider has cached their shared prompt
+prefix (`leaders`). The run can be cancelled as a whole, or one agent at a time (the board's cancel) while the
+others go on; an agent that fails or raises fails alone. Every state change of a task is published to subscribers
+as a copy of its AgentOutcome (the boards of the CLI and the editors).
 """
 
 from __future__ import annotations
