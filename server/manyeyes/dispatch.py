@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from manyeyes.agents.base import Agent, AgentReport
+from manyeyes.llm.errors import KEY_REJECTED
 from manyeyes.models import AgentOutcome
 from manyeyes.plan.context import CACHEABLE_PREFIX_TOKENS
 from manyeyes.plan.planner import Task
@@ -89,6 +90,7 @@ class Dispatcher:
         self._cancelled = False
         self._task_scopes: dict[str, anyio.CancelScope] = {}
         self._cancelled_tasks: set[str] = set()
+        self._rejected_keys: dict[str, str] = {}  # model -> the provider's refusal: its other tasks are not sent
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -159,7 +161,7 @@ class Dispatcher:
     async def _run_limited(self, item: Completed, agent: Agent, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
             outcome = item.outcome
-            refusal = self.budget.admit(item.task)
+            refusal = self._key_rejected(item.task) or self.budget.admit(item.task)
             if refusal:
                 return self._finish(outcome, "skipped", refusal)
             outcome.state = "running"
@@ -168,7 +170,16 @@ class Dispatcher:
             item.report = await self._review(agent, item.task)
             outcome.duration_s = round(time.monotonic() - started, 3)
             self.budget.spend(item.task, item.report)
+            if (item.report.error or "").startswith(KEY_REJECTED):
+                self._rejected_keys.setdefault(item.task.agent, item.report.error)
             self._record(outcome, item.report)
+
+    def _key_rejected(self, task: Task) -> str | None:
+        """A provider that rejected the key rejects every request with it: one failure says so, the rest of that
+        model's tasks are not sent (hundreds of identical 401s help nobody)."""
+        if task.agent not in self._rejected_keys:
+            return None
+        return f"not sent: the provider rejected the key for {task.agent} (see the first failed agent)"
 
     async def _review(self, agent: Agent, task: Task) -> AgentReport:
         try:

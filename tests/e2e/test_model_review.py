@@ -322,3 +322,18 @@ def test_max_cost_needs_a_price_and_skips_what_it_cannot_pay_for(workspace, app,
     assert [o["state"] for o in outcomes].count("done") == 1 and len(fake.requests) == 1
     skipped = [o for o in outcomes if o["state"] == "skipped"]
     assert len(skipped) == 3 and all(o["error"].startswith("run cost budget ($1.5) reached") for o in skipped)
+
+
+def test_a_rejected_key_fails_one_agent_and_sends_nothing_more(workspace, fake, model_settings):
+    write(workspace, "app.py", "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(3)))
+    fake.script("security", Fault("401"))
+    fake.script("performance", Fault("401"))
+    fake.script("readability", Fault("401"))
+    fake.script("tests", Fault("401"))
+    result = review(workspace, model_settings(thorough=True, concurrency=1))
+    states = [o.state for o in result.outcomes]
+    assert states.count("failed") == 1 and len(fake.requests) == 1  # the provider said no once: nobody asks again
+    [failed] = result.failed
+    assert failed.error.startswith("authentication failed (check the API key)")
+    skipped = [o for o in result.outcomes if o.state == "skipped"]
+    assert len(skipped) == 3 and all("rejected the key for openai/fake-model" in o.error for o in skipped)

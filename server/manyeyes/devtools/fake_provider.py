@@ -48,8 +48,8 @@ class Reply:
 
 @dataclass
 class Fault:
-    """kind: "429" (with retry_after seconds), "500", "timeout" (hangs), "malformed" (a body that is not JSON),
-    "cutoff" (finish_reason length, half a reply), "refusal", "empty"."""
+    """kind: "429" (with retry_after seconds), "401" (the key rejected), "500", "timeout" (hangs), "malformed" (a
+    body that is not JSON), "cutoff" (finish_reason length, half a reply), "refusal", "empty"."""
 
     kind: str
     retry_after: int | None = None
@@ -322,6 +322,10 @@ def _handler_for(fake: FakeProvider):
             if kind == "429":
                 headers = {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
                 return self._send(429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers)
+            if kind == "401":
+                return self._send(
+                    401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+                )
             if kind == "500":
                 return self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
             if kind == "timeout":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+KEY_REJECTED = "authentication failed"  # how a 401 or 403 is worded: front ends and the fan-out recognise it
+
 
 class ModelCallError(Exception):
     """A failed model call. `retryable` failures are retried (in llm.retry, and only there)."""
@@ -24,7 +26,7 @@ def classify(exc: Exception) -> ModelCallError:
     if name in ("Timeout", "APITimeoutError") or status == 408:
         return ModelCallError("timed out", text, retryable=True)
     if name == "AuthenticationError" or status in (401, 403):
-        return ModelCallError("authentication failed (check the API key)", text)
+        return ModelCallError(f"{KEY_REJECTED} (check the API key)", text)
     if name == "NotFoundError" or status == 404:
         return ModelCallError("model or endpoint not found", text)
     if name == "ContextWindowExceededError":

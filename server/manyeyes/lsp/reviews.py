@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
 from manyeyes.errors import ManyeyesError
+from manyeyes.llm.errors import KEY_REJECTED
 from manyeyes.lsp import convert, diagnostics, documents
 from manyeyes.lsp.session import ReviewedFile, RunningReview
 from manyeyes.vocabulary import ReviewKind
@@ -202,7 +203,7 @@ def summary(result: ReviewResult, shown: int, changed: list[str] = ()) -> str:
     return ", ".join(parts)
 
 
-_KEY_PROBLEMS = ("authentication failed", "no API key")
+_KEY_PROBLEMS = (KEY_REJECTED, "no API key")
 
 
 def _tell_about_keys(server, result: ReviewResult) -> None:
