@@ -8,10 +8,8 @@ it has seen, from 1,024 tokens, in steps of 128), so the share is what the revie
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import anyio
 
 from manyeyes.benchmarks import Figure
-from manyeyes.benchmarks.engine_figures import KEY_ENV, ONE_FUNCTION, model_settings, timed_review
+from manyeyes.benchmarks.engine_figures import KEY_ENV, ONE_FUNCTION, model_settings, stdlib_corpus, timed_review
 from manyeyes.devtools.fake_provider import FakeProvider
 from manyeyes.models import Concern, ReviewRequest, ReviewResult
 
@@ -46,7 +44,7 @@ def tokens(packages: tuple[str, ...] = CODEBASE) -> list[Figure]:
         (root / "app.py").write_text(ONE_FUNCTION)
         figures = _four_against_one("the benchmark file", ReviewRequest(workspace=root, paths=[root / "app.py"]))
         corpus = root / "codebase"
-        lines = _copy_packages(corpus, packages)
+        lines = stdlib_corpus(corpus, packages, skip_tests=True)
         request = ReviewRequest(workspace=corpus, paths=[corpus])
         figures += _four_against_one(f"{lines:,} lines of the standard library ({', '.join(packages)})", request)
     return figures
@@ -88,13 +86,6 @@ def _four_against_one(what: str, request: ReviewRequest) -> list[Figure]:
     ]
 
 
-def _copy_packages(target: Path, packages: tuple[str, ...]) -> int:
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    for package in packages:
-        shutil.copytree(stdlib / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "test*"))
-    return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in target.rglob("*.py"))
-
-
 def triage_recall(corpora: Path, oracle: tuple[float, float, int] = (0.8, 0.2, 1)) -> list[Figure]:
     """The noisy oracle on every shared corpus, with triage and without: recall must not drop for the tokens it
     saves."""
@@ -132,7 +123,7 @@ def unchanged_rerun(packages: tuple[str, ...] = ("json",)) -> list[Figure]:
     from the on-disk cache."""
     with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
         root = Path(tmp)
-        lines = _copy_packages(root / "code", packages)
+        lines = stdlib_corpus(root / "code", packages, skip_tests=True)
         env = dict(os.environ, MANYEYES_CACHE_DIR=str(root / "cache"), MANYEYES_API_KEY_ENV=KEY_ENV, **{KEY_ENV: "sk"})
         command = [sys.executable, "-m", "manyeyes", "review", ".", "--no-board", "--model", "openai/fake"]
         command += ["--api-base", fake.url, "--format", "json"]

@@ -79,7 +79,7 @@ def fanout(latency: float, repeats: int) -> list[Figure]:
 def offline_panel(packages: tuple[str, ...], repeats: int) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp)
-        lines = _stdlib_corpus(corpus, packages)
+        lines = stdlib_corpus(corpus, packages)
         tools, panel = [], []
         for _ in range(repeats):
             tools.append(_back_to_back(corpus))
@@ -96,10 +96,12 @@ def offline_panel(packages: tuple[str, ...], repeats: int) -> list[Figure]:
     ]
 
 
-def _stdlib_corpus(target: Path, packages: tuple[str, ...]) -> int:
+def stdlib_corpus(target: Path, packages: tuple[str, ...], skip_tests: bool = False) -> int:
+    """Standard library packages copied to `target` (real code every machine has); returns their line count."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
+    ignored = shutil.ignore_patterns("__pycache__", *(["test*"] if skip_tests else []))
     for package in packages:
-        shutil.copytree(stdlib / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(stdlib / package, target / package, ignore=ignored)
     return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in target.rglob("*.py"))
 
 
