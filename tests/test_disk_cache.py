@@ -19,7 +19,7 @@ from manyeyes.cache_disk import DiskCache
 from manyeyes.devtools.fake_provider import FakeProvider, Reply
 from manyeyes.engine import ReviewRun
 from manyeyes.models import ReviewRequest
-from manyeyes.synthesis.verification import verdicts_from_json, verify_findings
+from manyeyes.consensus.verification import verdicts_from_json, verify_findings
 
 from tests.conftest import FAKE_KEY_ENV, write
 from tests.unit.test_verification import DOCUMENT, Scripted, model_finding
@@ -75,28 +75,33 @@ def cache_notes(report: dict) -> list[str]:
 # (a) and (b): a second run of unchanged code costs nothing; --no-cache asks again and keeps nothing
 
 
-def test_a_second_cli_run_on_unchanged_code_sends_nothing(workspace, app, scripted, fresh_answer_cache):
-    _, first = cli(workspace, scripted)
-    assert scripted.requests_for("security") and len(scripted.requests_for("verify")) == 1
+@pytest.mark.parametrize("voting", ["off", "escalate"])
+def test_a_second_cli_run_on_unchanged_code_sends_nothing(workspace, app, scripted, fresh_answer_cache, voting):
+    _, first = cli(workspace, scripted, "--voting", voting)
+    if voting == "off":  # one sample: its finding is verified
+        assert len(scripted.requests_for("security")) == 1 and len(scripted.requests_for("verify")) == 1
+    else:  # the shell call escalates the chunk: two voters agree, nothing is left to verify
+        assert len(scripted.requests_for("security")) == 2 and not scripted.requests_for("verify")
     assert TITLE in titles(first)
     assert (fresh_answer_cache / CACHE_FILE).is_file()
     scripted.requests.clear()
-    _, second = cli(workspace, scripted)
-    assert scripted.requests == []  # neither the agents nor the verifier asked again
+    _, second = cli(workspace, scripted, "--voting", voting)
+    assert scripted.requests == []  # neither the agents, nor their votes, nor the verifier asked again
     assert titles(second) == titles(first)
     asked = [o for o in second["outcomes"] if o["state"] != "skipped"]  # not skipped by the planner's triage
     assert asked and all(o["cached"] for o in asked)
-    confirmed = next(f for f in second["findings"] if f["title"] == TITLE)
-    assert "verified by openai/fake: no test" in confirmed["notes"]
+    kept = next(f for f in second["findings"] if f["title"] == TITLE)
+    said = "verified by model:openai/fake: no test" if voting == "off" else "2 of 2 voters (model:openai/fake)"
+    assert said in kept["confidence_reasons"]
 
 
 def test_no_cache_asks_the_model_again_and_keeps_nothing(workspace, app, scripted):
-    cli(workspace, scripted, "--no-cache")
+    cli(workspace, scripted, "--no-cache", "--voting", "off")
     sent = len(scripted.requests)
     assert sent >= 2 and scripted.requests_for("verify")
-    cli(workspace, scripted)
+    cli(workspace, scripted, "--voting", "off")
     assert len(scripted.requests) == 2 * sent  # nothing was kept by the --no-cache run
-    _, report = cli(workspace, scripted, "--no-cache")
+    _, report = cli(workspace, scripted, "--no-cache", "--voting", "off")
     assert len(scripted.requests) == 3 * sent  # what the last run kept is not read
     assert not any(o["cached"] for o in report["outcomes"])
 
@@ -143,7 +148,7 @@ def test_a_broken_or_foreign_cache_file_is_moved_aside_and_rebuilt(workspace, ap
         other.close()
     code, report = cli(workspace, scripted)
     assert code == 0 and TITLE in titles(report) and cache_notes(report) == []
-    assert scripted.requests_for("verify")
+    assert len(scripted.requests_for("security")) == 2  # the escalated chunk's second voter
     assert (fresh_answer_cache / f"{CACHE_FILE}.broken").is_file()
     scripted.requests.clear()
     cli(workspace, scripted)
@@ -273,7 +278,7 @@ def test_verdicts_round_trip_through_the_disk_cache(tmp_path):
     first_kept, first = verify(client, DiskCache(tmp_path / CACHE_FILE, MB))
     kept, report = verify(client, DiskCache(tmp_path / CACHE_FILE, MB))  # as another process would
     assert len(client.calls) == 1
-    assert kept == first_kept and kept[0].notes == ["verified by openai/m: because f1"]
+    assert kept == first_kept and kept[0].consensus.verdict_reason == "because f1"
     assert [(r.title, r.reason) for r in report.rejected] == [("invented", "because f2")]
     assert report.confirmed == first.confirmed == 1
 

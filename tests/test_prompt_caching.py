@@ -72,7 +72,9 @@ def app(workspace):
 def settings(model_settings):
     """All four agents on every chunk (no triage), no answers kept on disk between tests, one request at a time:
     the fake caches a prompt once its answer begins, so what a request reads must not depend on timing."""
-    return lambda **overrides: model_settings(**{"thorough": True, "cache": False, "concurrency": 1, **overrides})
+    # one sample per task: what is measured here is the prompt cache, not consensus's extra votes
+    settings = {"thorough": True, "cache": False, "concurrency": 1, "voting": "off"}
+    return lambda **overrides: model_settings(**{**settings, **overrides})
 
 
 def by_request(result, fake: FakeProvider) -> list[tuple[AgentOutcome, int]]:

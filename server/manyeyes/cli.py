@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="every concern on every chunk: no triage (by default a chunk goes only to the concerns it needs, and "
         "the board says why each skipped one was skipped)",
     )
+    add_voting_arguments(review)
     review.add_argument("--dry-run", action="store_true", help="show what would be sent to the model; send nothing")
     review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
     review.add_argument(
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-grounding",
         action="store_true",
         help="the model agents alone: no analyzer evidence in prompts, no analyzer findings (implies --thorough)",
+    )
+    add_voting_arguments(evaluate)
+    evaluate.add_argument(
+        "--voters",
+        metavar="M1,M2",
+        help="the models that vote, in turn, for every concern (with --oracle: names of oracle models, each "
+        "erring its own way)",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N case files")
     evaluate.add_argument("--thorough", action="store_true", help="every concern on every chunk: no triage")
@@ -191,3 +199,17 @@ def _lsp(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def add_voting_arguments(parser: argparse.ArgumentParser) -> None:
+    """Consensus (docs/consensus.md), for `review` and `eval` alike."""
+    parser.add_argument(
+        "--voting",
+        choices=("off", "escalate", "always"),
+        help="when tasks get more voters: only where a finding is uncertain or the chunk risky (escalate, the "
+        "default), on every task (always), never (off)",
+    )
+    parser.add_argument("--votes", type=int, metavar="N", help="voters for a task that votes (default 2)")
+    parser.add_argument(
+        "--verifier-model", help="the model that checks findings no analyzer backs (never its own findings)"
+    )

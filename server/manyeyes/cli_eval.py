@@ -14,6 +14,7 @@ from manyeyes.config import load_settings
 from manyeyes.evaluation.corpus import load_corpus
 from manyeyes.evaluation.runner import corpus_concerns, evaluate
 from manyeyes.evaluation.table import to_table
+from manyeyes.vocabulary import ALL_CONCERNS
 
 ORACLE_MODEL = "openai/noisy-oracle"  # sent as "noisy-oracle": the oracle's HOME_MODEL
 ORACLE_KEY_ENV = "MANYEYES_ORACLE_KEY"
@@ -28,6 +29,7 @@ def run_eval(args: argparse.Namespace, out) -> int:
             return EXIT_USAGE
         if args.thorough:
             overrides["thorough"] = True
+        overrides.update(_voting_overrides(args))
         loaded = load_settings(None, overrides)
         for warning in loaded.warnings:
             print(f"manyeyes: warning: {warning}", file=sys.stderr)
@@ -53,6 +55,19 @@ def run_eval(args: argparse.Namespace, out) -> int:
     text = json.dumps(score.as_dict(), indent=2) + "\n" if args.format == "json" else to_table(score)
     write_report(text, args.output, out)
     return EXIT_OK
+
+
+def _voting_overrides(args: argparse.Namespace) -> dict:
+    """--voting, --votes, --verifier-model and --voters (every concern's models); with --oracle a model name is an
+    oracle model's, sent through the oracle's provider."""
+    routed = (lambda name: f"openai/{name}") if args.oracle else (lambda name: name)
+    overrides = {key: getattr(args, key) for key in ("voting", "votes") if getattr(args, key) is not None}
+    if args.verifier_model:
+        overrides["verifier_model"] = routed(args.verifier_model)
+    if args.voters:
+        voters = [routed(name.strip()) for name in args.voters.split(",") if name.strip()]
+        overrides["models"] = {concern.value: voters for concern in ALL_CONCERNS}
+    return overrides
 
 
 def _model_overrides(args: argparse.Namespace, corpus, stack: ExitStack) -> dict | None:

@@ -46,7 +46,8 @@ def _overrides(args: argparse.Namespace) -> dict:
     overrides = {}
     if args.concerns:
         overrides["concerns"] = parse_concerns(args.concerns)
-    for key in ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency", "max_cost_usd"):
+    keys = ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency", "max_cost_usd")
+    for key in (*keys, "voting", "votes", "verifier_model"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
@@ -99,7 +100,7 @@ def parse_lines(text: str) -> tuple[int, int]:
 def _check_models(settings: Settings) -> None:
     from manyeyes.llm.client import check_model
 
-    for model in {settings.model_for(c) for c in settings.concerns} - {None}:
+    for model in sorted(settings.all_models()):
         check_model(model)
 
 
@@ -149,10 +150,22 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
         lines.extend(f"--- {m['role']} ---\n{m['content']}" for m in item.messages)
     total = sum(item.estimated_tokens for item in planned)
     lines.append(f"\nTotal: about {total:,} prompt tokens in {len(planned)} model call(s).")
+    if planned and settings.voting != "off":
+        lines.append(_votes_ahead(settings))
     lines.extend(f"Skipped: {t.id} {t.concern.value} {t.chunk.label}: {t.standby}" for t in plan.tasks if t.stood_down)
     lines.extend(f"Not reviewed: {n.path}: {n.reason}" for n in plan.not_reviewed)
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def _votes_ahead(settings: Settings) -> str:
+    """What consensus may add once the first answers are in (it depends on them: docs/consensus.md)."""
+    if settings.voting == "always":
+        return "Then every task gets its extra voters (voting = always): about (votes - 1) times the above again."
+    return (
+        f"Then tasks whose chunk is risky or whose answer is uncertain may get more voters, spending at most "
+        f"{settings.escalation_share:g} times what these calls spent (escalation_share); `--voting off` for none."
+    )
 
 
 def write_report(text: str, output: Path | None, out) -> None:

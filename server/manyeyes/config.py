@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
@@ -53,10 +53,26 @@ class ModelPrice(BaseModel):
     cached_input: float | None = Field(default=None, ge=0)
 
 
+ModelList = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=8)]
+VoteCount = Annotated[int, Field(ge=1, le=9)]
+VOTING_MODES = ("off", "escalate", "always")  # from the least to the most spent
+DEFAULT_VOTES = 2
+
+
 class Settings(BaseModel):
     concerns: list[Concern] = Field(default_factory=lambda: list(ALL_CONCERNS))
     model: str | None = None  # None: the offline panel reviews
-    models: dict[Concern, str] = Field(default_factory=dict)  # per-concern model, overrides `model`
+    # Per concern, a model or a list of models, overriding `model`: the first reviews every task, each one is a
+    # voter when a task gets more votes (consensus/), so a second model checks the first.
+    models: dict[Concern, str | ModelList] = Field(default_factory=dict)
+    # Consensus (consensus/): how many voters a task that votes gets, in all or per concern ({"security": 3}), and
+    # when tasks vote: "escalate" (the first sample everywhere, more votes only where a finding is uncertain or the
+    # chunk risky, within escalation_share of the first round's tokens), "always" (every task), "off". Two voters
+    # by default: a second opinion, and the skeptic for what only one of them found (docs/consensus.md).
+    votes: VoteCount | dict[Concern, VoteCount] = DEFAULT_VOTES
+    voting: Literal["off", "escalate", "always"] = "escalate"
+    escalation_share: float = Field(default=1.0, ge=0.0, le=10.0)
+    verifier_model: str | None = None  # who checks findings no analyzer backs; never a finding's own finder
     api_base: str | None = None
     api_key_env: str | None = None  # name of the environment variable that holds the key
     prices: dict[str, ModelPrice] = Field(default_factory=dict)  # model string -> price (llm/client.py `_cost`)
@@ -89,7 +105,26 @@ class Settings(BaseModel):
     stagger_fanout: bool = True  # a chunk's first agent goes first, the rest once it is accepted, to read its cache
 
     def model_for(self, concern: Concern) -> str | None:
-        return self.models.get(concern, self.model)
+        """The model of a concern's tasks (its first voter); None: the offline panel."""
+        voters = self.voters_for(concern)
+        return voters[0] if voters else None
+
+    def voters_for(self, concern: Concern) -> list[str]:
+        """The concern's models, in the order their votes are taken."""
+        chosen = self.models.get(concern, self.model)
+        if chosen is None:
+            return []
+        return [chosen] if isinstance(chosen, str) else list(chosen)
+
+    def votes_for(self, concern: Concern) -> int:
+        """How many voters a voting task of this concern gets (at least one per model listed for it)."""
+        asked = _votes(self.votes, concern)
+        return max(asked, len(self.voters_for(concern)))
+
+    def all_models(self) -> set[str]:
+        """Every model a review may call: the concerns' voters and the verifier."""
+        models = {m for c in self.concerns for m in self.voters_for(c)}
+        return models | ({self.verifier_model} if self.verifier_model and models else set())
 
     @property
     def offline(self) -> bool:
@@ -113,6 +148,7 @@ USER_ONLY_KEYS = frozenset(
         "cache",
         "cache_max_mb",
         "verify_fixes_with_tests",
+        "verifier_model",
     }
 )
 # Limits a workspace file may lower but never raise: a cloned repository must not be able to spend its reader's
@@ -131,6 +167,9 @@ LIMIT_KEYS = frozenset(
         "max_findings_per_file",
         "max_file_lines",
         "max_file_bytes",
+        "votes",
+        "voting",
+        "escalation_share",
     }
 )
 UNLIMITED_WHEN_ZERO = frozenset({"run_token_budget", "max_cost_usd"})
@@ -210,7 +249,19 @@ def _loosens(key: str, value: Any, ceiling: dict) -> bool:
     current = _current(ceiling, key)
     if key in UNLIMITED_WHEN_ZERO:
         return current != 0 and (value == 0 or value > current)
+    if key == "voting":
+        return VOTING_MODES.index(value) > VOTING_MODES.index(current)
+    if key == "votes":
+        return any(_votes(value, c) > _votes(current, c) for c in ALL_CONCERNS)
     return value > current
+
+
+def _votes(value: Any, concern: Concern) -> int:
+    """A concern's votes from a `votes` value: one number for all, or per concern (JSON keys, or enum keys; a
+    concern not listed has the default)."""
+    if isinstance(value, dict):
+        return value.get(concern, value.get(concern.value, DEFAULT_VOTES))
+    return value
 
 
 def _validate_value(key: str, value: Any) -> Any:

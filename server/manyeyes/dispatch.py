@@ -91,6 +91,7 @@ class Dispatcher:
         self._task_scopes: dict[str, anyio.CancelScope] = {}
         self._cancelled_tasks: set[str] = set()
         self._rejected_keys: dict[str, str] = {}  # model -> the provider's refusal: its other tasks are not sent
+        self._deadline: float | None = None  # the run's, from its first round: a later round (votes) shares it
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -104,6 +105,11 @@ class Dispatcher:
     @property
     def cancelled(self) -> bool:
         return self._cancelled
+
+    @property
+    def out_of_time(self) -> bool:
+        """The run deadline has passed (only once a round has run)."""
+        return self._deadline is not None and anyio.current_time() >= self._deadline
 
     @property
     def tokens_used(self) -> int:
@@ -130,7 +136,9 @@ class Dispatcher:
         with anyio.CancelScope() as self._scope:
             if self._cancelled:
                 self._scope.cancel()
-            with anyio.move_on_after(self.run_deadline_s):
+            if self._deadline is None:
+                self._deadline = anyio.current_time() + self.run_deadline_s
+            with anyio.move_on_at(self._deadline):
                 async with anyio.create_task_group() as group:
                     for item in completed:
                         group.start_soon(self._run_one, item, agent_for(item.task), limiter)
@@ -241,4 +249,11 @@ def leaders(tasks: list[Task]) -> dict[str, str]:
 
 
 def _outcome_of(task: Task) -> AgentOutcome:
-    return AgentOutcome(task_id=task.id, agent=task.agent, concern=task.concern, target=task.chunk.label)
+    return AgentOutcome(
+        task_id=task.id,
+        agent=task.agent,
+        concern=task.concern,
+        target=task.chunk.label,
+        vote=task.vote,
+        escalated=task.escalated,
+    )

@@ -1,10 +1,13 @@
-"""The review engine: plan -> dispatch (each agent grounded first) -> verify -> synthesize, as one cancellable run.
+"""The review engine: plan -> dispatch (each agent grounded first) -> escalate -> synthesize -> verify, as one
+cancellable run.
 
 The CLI and the language server are thin front ends over `ReviewRun`. With a model configured, the offline
 panel's analyzers start with the fan-out and their hits go to each model agent as evidence (agents/grounding.py);
 if a model agent fails, its chunk's analyzer hits are reported instead (marked unconfirmed), so a provider outage
-never empties a review. Model findings no analyzer backs are checked once more before they are ranked
-(synthesis/verification.py).
+never empties a review. Tasks whose chunk is risky or whose answer is uncertain then get more voters
+(consensus/escalation.py), whose findings are matched into one finding per problem with its count of votes
+(consensus/votes.py); model findings neither an analyzer nor every voter backs face a skeptic before they are
+ranked (consensus/verification.py), and each finding's confidence says why (consensus/confidence.py).
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from manyeyes.agents.model import ModelAgent, render_messages
 from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import Cache
 from manyeyes.config import Settings
+from manyeyes.consensus.confidence import reasons
+from manyeyes.consensus.escalation import VotePlan, plan_votes
+from manyeyes.consensus.verification import independent_verifier, needs_verification, own_finder, verify_findings
+from manyeyes.consensus.votes import tally_votes
 from manyeyes.dispatch import Budget, Completed, Dispatcher, Subscriber
 from manyeyes.llm.keys import check_keys, check_prices
 from manyeyes.llm.loader import load_litellm
 from manyeyes.models import (
     Concern,
+    ConsensusReport,
     Dismissal,
     Finding,
     FixCheckReport,
@@ -50,7 +58,6 @@ from manyeyes.synthesis.suppressions import (
     load_suppressions,
     mark_untrusted_dismissals,
 )
-from manyeyes.synthesis.verification import needs_verification, verify_findings
 
 
 class ReviewRun:
@@ -98,19 +105,33 @@ class ReviewRun:
         clock.lap("plan")
         analyzers = None if self._grounding else []  # None: the default analyzers
         async with OfflinePanel(plan.documents, plan.tests, analyzers, trusted=self.request.trusted) as panel:
+            agent_for = self._agent_factory(panel)
             async with anyio.create_task_group() as group:
                 group.start_soon(start_analyzers, plan.tasks, panel)
-                completed = await self.dispatcher.run(plan.tasks, self._agent_factory(panel))
+                completed = await self.dispatcher.run(plan.tasks, agent_for)
+            votes = self._escalate(completed)
+            if votes.tasks:
+                completed += await self.dispatcher.run(votes.tasks, agent_for)
             for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
                 if item.outcome.state != "done" and not item.task.offline:
                     await attach_evidence(item.task, panel)
             problems = panel.problems()
             clock.lap("dispatch")
-        result = await self._assemble(plan, completed, clock)
+        result = await self._assemble(plan, completed, clock, votes)
         clock.lap("synthesize")
         result.notes.extend(problems)
         result.phases, result.duration_s = clock.phases, clock.total
         return result
+
+    def _escalate(self, completed: list[Completed]) -> VotePlan:
+        """The extra votes the first round earned (none after a cancel, or past the run's deadline)."""
+        if self.dispatcher.cancelled or self.dispatcher.out_of_time or all(item.task.offline for item in completed):
+            return VotePlan()
+        votes = plan_votes(completed, self.settings)
+        if votes.tasks:
+            for listener in self._phase_listeners:
+                listener(f"escalating {len(votes.escalated)} task(s): {len(votes.tasks)} more vote(s)")
+        return votes
 
     def _agent_factory(self, panel: OfflinePanel):
         offline = OfflineAgent(panel)
@@ -138,25 +159,38 @@ class ReviewRun:
             self._client = ModelClient(self.settings)
         return self._client
 
-    async def _assemble(self, plan: Plan, completed: list[Completed], clock: _PhaseClock) -> ReviewResult:
+    async def _assemble(
+        self, plan: Plan, completed: list[Completed], clock: _PhaseClock, votes: VotePlan
+    ) -> ReviewResult:
         documents = {d.path: d for d in plan.documents}
         findings: list[Finding] = []
         dismissed: list[Dismissal] = []
         notes = list(plan.notes)  # the plan stays as planned; the run's notes are the result's
         for item in completed:
-            findings.extend(item.report.findings)
-            notes.extend(item.report.notes)
-            if item.outcome.state != "done" and not item.task.offline:
-                why = f"the model agent did not answer ({item.outcome.error})"
-                findings.extend(not_confirmed(item.task.context.evidence, why))
-            for hit, reason in item.report.dismissed:
-                findings.extend(self._dismiss(hit, reason, item.task.agent, dismissed))
+            task, report = item.task, item.report
+            if task.offline:
+                findings.extend(report.findings)
+            elif task.vote == 1:  # the evidence is the first sample's to settle; the model findings are votes
+                findings.extend(f for f in report.findings if not f.by_model_only)
+                notes.extend(report.notes)
+                if item.outcome.state != "done":
+                    why = f"the model agent did not answer ({item.outcome.error})"
+                    findings.extend(not_confirmed(task.context.evidence, why))
+                for hit, reason in report.dismissed:
+                    findings.extend(self._dismiss(hit, reason, task.agent, dismissed))
+        tallied = tally_votes(completed)
+        findings.extend(tallied.findings)
+        consensus = None
+        if tallied.tasks:
+            consensus = ConsensusReport(escalated=votes.escalated, left_out=votes.left_out, merged_votes=tallied.merged)
         findings = [f for f in findings if _in_focus(f, documents)]
         policy.override(findings, self.settings.severity_overrides)
         self.consolidated = await self._consolidate(findings)
         silenced = self._apply_inline_ignores(documents, notes)
         verification = await self._verify(documents)
         clock.lap("verify")
+        for finding in self.consolidated:
+            finding.confidence_reasons = reasons(finding)
         fix_checks = await self._check_fixes(documents, verification, plan.tests)
         clock.lap("fixes")
         if self._cache is not None and self._cache.problem:  # a cache that turned itself off says so
@@ -180,7 +214,19 @@ class ReviewRun:
             verification=verification,
             fix_checks=fix_checks,
             dismissed=dismissed,
+            consensus=self._removed(consensus, verification),
         )
+
+    def _removed(self, consensus: ConsensusReport | None, verification: VerificationReport | None):
+        """What each consensus stage removed, for the board: the skeptic's drops, and what min_confidence hides."""
+        if consensus is None:
+            return None
+        if verification is not None and verification.rejected:
+            consensus.removed["skeptic"] = len(verification.rejected)
+        hidden = sum(1 for f in self.consolidated if f.confidence < self.settings.min_confidence)
+        if hidden:
+            consensus.removed["min_confidence"] = hidden
+        return consensus
 
     def _dismiss(self, hit: Finding, reason: str, model: str, dismissed: list[Dismissal]) -> list[Finding]:
         """A hit a model dismissed is recorded with its reason; a security hit stays, demoted, unless the user lets
@@ -253,8 +299,17 @@ class ReviewRun:
             settings.concurrency,
             settings.task_timeout_s,
             self._cache,
+            self._verifier(),
         )
         return report
+
+    def _verifier(self):
+        """Who checks a finding: `verifier_model`, never on its own findings (another of the concern's models
+        then); without one, the finding's own finder."""
+        chosen = self.settings.verifier_model
+        if chosen is None:
+            return own_finder
+        return independent_verifier(chosen, lambda f: [m for c in f.concerns for m in self.settings.voters_for(c)])
 
     async def _check_fixes(
         self, documents: dict[str, Document], verification: VerificationReport | None, tests: TestIndex
@@ -278,7 +333,7 @@ def prepare_model_tasks(plan: Plan, settings: Settings, check_keys_too: bool = T
     that every model has its key (unless the caller brought its own client) and, under a dollar budget, a price,
     and scanning every source a prompt will quote for secrets."""
     load_litellm()
-    models = {t.agent for t in plan.tasks if not t.offline}
+    models = {t.agent for t in plan.tasks if not t.offline} | settings.all_models()  # the voters and the verifier too
     if check_keys_too:
         check_keys(settings, models)
     if settings.max_cost_usd:

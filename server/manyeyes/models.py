@@ -79,6 +79,32 @@ class Fix(BaseModel):
         return f"fix checked: {self.check_note}" if self.checked else f"fix not checked ({self.check_note})"
 
 
+Verdict = Literal["confirmed", "rejected", "unsure"]
+
+
+class Consensus(BaseModel):
+    """How the panel agreed on a model finding (consensus/): how many of the voters asked found it, and what the
+    verifier said. Its confidence is worked out from these by one rule (consensus/confidence.py)."""
+
+    found_by: int = Field(default=1, ge=1)
+    asked: int = Field(default=1, ge=1)
+    voters: list[str] = Field(default_factory=list)  # the models that found it (a model may vote more than once)
+    stated: float = Field(default=0.5, ge=0.0, le=1.0)  # the finders' own confidence, on average
+    verdict: Verdict | None = None  # None: not verified (unanimous, backed, verification off, or the call failed)
+    verifier: str | None = None
+    verdict_reason: str = ""
+
+    _reason = field_validator("verdict_reason")(lambda value: plain.one_line(value, 300))
+
+    @property
+    def unanimous(self) -> bool:
+        return self.found_by >= self.asked
+
+    @property
+    def majority(self) -> bool:
+        return self.found_by * 2 > self.asked
+
+
 class Finding(BaseModel):
     path: str  # relative to the workspace root, with forward slashes
     concerns: list[Concern]
@@ -95,6 +121,8 @@ class Finding(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     fingerprint: str = ""
+    consensus: Consensus | None = None  # a model finding's votes and verdict; None for an analyzer's alone
+    confidence_reasons: list[str] = Field(default_factory=list)  # why its confidence is what it is (the hover's)
 
     # Titles and explanations come from models and from tools quoting the reviewed code: whoever shows them
     # gets them as one line (or plain paragraphs) with nothing invisible and a sane length (safety/plain.py).
@@ -117,6 +145,12 @@ class Finding(BaseModel):
 
     def source_labels(self) -> str:
         return ", ".join(s.label for s in self.sources)
+
+    @property
+    def confidence_text(self) -> str:
+        """ "0.82 (2 of 3 voters; verified by model:b; backed by bandit B608)": the figure and why."""
+        why = "; ".join(plain.one_line(reason, 300) for reason in self.confidence_reasons)
+        return f"{self.confidence:.2f}" + (f" ({why})" if why else "")
 
 
 class ReviewRequest(BaseModel):
@@ -158,10 +192,31 @@ class AgentOutcome(BaseModel):
     dropped: int = 0  # findings rejected: unanchored quotes or invalid items
     cached: bool = False  # answered from the cache, no model call
     error: str | None = None
+    vote: int = 1  # which voter of its task this agent is: 1 the first sample, 2.. the extra votes (consensus/)
+    escalated: str | None = None  # why an extra vote runs ("calls a sink: eval"), for the board
 
     @field_serializer("cost_usd")
     def _unknown_cost_is_null(self, cost: float) -> float | None:
         return cost if self.cost_known else None
+
+
+class Escalation(BaseModel):
+    """A task that got extra votes (and its findings the skeptic), and why (consensus/escalation.py)."""
+
+    task_id: str
+    concern: Concern
+    target: str
+    reason: str
+    votes: int  # voters in all, the first sample included
+
+
+class ConsensusReport(BaseModel):
+    """What the consensus stage did: which tasks escalated, and what each stage removed (the board's counts)."""
+
+    escalated: list[Escalation] = Field(default_factory=list)
+    left_out: int = 0  # tasks that qualified for extra votes but did not fit the escalation budget
+    merged_votes: int = 0  # findings of extra votes that matched another voter's (one finding, more votes)
+    removed: dict[str, int] = Field(default_factory=dict)  # stage -> findings it removed ("skeptic", "min_confidence")
 
 
 class NotReviewed(BaseModel):
@@ -213,11 +268,12 @@ class AfterAgents(BaseModel):
 
 
 class VerificationReport(AfterAgents):
-    """What the verification step did to the model findings no analyzer backs (synthesis/verification.py)."""
+    """What the verification step did to the model findings no analyzer backs (consensus/verification.py)."""
 
     checked: int = 0
     confirmed: int = 0
-    rejected: list[Rejection] = Field(default_factory=list)
+    disputed: int = 0  # rejected, but a majority of voters found it: kept, less sure
+    rejected: list[Rejection] = Field(default_factory=list)  # dropped
     errors: list[str] = Field(default_factory=list)  # calls that failed: their findings stay unverified
 
 
@@ -246,6 +302,7 @@ class ReviewResult(BaseModel):
     phases: dict[str, float] = Field(default_factory=dict)  # seconds spent planning, grounding, dispatching, ...
     verification: VerificationReport | None = None  # None: nothing needed checking, or verification is off
     fix_checks: FixCheckReport | None = None  # None: no model wrote a fix
+    consensus: ConsensusReport | None = None  # None: no model reviewed
     dismissed: list[Dismissal] = Field(default_factory=list)  # analyzer hits model agents judged false
     # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
     # check it against what the user has now before they place anything (not part of the JSON report).

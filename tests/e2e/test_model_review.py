@@ -53,7 +53,8 @@ def app(workspace):
 
 
 def by_concern(result):
-    return {o.concern: o for o in result.outcomes}
+    """Each concern's first sample (an escalated task's extra votes are outcomes of their own)."""
+    return {o.concern: o for o in result.outcomes if o.vote == 1}
 
 
 def test_model_review_end_to_end(workspace, app, fake, model_settings):
@@ -95,7 +96,7 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
     ]
     fake.script("verify", Reply(content=json.dumps({"verdicts": verdicts})))
     write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
-    run = ReviewRun(ReviewRequest(workspace=workspace, paths=[app]), model_settings())
+    run = ReviewRun(ReviewRequest(workspace=workspace, paths=[app]), model_settings(voting="off"))  # one sample each
     phases = []
     run.on_phase(phases.append)
     result = anyio.run(run.execute)
@@ -109,7 +110,10 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
     assert f"<<<{mark} code\n" in sent and sent.count(f"{mark}>>>") == 4 + 1  # 4 blocks (+ the prompt naming it)
     titles = {f.title: f for f in result.findings}
     assert "List built needlessly" not in titles
-    assert titles["run has no test"].notes == ["verified by openai/fake-model: no test calls run"]
+    assert titles["run has no test"].confidence_reasons == [
+        "one voter (model:openai/fake-model)",
+        "verified by model:openai/fake-model: no test calls run",
+    ]
     assert "Shell command built from user input" in titles
     check = result.verification
     assert (check.checked, check.confirmed, [r.reason for r in check.rejected]) == (
@@ -128,7 +132,9 @@ def test_verification_respects_the_run_token_budget(workspace, app, fake, model_
     write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
     # the four agents' estimated prompts (4 x about 935 tokens) fit; what they are billed, answers included, does not
     result = review(workspace, model_settings(run_token_budget=3800, thorough=True))
-    assert {o.state for o in result.outcomes} == {"done"} and fake.requests_for("verify") == []
+    assert {o.state for o in result.outcomes if o.vote == 1} == {"done"} and fake.requests_for("verify") == []
+    votes = [o for o in result.outcomes if o.vote > 1]  # an escalated task's extra vote no longer fits either
+    assert all(o.state == "skipped" and o.error.startswith("run token budget") for o in votes)
     assert result.verification.errors == ["run token budget (3,800) spent: findings left unverified"]
     assert any(f.title == "run has no test" for f in result.findings)
 
@@ -179,7 +185,7 @@ def test_failed_model_agent_falls_back_to_unconfirmed_analyzer_hits(workspace, a
 
 def test_retry_after_is_honoured_and_retries_are_counted(workspace, app, fake, model_settings):
     fake.script("security", Fault("429", retry_after=1), Reply(findings=[SHELL]))
-    result = review(workspace, model_settings(max_retries=2, concerns=["security"]))
+    result = review(workspace, model_settings(max_retries=2, concerns=["security"], voting="off"))
     outcome = by_concern(result)[Concern.security]
     assert outcome.state == "done" and outcome.retries == 1
     assert len(fake.requests) == 2  # no hidden SDK retries stacked under ours
@@ -259,6 +265,7 @@ def test_cli_model_review_dry_run_and_unknown_model(workspace, app, fake):
     assert dry.returncode == 0 and fake.requests == []
     assert "Concern: security" in dry.stdout and "prompt tokens in 3 model call(s)" in dry.stdout
     assert "Skipped: t3 readability app.py:4-6: trivial (3 line(s) of code)" in dry.stdout  # triage says why
+    assert "may get more voters, spending at most 1 times what these calls spent" in dry.stdout  # consensus ahead
     real = subprocess.run(
         base + ["--model", "openai/fake", "--format", "json", "--fail-on", "critical"],
         cwd=workspace,
@@ -320,8 +327,9 @@ def test_max_cost_needs_a_price_and_skips_what_it_cannot_pay_for(workspace, app,
     proc = subprocess.run(review + ["--max-cost", "1.5"], cwd=workspace, env=env, capture_output=True, text=True)
     outcomes = json.loads(proc.stdout)["outcomes"]
     assert [o["state"] for o in outcomes].count("done") == 1 and len(fake.requests) == 1
-    skipped = [o for o in outcomes if o["state"] == "skipped"]
-    assert len(skipped) == 3 and all(o["error"].startswith("run cost budget ($1.5) reached") for o in skipped)
+    skipped = [o for o in outcomes if o["state"] == "skipped"]  # three agents, and any extra vote, did not fit
+    assert len([o for o in skipped if o["vote"] == 1]) == 3
+    assert all(o["error"].startswith("run cost budget ($1.5) reached") for o in skipped)
 
 
 def test_a_rejected_key_fails_one_agent_and_sends_nothing_more(workspace, fake, model_settings):

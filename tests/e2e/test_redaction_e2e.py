@@ -92,7 +92,7 @@ def test_named_files_review_sends_no_secret_and_not_the_env_file(workspace, fake
     fake.script("security", Reply(findings=[ON_PASSWORD]))
     names = [".env", "config.yaml", "settings.json", "app.py"]
     request = ReviewRequest(workspace=workspace, paths=[workspace / name for name in names])
-    result = anyio.run(ReviewRun(request, model_settings()).execute)
+    result = anyio.run(ReviewRun(request, model_settings(voting="off")).execute)  # one sample: its finding verified
     assert files_sent(fake) == {"config.yaml", "settings.json", "app.py"}  # .env: no request at all
     assert leaked(fake) == []
     assert (".env", SECRETS_FILE_REASON) in {(n.path, n.reason) for n in result.not_reviewed}

@@ -287,18 +287,23 @@ async def test_unchanged_code_is_not_sent_again_and_an_edit_re_runs_only_its_chu
 
     fake.script("security", Reply(findings=[SHELL]))
     uri = open_document(client, ws / "app.py", THREE_FUNCTIONS)
-    await review_file(client, uri)
+    first = await review_file(client, uri)
     cold = len(fake.requests)
-    assert cold == 3 * 4  # three functions, four concerns
+    votes = [a for a in first["agents"] if a["vote"] > 1]
+    assert cold == 3 * 4 + len(votes)  # three functions, four concerns, and second voters where SHELL was reported
+    assert votes and all(a["concern"] == "security" and "critical finding" in a["escalated"] for a in votes)
     board = await review_file(client, uri)
     assert len(fake.requests) == cold and all(a["cached"] for a in board["agents"])
     assert by_code(client, uri, "B602").range.start.line == 4
     edited = "# a comment that moves everything down\n" + APART + THREE_FUNCTIONS.replace("a + b", "a - b")
     change_document(client, uri, edited, version=2)
-    await review_file(client, uri)
+    third = await review_file(client, uri)
     # add()'s four agents are asked again, and the new comment's four (comments are reviewed: they can hold
-    # credentials or instructions aimed at AI reviewers); the two unchanged functions come from the cache
-    assert len(fake.requests) == cold + 4 + 4
+    # credentials or instructions aimed at AI reviewers); the two unchanged functions come from the cache, their
+    # votes too
+    asked = [a for a in third["agents"] if not a["cached"]]
+    assert len([a for a in asked if a["vote"] == 1]) == 4 + 4
+    assert len(fake.requests) == cold + len(asked)
     assert by_code(client, uri, "B602").range.start.line == 19  # the cached finding, re-anchored where it moved
 
 

@@ -84,6 +84,23 @@ def test_run_deadline_cancels_what_is_left():
     assert "run deadline" in done[0].outcome.error
 
 
+def test_a_second_round_shares_the_first_rounds_deadline():
+    async def hangs(task):
+        await anyio.Event().wait()
+
+    async def main():
+        dispatcher = Dispatcher(2, 60, 0.2)
+        first = await dispatcher.run([task(1)], lambda t: Scripted(ok))
+        in_time = not dispatcher.out_of_time
+        await anyio.sleep(0.3)  # the first round's deadline passes before the votes are sent
+        second = await dispatcher.run([task(2)], lambda t: Scripted(hangs))  # not another 0.2 s of its own
+        return first, second, in_time, dispatcher.out_of_time
+
+    first, second, in_time, late = anyio.run(main)
+    assert first[0].outcome.state == "done" and in_time and late
+    assert second[0].outcome.state == "cancelled" and "run deadline" in second[0].outcome.error
+
+
 def test_token_budget_skips_model_tasks_once_spent():
     done = run(
         Dispatcher(1, 5, 30, Budget(tokens=120)),

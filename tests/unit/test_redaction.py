@@ -159,7 +159,7 @@ def test_what_the_model_sees_is_the_redacted_source_line_for_line():
 def test_client_choke_point_redacts_every_message(monkeypatch):
     sent = []
 
-    async def call_once(self, model, messages, schema):
+    async def call_once(self, model, messages, schema, sample=0):
         sent.append(messages)
         return ModelReply("{}", "stop", None, 1, 1, 0.0)
 

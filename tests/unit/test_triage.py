@@ -123,10 +123,12 @@ def test_a_flagged_chunk_runs_although_triage_skipped_it(workspace, fake, model_
     fake.script("security", Reply(findings=[]))
     run = ReviewRun(ReviewRequest(workspace=workspace, paths=[workspace / "app.py"]), model_settings())
     result = anyio.run(run.execute)
-    security = [o for o in result.outcomes if o.concern is Concern.security]
+    security = [o for o in result.outcomes if o.concern is Concern.security and o.vote == 1]
     assert [o.state for o in security] == ["done"]  # bandit's B104 promoted it: the model was asked
-    assert len(fake.requests_for("security")) == 1
     assert "B104" in fake.requests_for("security")[0]["messages"][-1]["content"]
+    # and, a chunk with an analyzer hit being risky, it was escalated to more voters
+    escalated = [e.reason for e in result.consensus.escalated if e.concern is Concern.security]
+    assert escalated == ["analyzer hit (B104)"]
 
 
 def test_an_unflagged_standby_task_sends_nothing_and_the_json_says_why(workspace, fake):

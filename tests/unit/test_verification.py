@@ -9,7 +9,7 @@ from manyeyes.cache import LruCache
 from manyeyes.llm.client import ModelReply
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.plan.documents import Document
-from manyeyes.synthesis.verification import needs_verification, parse_verdicts, verify_findings
+from manyeyes.consensus.verification import needs_verification, parse_verdicts, verify_findings
 
 from tests.unit.test_synthesis import finding, make_source
 
@@ -20,15 +20,15 @@ DOCUMENT = Document(path="a.py", text=TEXT, language="python")
 class Scripted:
     """Answers every call with the verdicts given, by finding id; records the messages it was sent."""
 
-    def __init__(self, verdicts=None, error=None):
-        self.verdicts, self.error, self.calls = verdicts or {}, error, []
+    def __init__(self, verdicts=None, error=None, cost_known=True):
+        self.verdicts, self.error, self.calls, self.cost_known = verdicts or {}, error, [], cost_known
 
-    async def complete(self, model, messages, *, schema=None):
+    async def complete(self, model, messages, *, schema=None, sample=0):
         self.calls.append((model, messages))
         if self.error:
             raise self.error
         items = [{"id": i, "verdict": v, "reason": f"because {i}"} for i, v in self.verdicts.items()]
-        return ModelReply(json.dumps({"verdicts": items}), "stop", None, 100, 20, 0.001)
+        return ModelReply(json.dumps({"verdicts": items}), "stop", None, 100, 20, 0.001, cost_known=self.cost_known)
 
 
 def model_finding(line, title, model="openai/m"):
@@ -53,7 +53,9 @@ def test_rejected_findings_are_dropped_with_their_reason_and_confirmed_ones_say_
     client = Scripted({"f1": "confirmed", "f2": "rejected"})
     kept, report = verify([grounded, real, invented, unanswered], client)
     assert [f.title for f in kept] == ["shell", "real", "?"]
-    assert kept[1].notes == ["verified by openai/m: because f1"] and kept[2].notes == []
+    confirmed = kept[1].consensus
+    assert (confirmed.verdict, confirmed.verifier, confirmed.verdict_reason) == ("confirmed", "openai/m", "because f1")
+    assert kept[1].confidence == 0.75 and kept[2].consensus is None  # halfway from 0.5 to 1; unanswered: as it was
     assert (report.checked, report.confirmed) == (3, 1)
     assert [(r.line, r.title, r.reason) for r in report.rejected] == [(20, "invented", "because f2")]
     assert (report.prompt_tokens, report.completion_tokens) == (100, 20)
@@ -97,3 +99,10 @@ def test_verdict_parsing_tolerates_prose_and_reads_unknown_verdicts_as_unsure():
     assert parse_verdicts(text) == {"f1": ("confirmed", ""), "f2": ("unsure", "")}
     with pytest.raises(ParseError, match="no 'verdicts' list"):
         parse_verdicts('{"findings": []}')
+
+
+def test_a_verifier_call_with_no_known_price_makes_the_cost_unknown():
+    _, priced = verify([model_finding(5, "real")], Scripted({"f1": "confirmed"}))
+    _, unpriced = verify([model_finding(5, "real")], Scripted({"f1": "confirmed"}, cost_known=False))
+    assert priced.cost_known and not unpriced.cost_known
+    assert unpriced.model_dump(mode="json")["cost_usd"] is None  # shown as unknown, never as $0

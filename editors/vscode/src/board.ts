@@ -13,6 +13,10 @@ export interface Agent {
   durationS: number;
   cached: boolean;
   error: string | null;
+  /** Which voter of its task this agent is: 1 the first sample, 2.. the extra votes of an escalated task. */
+  vote?: number;
+  /** Why an extra vote runs ("calls eval", "analyzer hit (B608)"). */
+  escalated?: string | null;
 }
 
 /** A finding the verifier rejected: not published as a diagnostic, listed under the verification card. */
@@ -138,9 +142,10 @@ export class BoardModel {
     return board.agents.map((agent) => ({
       reviewId: board.reviewId,
       agentId: agent.id,
-      label: `${agent.concern} · ${agent.target}`,
+      label: `${agent.concern} · ${agent.target}` + ((agent.vote ?? 1) > 1 ? ` · vote ${agent.vote}` : ''),
       detail: [
         agent.state,
+        agent.escalated ? `escalated: ${agent.escalated}` : '',
         `${agent.findings} finding(s)`,
         `${agent.tokens} tokens`,
         `$${agent.costUsd.toFixed(4)}`,

@@ -118,10 +118,13 @@ def _related_test(related: tuple[str, str] | None, mark: str) -> str:
 
 
 def cache_key(task: Task) -> str:
-    """What a model's answer for this task depends on; line numbers excluded (see manyeyes.cache)."""
+    """What a model's answer for this task depends on; line numbers excluded (see manyeyes.cache). Each vote is
+    sample of a model is its own answer: the first keeps the key answers always had."""
     context = task.context
     evidence = [(hit.rules, hit.title, hit.evidence) for hit in context.evidence]
+    sample = (f"sample {task.sample}",) if task.sample else ()
     return content_key(
+        *sample,
         task.agent,
         prompt_versions("system", "context", task.concern.value),
         task.concern.value,
@@ -147,7 +150,8 @@ class ModelAgent:
             self._collect(task, cached.parsed, report, line_shift=task.chunk.start - cached.chunk_start)
             return report
         try:
-            reply = await self.client.complete(task.agent, render_messages(task), schema=FINDINGS_SCHEMA)
+            sample = {"sample": task.sample} if task.sample else {}  # a vote: another sample of the same request
+            reply = await self.client.complete(task.agent, render_messages(task), schema=FINDINGS_SCHEMA, **sample)
         except ModelCallError as exc:
             return AgentReport(error=f"{exc.kind}: {exc.message}")
         report = AgentReport(

@@ -70,6 +70,7 @@ async def ask_for_code(client: ModelClient, model: str, messages: list[dict], re
     report.prompt_tokens += reply.prompt_tokens
     report.completion_tokens += reply.completion_tokens
     report.cost_usd += reply.cost_usd
+    report.cost_known = report.cost_known and reply.cost_known  # one call priced nowhere: the total is unknown
     report.retries += reply.retries
     if reply.refusal or not reply.text.strip():
         report.error = f"model refused: {reply.refusal}" if reply.refusal else "empty reply"

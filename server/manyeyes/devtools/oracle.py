@@ -44,7 +44,7 @@ from manyeyes.evaluation.corpus import Label
 
 _FILE = re.compile(r'^File: ("(?:[^"\\]|\\.)*") \(', re.MULTILINE)  # the path, quoted as JSON
 _NUMBERED = re.compile(r"^\s*(\d+) \| (.*)$", re.MULTILINE)
-_CANDIDATE = re.compile(r"^Finding (f\d+) \(([\w/]+), \w+\), lines (\d+)-(\d+):", re.MULTILINE)
+_CANDIDATE = re.compile(r"^Finding (f\d+) \(([\w/]+), \w+\), lines (\d+)-(\d+)[:,]", re.MULTILINE)
 _EVIDENCE = re.compile(r"^- line (\d+), rule (\S+) \(", re.MULTILINE)
 
 HOME_MODEL = "noisy-oracle"  # the model `manyeyes eval --oracle` asks for ("openai/noisy-oracle", as sent)

@@ -32,6 +32,10 @@ def evaluation_settings(settings: Settings, concerns: list[Concern], grounding: 
             "exclude": [],
             "max_file_lines": max(settings.max_file_lines, 100_000),
             "thorough": settings.thorough or not grounding,
+            # the whole corpus is one review: a budget meant for one review would stop it part-way (the figures
+            # report what the run spent instead)
+            "run_token_budget": 0,
+            "run_deadline_s": max(settings.run_deadline_s, 3600.0),
         }
     )
 
@@ -53,9 +57,12 @@ async def evaluate(
     scored.shown = score(corpus, result.findings, concerns, lines, len(result.not_reviewed))
     scored.dropped = sum(o.dropped for o in result.outcomes)
     scored.rejected_by_verification = len(result.verification.rejected) if result.verification else 0
-    prompt, completion, _ = result.totals()  # every agent's calls and the verifier's
+    prompt, completion, _ = result.totals()  # every agent's calls, their votes and the verifier's
+    escalated = len(result.consensus.escalated) if result.consensus else 0
+    extra_votes = sum(1 for o in result.outcomes if o.vote > 1)
     for each in (scored, scored.shown):
         each.grounding = grounding
+        each.escalated, each.extra_votes = escalated, extra_votes
         each.prompt_tokens, each.completion_tokens = prompt, completion
     return scored, result
 

@@ -89,6 +89,8 @@ class Score:
     not_reviewed: int = 0
     dropped: int = 0  # model findings the pipeline rejected (quotes not in the file, invalid items)
     rejected_by_verification: int = 0  # model findings the verifier judged not real
+    escalated: int = 0  # agent tasks that got more voters (consensus/escalation.py)
+    extra_votes: int = 0  # the vote tasks they got
     grounding: bool = True  # False: the model agents reviewed alone, no analyzer ran (eval --no-grounding)
     prompt_tokens: int = 0  # what the run's model calls (agents and verifier) read and wrote: 0 offline
     completion_tokens: int = 0
@@ -143,6 +145,8 @@ class Score:
             "findings_per_kloc": self.findings_per_kloc,
             "dropped": self.dropped,
             "rejected_by_verification": self.rejected_by_verification,
+            "escalated": self.escalated,
+            "extra_votes": self.extra_votes,
             "grounding": self.grounding,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,

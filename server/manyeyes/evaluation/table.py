@@ -20,9 +20,10 @@ def _row(name: str, recall: Recall) -> str:
 def _tokens(result: Score) -> str:
     if not result.tokens:
         return "  tokens: 0 (no model calls)"
+    votes = f"; {result.escalated} task(s) escalated, {result.extra_votes} extra vote(s)" if result.escalated else ""
     return (
         f"  tokens: {result.tokens:,} (prompt {result.prompt_tokens:,}, completion {result.completion_tokens:,}); "
-        f"{result.tokens_per_case:,.1f} per case"
+        f"{result.tokens_per_case:,.1f} per case{votes}"
     )
 
 

@@ -62,8 +62,12 @@ class ModelClient:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    async def complete(self, model: str, messages: list[dict], *, schema: dict | None = None) -> ModelReply:
-        """One answer; `schema` asks for structured output where the model supports it, JSON mode otherwise."""
+    async def complete(
+        self, model: str, messages: list[dict], *, schema: dict | None = None, sample: int = 0
+    ) -> ModelReply:
+        """One answer; `schema` asks for structured output where the model supports it, JSON mode otherwise.
+        `sample` > 0 asks for another independent sample of the same request (a vote): at VOTE_TEMPERATURE and,
+        where the provider takes one, with that seed; sample 0 is the model's one answer, at temperature 0."""
         messages = with_cache_markers(messages, cache_markers(model))
         messages = redact_messages(messages)  # compiled regexes: about 0.5 ms for a 150-line chunk's prompt
         retries = 0
@@ -73,22 +77,22 @@ class ModelClient:
             retries += 1
 
         reply = await with_retries(
-            lambda: self._call_once(model, messages, schema), self.settings.max_retries, count_retry
+            lambda: self._call_once(model, messages, schema, sample), self.settings.max_retries, count_retry
         )
         reply.retries = retries
         return reply
 
-    async def _call_once(self, model: str, messages: list[dict], schema: dict | None) -> ModelReply:
+    async def _call_once(self, model: str, messages: list[dict], schema: dict | None, sample: int) -> ModelReply:
         litellm = load_litellm()
         try:
-            response = await litellm.acompletion(**self._arguments(litellm, model, messages, schema))
+            response = await litellm.acompletion(**self._arguments(litellm, model, messages, schema, sample))
         except ModelCallError:
             raise
         except Exception as exc:  # litellm raises many types; classify() turns each into words
             raise classify(exc) from exc
         return _reply_of(litellm, model, response, self.settings.prices.get(model))
 
-    def _arguments(self, litellm, model: str, messages: list[dict], schema: dict | None) -> dict:
+    def _arguments(self, litellm, model: str, messages: list[dict], schema: dict | None, sample: int = 0) -> dict:
         arguments = {
             "model": model,
             "messages": messages,
@@ -97,6 +101,7 @@ class ModelClient:
             "max_retries": 0,  # the OpenAI SDK's own retries: off, we retry in one place (llm.retry)
             "num_retries": 0,
             "temperature": 0,
+            **_sampling(litellm, model, sample),
         }
         response_format = _response_format(litellm, model, schema)
         if response_format:
@@ -128,6 +133,21 @@ def check_model(model: str) -> None:
             f"unknown model '{model}': use a litellm model string with its provider, such as "
             "'openai/gpt-4o-mini', 'anthropic/claude-sonnet-4-5' or 'ollama/llama3'"
         ) from None
+
+
+VOTE_TEMPERATURE = 0.8  # another sample must be able to differ; high enough for that, low enough to stay on task
+
+
+def _sampling(litellm, model: str, sample: int) -> dict:
+    """What makes sample k of a request its own: a temperature above zero, and the seed k where the provider
+    takes seeds (then a repeated vote is reproducible too)."""
+    if sample <= 0:
+        return {}
+    try:
+        seeded = "seed" in (litellm.get_supported_openai_params(model=model) or [])
+    except Exception:  # an unknown model: a seed it does not take would fail the call
+        seeded = False
+    return {"temperature": VOTE_TEMPERATURE, **({"seed": sample} if seeded else {})}
 
 
 def _response_format(litellm, model: str, schema: dict | None) -> dict | None:

@@ -90,7 +90,7 @@ def hover_markdown(finding: Finding) -> str:
     if finding.explanation:
         parts.append(plain.markdown(finding.explanation))
     sources = plain.markdown(finding.source_labels())
-    parts.append(f"Confidence {finding.confidence:.2f} · raised by {sources}")
+    parts.append(f"Confidence {plain.markdown(finding.confidence_text)} · raised by {sources}")
     if finding.evidence:
         fence = "`" * max(3, _longest_run(finding.evidence, "`") + 1)  # the quoted code cannot close its fence
         parts.append(f"Evidence:\n{fence}\n{finding.evidence}\n{fence}")

@@ -159,6 +159,8 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
             reporter.board.charge(step.prompt_tokens + step.completion_tokens, step.cost_usd)
         if result.verification:
             reporter.results["verification"] = verification_json(result.verification, uri_of)
+        if result.consensus:
+            reporter.results["consensus"] = result.consensus.model_dump(mode="json", by_alias=True)
         published, changed = _store_and_publish(server, review, uri_of, result)
         _tell_about_keys(server, result)
         shown = sum(len(v) for v in published.values())
@@ -304,6 +306,7 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
         "message": message,
         "phase": board.phase,
         "verification": None,  # set from the run's results once verification has run
+        "consensus": None,  # likewise: the tasks escalated to more voters, what each stage removed
         "percentage": board.percent,
         "findings": board.findings,
         "tokens": board.tokens,
@@ -321,6 +324,8 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
                 "durationS": o.duration_s,
                 "cached": o.cached,
                 "error": o.error,
+                "vote": o.vote,
+                "escalated": o.escalated,
             }
             for o in board.agents.values()
         ],

@@ -35,6 +35,18 @@ class Task:
     # Why triage found nothing for this concern here: the task stands by and runs only if an analyzer flags its
     # chunk for its concern (agents/grounding.py).
     standby: str | None = None
+    # An extra vote (consensus/escalation.py): which voter of its task it is (1: the first sample, the task
+    # itself), which sample of its model it asks for (0: the model's one answer at temperature 0), the task it votes
+    # on, and why it runs.
+    vote: int = 1
+    sample: int = 0
+    votes_for: str | None = None
+    escalated: str | None = None
+
+    @property
+    def ballot(self) -> str:
+        """The task whose findings this one's are votes on: its own id for a first sample."""
+        return self.votes_for or self.id
 
     @property
     def offline(self) -> bool:

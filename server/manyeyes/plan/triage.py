@@ -47,6 +47,16 @@ _SINK_CALLS = frozenset(
     parseString fromstring XMLParser XMLPullParser load loads unsafe_load full_load
     """.split()
 )
+# Of those, the calls through which input becomes code, commands, queries, objects, files or requests: a chunk
+# that calls one is risky, and gets more votes first (consensus/escalation.py).
+_INJECTION_SINKS = frozenset(
+    """
+    eval exec compile __import__ system popen Popen spawnl spawnv execv execve execvp startfile
+    execute executemany executescript raw extra render_template_string Template redirect send_file
+    send_from_directory extractall parseString fromstring XMLParser XMLPullParser loads load unsafe_load full_load
+    urlretrieve
+    """.split()
+)
 # Words that name something secret or security-relevant, matched against the words of a name (`user_password`,
 # `authToken`), so `author` is not `auth`.
 _SECURITY_WORDS = frozenset(
@@ -56,6 +66,7 @@ _SECURITY_WORDS = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")  # a name called, as text shows it
 _SQL = re.compile(r"\b(select|insert|update|delete|drop)\b.*\b(from|into|set|where|table)\b", re.IGNORECASE)
 _SHELL = re.compile(r"\b(sh|bash|cmd|powershell)(\.exe)?\s+(-c|/c)\b|\$\(|`[^`]+`")
 _PERFORMANCE_NAMES = frozenset(
@@ -91,6 +102,15 @@ def triage(chunk: Chunk, concerns: list[Concern], thorough: bool) -> dict[Concer
     if signals is None:
         return dict.fromkeys(concerns)
     return {c: _SKIP_REASONS[c](signals) if c in _SKIP_REASONS else None for c in concerns}
+
+
+def sinks_called(chunk: Chunk) -> tuple[list[str], list[str]]:
+    """The sinks a chunk calls: (injection sinks: `eval`, `execute`, `loads`, ...; the others: `open`, `md5`,
+    `random`, ...). Read from the syntax tree; in code that has none here (another language, a fragment, Python
+    this interpreter cannot parse), from the text: a sink's name followed by "(" (`md5(`, `os.system (`)."""
+    signals = read_signals(chunk)
+    calls = signals.calls if signals is not None else set(_CALL.findall(chunk.text))
+    return sorted(calls & _INJECTION_SINKS), sorted(calls & (_SINK_CALLS - _INJECTION_SINKS))
 
 
 def read_signals(chunk: Chunk) -> Signals | None:

@@ -107,9 +107,11 @@ def _result(finding: Finding, rules: dict[str, dict]) -> dict:
             }
         ],
         "partialFingerprints": {"manyeyesFingerprint/v1": finding.fingerprint},
+        "rank": round(finding.confidence * 100, 1),  # SARIF's 0-100 priority: the confidence, as people rank
         "properties": {
             "severity": finding.severity.value,
             "confidence": finding.confidence,
+            "confidenceReasons": finding.confidence_reasons,
             "concerns": [c.value for c in finding.concerns],
             "sources": [source.label for source in finding.sources],
         },

@@ -44,7 +44,23 @@ def summary_line(result: ReviewResult) -> str:
         extras.append(f"{result.suppressed} dismissed")
     if result.verification and result.verification.rejected:
         extras.append(f"{len(result.verification.rejected)} rejected by verification")
+    if result.consensus and result.consensus.escalated:
+        extras.append(f"{len(result.consensus.escalated)} task(s) escalated to more voters")
     return line + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def consensus_lines(result: ReviewResult) -> list[str]:
+    """What the consensus stage did: the tasks that got more voters and why, and what each stage removed."""
+    consensus = result.consensus
+    if consensus is None:
+        return []
+    lines = [f"{e.target} ({e.concern.value}): {e.votes} voters, {e.reason}" for e in consensus.escalated]
+    if consensus.left_out:
+        lines.append(f"{consensus.left_out} more task(s) qualified for votes but did not fit the escalation budget")
+    removed = ", ".join(f"{stage} {count}" for stage, count in consensus.removed.items())
+    if removed:
+        lines.append(f"removed: {removed} (min_confidence hides, the skeptic drops)")
+    return lines
 
 
 def verification_lines(result: ReviewResult) -> list[str]:
@@ -52,10 +68,11 @@ def verification_lines(result: ReviewResult) -> list[str]:
     check = result.verification
     if check is None:
         return []
-    unsure = check.checked - check.confirmed - len(check.rejected)
+    unsure = check.checked - check.confirmed - len(check.rejected) - check.disputed
+    disputed = f", {check.disputed} disputed (kept, less sure: most voters found them)" if check.disputed else ""
     lines = [
-        f"{check.checked} model finding(s) checked: {check.confirmed} confirmed, {len(check.rejected)} rejected, "
-        f"{unsure} left as they were"
+        f"{check.checked} model finding(s) checked: {check.confirmed} confirmed, {len(check.rejected)} rejected"
+        f"{disputed}, {unsure} left as they were"
     ]
     lines += [f"rejected {r.path}:{r.line} {r.title}: {r.reason or 'no reason given'}" for r in check.rejected]
     lines += [f"not checked: {error}" for error in check.errors]

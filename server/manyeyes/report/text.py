@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from manyeyes.models import Finding, ReviewResult, Severity
-from manyeyes.report.summary import summary_line, verification_lines
+from manyeyes.report.summary import consensus_lines, summary_line, verification_lines
 from manyeyes.safety import plain
 
 _COLORS = {
@@ -64,7 +64,7 @@ def _finding(finding: Finding, color: bool) -> str:
         lines.append(f"    fix{author}: {finding.fix.description or 'replacement available'}")
         if finding.fix.check_label:
             lines.append(f"    {finding.fix.check_label}")
-    lines.append(f"    confidence {finding.confidence:.2f}, raised by {finding.source_labels()}")
+    lines.append(f"    confidence {finding.confidence_text}, raised by {finding.source_labels()}")
     if finding.help_uri:
         lines.append(f"    more: {finding.help_uri}")
     lines.extend(f"    note: {plain.one_line(note, 500)}" for note in finding.notes)
@@ -87,6 +87,8 @@ def _sections(result: ReviewResult) -> list[str]:
         sections.append("Not reviewed:\n" + "\n".join(f"  {n.path}: {n.reason}" for n in result.not_reviewed))
     if result.notes:
         sections.append("Notes:\n" + "\n".join(f"  {plain.one_line(note, 500)}" for note in result.notes))
+    if result.consensus and consensus_lines(result):
+        sections.append("Consensus:\n" + "\n".join(f"  {line}" for line in consensus_lines(result)))
     if result.verification:
         sections.append("Verification:\n" + "\n".join(f"  {line}" for line in verification_lines(result)))
     if result.failed:

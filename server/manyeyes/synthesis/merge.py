@@ -188,6 +188,7 @@ def _combine(group: list[Finding]) -> Finding:
             _extend_unique(getattr(primary, attribute), getattr(other, attribute))
         primary.help_uri = primary.help_uri or other.help_uri
     primary.fix = _best_fix(group)
+    primary.consensus = primary.consensus or next((f.consensus for f in group if f.consensus), None)
     independent = _confidence_by_source(group)
     if len(independent) > 1:
         disagreement = 1.0

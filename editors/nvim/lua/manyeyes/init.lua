@@ -164,6 +164,10 @@ function M.board_lines()
     if agent.error and agent.error ~= vim.NIL then
       line = line .. '  ' .. agent.error
     end
+    if (agent.vote or 1) > 1 then -- an extra vote of an escalated task, and why it runs
+      local why = agent.escalated ~= vim.NIL and agent.escalated or nil
+      line = line .. string.format('  vote %d', agent.vote) .. (why and (': ' .. why) or '')
+    end
     table.insert(lines, line)
   end
   vim.list_extend(lines, verification_lines(board))

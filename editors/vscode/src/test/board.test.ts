@@ -37,6 +37,19 @@ test('cards show each agent with its state, findings, tokens, cost and error', (
   assert.match(cards[1].detail, /failed · 0 finding\(s\) · 0 tokens · \$0.0000 · rate limited \(HTTP 429\)/);
 });
 
+test('an extra vote says which voter it is and why its task was escalated', () => {
+  const model = new BoardModel();
+  model.update(board('r1', false, [
+    agent('t1', 'done'),
+    agent('t1.v2', 'running', { vote: 2, escalated: 'analyzer hit (B307); calls eval' }),
+  ], { phase: 'escalating 1 task(s): 1 more vote(s)' }));
+  const [first, vote] = model.cards();
+  assert.equal(first.label, 'security · app.py:1-9');
+  assert.equal(vote.label, 'security · app.py:1-9 · vote 2');
+  assert.match(vote.detail, /^running · escalated: analyzer hit \(B307\); calls eval · 0 finding/);
+  assert.equal(model.summary(), 'escalating 1 task(s): 1 more vote(s) · 0 tokens · $0.0000');
+});
+
 test('a running review is shown before the last finished one', () => {
   const model = new BoardModel();
   model.update(board('r1', true, [agent('t1', 'done')]));

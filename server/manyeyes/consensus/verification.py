@@ -1,18 +1,24 @@
-"""Verification: a second, skeptical look at the model findings no analyzer backs, before anyone reads them.
+"""Verification: a skeptic argues against the model findings no analyzer backs, before anyone reads them.
 
 Anchoring already drops a finding whose quoted code is not in the file. A model can still report a plausible
-problem on real code that the code does not have. Findings an analyzer corroborates are backed by evidence; the
-others are sent, one small call per file and model, with only the lines around each finding, to the model that
-raised them, now asked to judge rather than to find. Rejected findings are dropped and listed with the reason;
-confirmed ones say so; a finding the verifier does not answer for, or a verifier that fails, leaves the finding
-as it was (a failed check never hides a finding). Answers are cached by content, so unchanged code is not sent
-again.
+problem on real code that the code does not have. Findings an analyzer corroborates are backed by evidence, and
+findings every one of several voters made are backed by their agreement; the others are sent, one small call per
+file and verifier, with only the lines around each finding and how many voters found it, to a verifier asked to
+make the case against each (is the input reachable, the value untrusted, is it already guarded) and then judge.
+The verifier is `verifier_model` when it is set and did not find the finding itself (then another of the
+concern's models that did not; with none left, the finding stays unverified and says why), else the finding's
+first finder. The verdict and its reason are kept on the finding (its consensus) and its confidence follows the
+rule of consensus/confidence.py: a rejected finding no majority of voters made is dropped and listed with the
+reason, a rejected majority finding is kept, less sure. A finding the verifier does not answer for, or a
+verifier that fails, stays as it was, unverified (a failed check never hides a finding). Answers are cached by
+content, so unchanged code is not sent again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 import anyio
 
@@ -20,8 +26,9 @@ from manyeyes.agents import framing
 from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt, prompt_versions
 from manyeyes.cache import Cache, content_key
+from manyeyes.consensus.confidence import after_verdict
 from manyeyes.llm.errors import ModelCallError
-from manyeyes.models import Finding, Rejection, VerificationReport
+from manyeyes.models import Consensus, Finding, Rejection, VerificationReport
 from manyeyes.plan.documents import Document
 from manyeyes.safety import plain
 from manyeyes.safety.redact import redact_message
@@ -50,9 +57,31 @@ VERDICT_SCHEMA = {
 }
 
 
+Verifier = Callable[[Finding], "str | None"]  # who checks a finding; None: nobody independent is left
+NO_INDEPENDENT_VERIFIER = "not verified: every model that could check it found it itself"
+
+
 def needs_verification(finding: Finding) -> bool:
-    """Raised by model agents only: no analyzer's evidence backs it."""
-    return finding.by_model_only
+    """Raised by model agents only (no analyzer's evidence backs it), and not by every one of several voters."""
+    consensus = finding.consensus
+    return finding.by_model_only and not (consensus is not None and consensus.asked > 1 and consensus.unanimous)
+
+
+def own_finder(finding: Finding) -> str | None:
+    """The default verifier: the model that raised the finding."""
+    return finding.sources[0].name
+
+
+def independent_verifier(chosen: str, candidates: Callable[[Finding], list[str]]) -> Verifier:
+    """`chosen` checks every finding it did not make itself; one it made goes to the first of `candidates` (the
+    finding's concern's models) that did not make it either."""
+
+    def verifier_of(finding: Finding) -> str | None:
+        consensus = finding.consensus
+        finders = set(consensus.voters) if consensus else {s.name for s in finding.sources}
+        return next((m for m in [chosen, *candidates(finding)] if m not in finders), None)
+
+    return verifier_of
 
 
 async def verify_findings(
@@ -62,19 +91,23 @@ async def verify_findings(
     concurrency: int,
     timeout_s: float,
     cache: Cache | None = None,
+    verifier_of: Verifier = own_finder,
 ) -> tuple[list[Finding], VerificationReport]:
-    """The findings that survive verification, and what it did. One call per file and model, run concurrently."""
+    """The findings that survive verification, and what it did. One call per file and verifier, concurrently."""
     report = VerificationReport()
-    batches = _batches([f for f in findings if needs_verification(f) and f.path in documents])
-    judged: dict[int, Finding | None] = {}  # id of a checked finding -> what replaces it (None: rejected)
+    candidates = [f for f in findings if needs_verification(f) and f.path in documents]
+    batches, unverifiable = _batches(candidates, verifier_of)
+    judged: dict[int, Finding | None] = {id(f): _noted(f, NO_INDEPENDENT_VERIFIER) for f in unverifiable}
     limiter = anyio.CapacityLimiter(concurrency)
 
     async def check(model: str, document: Document, batch: list[Finding]) -> None:
         async with limiter:
             verdicts = await _verdicts(client, model, document, batch, timeout_s, cache, report)
         for index, finding in enumerate(batch):
-            verdict, reason = verdicts.get(f"f{index + 1}", ("unsure", ""))
-            judged[id(finding)] = _judge(finding, verdict, reason, model, report)
+            answer = verdicts.get(f"f{index + 1}")
+            report.checked += 1
+            if answer is not None:  # no verdict (a failed call, a skipped id): the finding stays as it was
+                judged[id(finding)] = _judge(finding, *answer, model, report)
 
     async with anyio.create_task_group() as group:
         for (model, path), batch in batches.items():
@@ -83,28 +116,38 @@ async def verify_findings(
     return [f for f in kept if f is not None], report
 
 
-def _batches(candidates: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
+def _batches(candidates: list[Finding], verifier_of: Verifier) -> tuple[dict[tuple[str, str], list[Finding]], list]:
     batches: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    unverifiable = []
     for finding in candidates:
-        model = finding.sources[0].name
-        if len(batches[(model, finding.path)]) < MAX_PER_CALL:  # the rest stay unverified, as they were
+        model = verifier_of(finding)
+        if model is None:
+            unverifiable.append(finding)
+        elif len(batches[(model, finding.path)]) < MAX_PER_CALL:  # the rest stay unverified, as they were
             batches[(model, finding.path)].append(finding)
-    return batches
+    return batches, unverifiable
 
 
 def _judge(finding: Finding, verdict: str, reason: str, model: str, report: VerificationReport) -> Finding | None:
-    """The finding as the verdict leaves it: None when rejected, noted when confirmed, as it was otherwise."""
-    report.checked += 1
-    if verdict == "rejected":
+    """The finding as the verdict leaves it (consensus/confidence.py): None when the rejection drops it."""
+    consensus = (finding.consensus or Consensus(voters=[own_finder(finding)], stated=finding.confidence)).model_copy(
+        update={"verdict": verdict, "verifier": model, "verdict_reason": reason}
+    )
+    confidence = after_verdict(finding.confidence, consensus)
+    if confidence is None:
         report.rejected.append(
             Rejection(path=finding.path, line=finding.span.start_line, title=finding.title, reason=reason)
         )
         return None
     if verdict == "confirmed":
         report.confirmed += 1
-        note = f"verified by {model}" + (f": {reason}" if reason else "")
-        return finding.model_copy(update={"notes": [*finding.notes, note]})
-    return finding
+    elif verdict == "rejected":
+        report.disputed += 1
+    return finding.model_copy(update={"consensus": consensus, "confidence": confidence})
+
+
+def _noted(finding: Finding, note: str) -> Finding:
+    return finding.model_copy(update={"notes": [*finding.notes, note]})
 
 
 async def _verdicts(client, model, document, batch, timeout_s, cache, report) -> dict[str, tuple[str, str]]:
@@ -131,6 +174,7 @@ async def _verdicts(client, model, document, batch, timeout_s, cache, report) ->
     report.prompt_tokens += reply.prompt_tokens
     report.completion_tokens += reply.completion_tokens
     report.cost_usd += reply.cost_usd
+    report.cost_known = report.cost_known and reply.cost_known  # one call priced nowhere: the total is unknown
     try:
         verdicts = parse_verdicts(reply.text)
     except ParseError as exc:
@@ -182,8 +226,13 @@ def _parts(finding: Finding, document: Document) -> tuple[str, str]:
 def _block(ident: str, finding: Finding, described: str, code: str, mark: str) -> str:
     concerns = "/".join(c.value for c in finding.concerns)
     span = finding.span
+    consensus = finding.consensus
+    votes = (
+        f", found by {consensus.found_by} of {consensus.asked} reviewers" if consensus and consensus.asked > 1 else ""
+    )
+    lines = f"lines {span.start_line}-{span.end_line}"
     return (
-        f"Finding {ident} ({concerns}, {finding.severity.value}), lines {span.start_line}-{span.end_line}:\n"
+        f"Finding {ident} ({concerns}, {finding.severity.value}), {lines}{votes}:\n"
         f"{framing.block('reported', described, mark)}\n{framing.block('code', code, mark)}\n"
     )
 
