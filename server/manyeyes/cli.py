@@ -209,7 +209,7 @@ def add_voting_arguments(parser: argparse.ArgumentParser) -> None:
         help="when tasks get more voters: only where a finding is uncertain or the chunk risky (escalate, the "
         "default), on every task (always), never (off)",
     )
-    parser.add_argument("--votes", type=int, metavar="N", help="voters for a task that votes (default 2)")
+    parser.add_argument("--votes", type=int, metavar="N", help="the most voters a task gets (default 3)")
     parser.add_argument(
         "--verifier-model", help="the model that checks findings no analyzer backs (never its own findings)"
     )

@@ -56,7 +56,7 @@ class ModelPrice(BaseModel):
 ModelList = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=8)]
 VoteCount = Annotated[int, Field(ge=1, le=9)]
 VOTING_MODES = ("off", "escalate", "always")  # from the least to the most spent
-DEFAULT_VOTES = 2
+DEFAULT_VOTES = 3
 
 
 class Settings(BaseModel):
@@ -65,10 +65,10 @@ class Settings(BaseModel):
     # Per concern, a model or a list of models, overriding `model`: the first reviews every task, each one is a
     # voter when a task gets more votes (consensus/), so a second model checks the first.
     models: dict[Concern, str | ModelList] = Field(default_factory=dict)
-    # Consensus (consensus/): how many voters a task that votes gets, in all or per concern ({"security": 3}), and
-    # when tasks vote: "escalate" (the first sample everywhere, more votes only where a finding is uncertain or the
-    # chunk risky, within escalation_share of the first round's tokens), "always" (every task), "off". Two voters
-    # by default: a second opinion, and the skeptic for what only one of them found (docs/consensus.md).
+    # Consensus (consensus/, docs/consensus.md): the most voters a task gets, in all or per concern
+    # ({"security": 5}), and when tasks vote: "escalate" (the first sample everywhere; a second voter only where a
+    # finding is uncertain or the chunk risky, one more while the voters disagree, all within escalation_share of
+    # the first round's tokens), "always" (every task all its voters), "off".
     votes: VoteCount | dict[Concern, VoteCount] = DEFAULT_VOTES
     voting: Literal["off", "escalate", "always"] = "escalate"
     escalation_share: float = Field(default=1.0, ge=0.0, le=10.0)

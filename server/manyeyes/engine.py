@@ -27,7 +27,7 @@ from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import Cache
 from manyeyes.config import Settings
 from manyeyes.consensus.confidence import reasons
-from manyeyes.consensus.escalation import VotePlan, plan_votes
+from manyeyes.consensus.escalation import VotePlanner
 from manyeyes.consensus.verification import independent_verifier, needs_verification, own_finder, verify_findings
 from manyeyes.consensus.votes import tally_votes
 from manyeyes.dispatch import Budget, Completed, Dispatcher, Subscriber
@@ -109,9 +109,8 @@ class ReviewRun:
             async with anyio.create_task_group() as group:
                 group.start_soon(start_analyzers, plan.tasks, panel)
                 completed = await self.dispatcher.run(plan.tasks, agent_for)
-            votes = self._escalate(completed)
-            if votes.tasks:
-                completed += await self.dispatcher.run(votes.tasks, agent_for)
+            votes = VotePlanner(self.settings)
+            completed += await self._votes(votes, completed, agent_for)
             for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
                 if item.outcome.state != "done" and not item.task.offline:
                     await attach_evidence(item.task, panel)
@@ -123,15 +122,20 @@ class ReviewRun:
         result.phases, result.duration_s = clock.phases, clock.total
         return result
 
-    def _escalate(self, completed: list[Completed]) -> VotePlan:
-        """The extra votes the first round earned (none after a cancel, or past the run's deadline)."""
-        if self.dispatcher.cancelled or self.dispatcher.out_of_time or all(item.task.offline for item in completed):
-            return VotePlan()
-        votes = plan_votes(completed, self.settings)
-        if votes.tasks:
+    async def _votes(self, planner: VotePlanner, completed: list[Completed], agent_for) -> list[Completed]:
+        """The extra votes the answers earn, round after round (none after a cancel or past the run's deadline):
+        risky or uncertain tasks get a second voter, tasks whose voters disagree one more (consensus/)."""
+        if all(item.task.offline for item in completed):
+            return []
+        added: list[Completed] = []
+        tasks = planner.first_round(completed)
+        while tasks and not (self.dispatcher.cancelled or self.dispatcher.out_of_time):
+            escalating = len({t.votes_for for t in tasks})
             for listener in self._phase_listeners:
-                listener(f"escalating {len(votes.escalated)} task(s): {len(votes.tasks)} more vote(s)")
-        return votes
+                listener(f"escalating {escalating} task(s): {len(tasks)} more vote(s)")
+            added += await self.dispatcher.run(tasks, agent_for)
+            tasks = planner.next_round(completed + added)
+        return added
 
     def _agent_factory(self, panel: OfflinePanel):
         offline = OfflineAgent(panel)
@@ -160,7 +164,7 @@ class ReviewRun:
         return self._client
 
     async def _assemble(
-        self, plan: Plan, completed: list[Completed], clock: _PhaseClock, votes: VotePlan
+        self, plan: Plan, completed: list[Completed], clock: _PhaseClock, votes: VotePlanner
     ) -> ReviewResult:
         documents = {d.path: d for d in plan.documents}
         findings: list[Finding] = []
@@ -182,7 +186,8 @@ class ReviewRun:
         findings.extend(tallied.findings)
         consensus = None
         if tallied.tasks:
-            consensus = ConsensusReport(escalated=votes.escalated, left_out=votes.left_out, merged_votes=tallied.merged)
+            escalated, left_out = votes.report()
+            consensus = ConsensusReport(escalated=escalated, left_out=left_out, merged_votes=tallied.merged)
         findings = [f for f in findings if _in_focus(f, documents)]
         policy.override(findings, self.settings.severity_overrides)
         self.consolidated = await self._consolidate(findings)

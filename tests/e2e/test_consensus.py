@@ -58,15 +58,19 @@ def test_three_voters_give_counts_and_confidences_and_the_skeptic_drops_a_lone_f
     write(workspace, "app.py", RISKY)
     fake.script("security", Reply(findings=[EVAL, LONE]), Reply(findings=[EVAL_AT_DEF]), Reply(findings=[EVAL]))
     fake.script("verify", verdicts(("f1", "rejected", "the value is an int the caller already shows")))
-    settings = model_settings(concerns=["security"], votes=3, escalation_share=2.0)
+    settings = model_settings(concerns=["security"], escalation_share=2.0)
     result, phases = review(workspace, settings)
     first, *votes = fake.requests_for("security")
     assert len(votes) == 2 and first["temperature"] == 0
-    assert sorted((v["temperature"], v["seed"]) for v in votes) == [(0.8, 1), (0.8, 2)]  # two samples of one model
-    assert phases[0] == "escalating 1 task(s): 2 more vote(s)"
+    assert [(v["temperature"], v["seed"]) for v in votes] == [(0.8, 1), (0.8, 2)]  # two more samples of one model
+    # the eval call earned a second voter; the two disagreed on the lone finding, so a third broke the tie
+    assert phases[:2] == ["escalating 1 task(s): 1 more vote(s)"] * 2
     [escalation] = result.consensus.escalated
     assert escalation.votes == 3
-    assert escalation.reason == "analyzer hit (B307); calls eval; unconfirmed high finding 'eval of caller input'"
+    assert escalation.reason == (
+        "analyzer hit (B307); calls eval; unconfirmed high finding 'eval of caller input'; "
+        "voters disagree on 'label leaks the value'"
+    )
     found = next(f for f in result.findings if f.title == "eval of caller input")
     # the voters' 0.8, graded 0.75 as a model's word alone (synthesis/policy.py), unanimous: halfway to 1
     assert (found.consensus.found_by, found.consensus.asked, found.confidence) == (3, 3, 0.875)
@@ -114,6 +118,7 @@ def test_the_verifier_model_never_checks_its_own_findings(workspace, fake, model
         models={"security": ["openai/model-a", "openai/model-b"]},
         verifier_model="openai/model-a",
         voting="always",
+        votes=2,
     )
     result, _ = review(workspace, settings)
     assert [r["model"] for r in fake.requests_for("security")] == ["model-a", "model-b"]
@@ -131,12 +136,12 @@ def test_a_verifier_that_answers_garbage_leaves_the_finding_unverified(workspace
     write(workspace, "app.py", RISKY)
     fake.script("security", Reply(findings=[LONE]), Reply(findings=[]))
     fake.script("verify", Reply(content="I think they are all fine!"))
-    result, _ = review(workspace, model_settings(concerns=["security"], voting="always"))
+    result, _ = review(workspace, model_settings(concerns=["security"], voting="always", votes=2))
     assert LONE["title"] not in {f.title for f in result.findings}  # 1 of 2 voters, unverified: 0.4, below 0.5
     assert result.consensus.removed == {"min_confidence": 1}
     assert result.verification.errors and "unparseable verdicts" in result.verification.errors[0]
     fake.script("security", Reply(findings=[LONE]), Reply(findings=[]))
-    shown, _ = review(workspace, model_settings(concerns=["security"], voting="always", min_confidence=0.3))
+    shown, _ = review(workspace, model_settings(concerns=["security"], voting="always", votes=2, min_confidence=0.3))
     found = next(f for f in shown.findings if f.title == LONE["title"])
     assert found.consensus.verdict is None and found.confidence_reasons == ["1 of 2 voters (model:openai/fake-model)"]
     assert found.confidence == 0.4  # as the votes left it: a failed check neither raises nor hides it

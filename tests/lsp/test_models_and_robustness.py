@@ -72,6 +72,23 @@ async def test_model_review_then_settings_refilter_without_a_model_call(client, 
 
 
 @pytest.mark.asyncio
+async def test_an_escalated_finding_hovers_with_its_votes_and_backing(client, ws, fake):
+    fake.script("security", Reply(findings=[SHELL]))
+    uri = open_document(client, ws / "app.py", SOURCE)
+    board = await review_file(client, uri)
+    [vote] = [a for a in board["agents"] if a["vote"] == 2]  # the shell call's chunk got a second voter
+    assert vote["concern"] == "security" and vote["escalated"].startswith("analyzer hit (B602)")
+    assert board["consensus"]["escalated"][0]["votes"] == 2
+    assert any((b["phase"] or "").startswith("escalating 1 task(s)") for b in client.boards.received)
+    shell = by_code(client, uri, "B602")
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=shell.range.start)
+    )
+    text = hover.contents.value
+    assert "(2 of 2 voters (model:openai/fake-model); backed by bandit B602)" in text, text
+
+
+@pytest.mark.asyncio
 async def test_a_finding_the_verifier_rejects_is_listed_on_the_board_not_published(client, ws, fake):
     fake.script("security", Reply(findings=[SHELL]))
     fake.script("readability", Reply(findings=[NIT]))

@@ -2,13 +2,13 @@
 verifier, and the settings that drive them (the wire and the whole run are in tests/e2e/test_consensus.py)."""
 
 import pytest
+from manyeyes.agents.base import AgentReport
 from manyeyes.config import Settings, load_settings
 from manyeyes.consensus.confidence import after_verdict, from_votes, reasons
-from manyeyes.consensus.escalation import plan_votes
+from manyeyes.consensus.escalation import VotePlanner
 from manyeyes.consensus.verification import independent_verifier, needs_verification
 from manyeyes.consensus.votes import Ballot, tally
 from manyeyes.dispatch import Completed
-from manyeyes.agents.base import AgentReport
 from manyeyes.models import AgentOutcome, Concern, Consensus, Severity
 from manyeyes.plan.context import TaskContext
 from manyeyes.plan.documents import Document
@@ -41,7 +41,7 @@ def test_a_verdict_moves_it_halfway_up_or_drops_what_no_majority_found():
     majority = Consensus(found_by=2, asked=3, stated=0.8)
     assert after_verdict(0.4, lone.model_copy(update={"verdict": "confirmed"})) == 0.7
     assert after_verdict(0.4, lone.model_copy(update={"verdict": "rejected"})) is None  # the skeptic overrules one
-    assert after_verdict(0.6, majority.model_copy(update={"verdict": "rejected"})) == 0.3  # not a majority: halved
+    assert after_verdict(0.6, majority.model_copy(update={"verdict": "rejected"})) == 0.6  # disputed: kept as it was
     assert after_verdict(0.8, Consensus(verdict="rejected")) is None  # one voter of one: dropped
     assert after_verdict(0.6, majority.model_copy(update={"verdict": "unsure"})) == 0.6
 
@@ -132,6 +132,19 @@ def completed(text, concern=Concern.security, findings=(), evidence=(), tokens=1
     return Completed(task, outcome, AgentReport(findings=list(findings)))
 
 
+def first_round(items, settings):
+    """(the planner, the vote tasks it plans after the first samples)."""
+    planner = VotePlanner(settings)
+    return planner, planner.first_round(items)
+
+
+def answered(vote_task, findings=()):
+    """A vote task as the dispatcher returns it once its voter answered."""
+    outcome = AgentOutcome(task_id=vote_task.id, agent=vote_task.agent, concern=vote_task.concern, target="x")
+    outcome.state, outcome.prompt_tokens = "done", 1000
+    return Completed(vote_task, outcome, AgentReport(findings=list(findings)))
+
+
 def test_only_risky_chunks_and_uncertain_findings_escalate_highest_first():
     items = [
         completed(SAFE, task_id="quiet"),
@@ -141,14 +154,32 @@ def test_only_risky_chunks_and_uncertain_findings_escalate_highest_first():
         completed(SAFE, findings=[vote(2, "data race", severity=Severity.high)], task_id="high"),
         completed(SAFE, concern=Concern.performance, evidence=[finding(2, "loop", rules=["PERF401"])], task_id="hit"),
     ]
-    plan = plan_votes(items, Settings(model="openai/a", votes=3))
-    assert [(e.task_id, e.votes) for e in plan.escalated] == [("high", 3), ("sink", 3), ("hit", 3)]
-    assert plan.escalated[1].reason == "calls eval" and plan.escalated[2].reason == "analyzer hit (PERF401)"
-    assert plan.left_out == 1  # the medium one: 6,000 tokens spent, three escalations of 2 x 1,000 use them up
-    assert [t.id for t in plan.tasks[:2]] == ["high.v2", "high.v3"]
-    assert all(t.votes_for == "high" and t.escalated for t in plan.tasks[:2])
-    two_voters = plan_votes(items, Settings(model="openai/a"))  # the default: one more vote each, all four fit
-    assert [e.task_id for e in two_voters.escalated] == ["high", "sink", "hit", "medium"]
+    planner, tasks = first_round(items, Settings(model="openai/a", escalation_share=0.5))
+    escalated, left_out = planner.report()
+    assert [(e.task_id, e.votes) for e in escalated] == [("high", 2), ("sink", 2), ("hit", 2)]
+    assert escalated[1].reason == "calls eval" and escalated[2].reason == "analyzer hit (PERF401)"
+    assert left_out == 1  # the medium one: 6,000 tokens spent, half of it allowed, three second voters use it up
+    assert [t.id for t in tasks] == ["high.v2", "sink.v2", "hit.v2"]
+    assert all(t.votes_for == t.id.split(".")[0] and t.escalated for t in tasks)
+    _, default = first_round(items, Settings(model="openai/a"))
+    assert [t.votes_for for t in default] == ["high", "sink", "hit", "medium"]
+
+
+def test_voters_that_disagree_get_one_more_voter_up_to_votes():
+    race = vote(2, "data race", severity=Severity.high)
+    first = completed(SAFE, findings=[race], task_id="t1")
+    planner, [second] = first_round([first], Settings(model="m", escalation_share=5))
+    agreed = planner.next_round([first, answered(second, [race])])
+    assert agreed == []  # both found it: nothing to settle
+    planner, [second] = first_round([first], Settings(model="m", escalation_share=5))
+    [third] = planner.next_round([first, answered(second, [])])  # the second voter did not find it
+    assert (third.id, third.vote, third.sample, third.escalated) == ("t1.v3", 3, 2, "voters disagree on 'data race'")
+    assert planner.next_round([first, answered(second, []), answered(third, [])]) == []  # 3 voters: the most
+    [record] = planner.report()[0]
+    assert record.votes == 3 and record.reason == "unconfirmed high finding 'data race'; voters disagree on 'data race'"
+    planner, [second] = first_round([first], Settings(model="m", escalation_share=1))
+    assert planner.next_round([first, answered(second, [])]) == []  # the allowance is spent
+    assert planner.report()[1] == 0  # ... but the task did escalate: it is not "left out"
 
 
 def test_a_security_chunk_calling_any_known_sink_is_risky_but_after_injection_sinks():
@@ -157,25 +188,26 @@ def test_a_security_chunk_calling_any_known_sink_is_risky_but_after_injection_si
     items.append(completed(weak_hash, concern=Concern.performance, task_id="perf"))  # a sink is a security risk
     fragment = "        md = hashlib.md5()\n        os.system (cmd)\n"  # does not parse: read as text
     items.append(completed(fragment, task_id="fragment"))
-    plan = plan_votes(items, Settings(model="m"))
-    reasons = [(e.task_id, e.reason) for e in plan.escalated]
+    planner, _ = first_round(items, Settings(model="m"))
+    reasons = [(e.task_id, e.reason) for e in planner.report()[0]]
     assert reasons == [("eval", "calls eval"), ("fragment", "calls system"), ("hash", "calls md5")]
 
 
 def test_the_share_bounds_the_extra_votes_and_always_or_off_override_it():
     items = [completed(RISKY, task_id=f"t{i}") for i in range(4)]
-    assert len(plan_votes(items, Settings(model="m", escalation_share=0.5)).escalated) == 2  # 2 x 1,000 of 4,000
-    assert len(plan_votes(items, Settings(model="m", escalation_share=0)).escalated) == 0
-    assert len(plan_votes(items, Settings(model="m", voting="always", escalation_share=0)).escalated) == 4
-    assert plan_votes(items, Settings(model="m", voting="off")).tasks == []
-    quiet = [completed(SAFE, task_id="q")]
-    assert plan_votes(quiet, Settings(model="m", voting="always")).escalated[0].reason == "voting: always"
+    assert len(first_round(items, Settings(model="m", escalation_share=0.5))[1]) == 2  # 2 x 1,000 of 4,000
+    assert first_round(items, Settings(model="m", escalation_share=0))[1] == []
+    always = first_round(items, Settings(model="m", voting="always", escalation_share=0))[1]
+    assert len(always) == 4 * 2  # every task all three voters, whatever the share
+    assert first_round(items, Settings(model="m", voting="off"))[1] == []
+    planner, _ = first_round([completed(SAFE, task_id="q")], Settings(model="m", voting="always"))
+    assert planner.report()[0][0].reason == "voting: always"
 
 
 def test_each_model_of_a_concern_is_a_voter_in_turn():
-    settings = Settings(models={Concern.security: ["openai/a", "anthropic/b"]}, votes=4, escalation_share=3)
-    plan = plan_votes([completed(RISKY)], settings)
-    assert [(t.vote, t.agent, t.sample) for t in plan.tasks] == [
+    settings = Settings(models={Concern.security: ["openai/a", "anthropic/b"]}, votes=4, voting="always")
+    _, tasks = first_round([completed(RISKY)], settings)
+    assert [(t.vote, t.agent, t.sample) for t in tasks] == [
         (2, "anthropic/b", 0),
         (3, "openai/a", 1),
         (4, "anthropic/b", 1),
@@ -185,10 +217,10 @@ def test_each_model_of_a_concern_is_a_voter_in_turn():
 def test_a_failed_or_cached_first_sample_is_judged_fairly():
     failed = completed(RISKY)
     failed.outcome.state = "failed"
-    assert plan_votes([failed], Settings(model="m")).escalated == []  # a provider that failed once: not again
+    assert first_round([failed], Settings(model="m"))[1] == []  # a provider that failed once: not again
     cached = completed(RISKY, tokens=0)
     cached.outcome.cached, cached.task.context.estimated_tokens = True, 600
-    assert len(plan_votes([cached], Settings(model="m")).escalated) == 1  # estimated, not free
+    assert len(first_round([cached], Settings(model="m"))[1]) == 1  # estimated, not free
 
 
 # -- settings ---------------------------------------------------------------------------------------------------
@@ -202,7 +234,7 @@ def test_votes_and_models_take_numbers_lists_and_per_concern_tables(workspace, t
         "[models]\nsecurity = ['openai/a', 'openai/b']\n",
     )
     settings = load_settings(workspace, user_config=user).settings
-    assert settings.votes_for(Concern.security) == 5 and settings.votes_for(Concern.tests) == 2  # the default
+    assert settings.votes_for(Concern.security) == 5 and settings.votes_for(Concern.tests) == 3  # the default
     assert settings.voters_for(Concern.security) == ["openai/a", "openai/b"]
     assert settings.model_for(Concern.security) == "openai/a"
     assert settings.all_models() == {"openai/a", "openai/b", "openai/c"}
@@ -211,7 +243,7 @@ def test_votes_and_models_take_numbers_lists_and_per_concern_tables(workspace, t
 def test_nonsense_votes_and_models_get_one_message_each_and_fall_back(workspace, tmp_path):
     user = write(tmp_path, "user.toml", "votes = 0\nvoting = 'sometimes'\n[models]\nsecurity = []\n")
     loaded = load_settings(workspace, {"votes": "many"}, user_config=user)
-    assert loaded.settings.votes == 2 and loaded.settings.voting == "escalate" and loaded.settings.models == {}
+    assert loaded.settings.votes == 3 and loaded.settings.voting == "escalate" and loaded.settings.models == {}
     assert [w.split("'")[1] for w in loaded.warnings] == ["votes", "voting", "models", "votes"]
 
 
@@ -224,7 +256,7 @@ def test_a_project_may_lower_the_votes_but_not_raise_them_or_pick_the_verifier(w
     loaded = load_settings(workspace, user_config=tmp_path / "none.toml")
     settings = loaded.settings
     assert (settings.votes, settings.voting, settings.escalation_share, settings.verifier_model) == (
-        2,
+        3,
         "escalate",
         1.0,
         None,

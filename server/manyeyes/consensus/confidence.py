@@ -6,8 +6,9 @@ The rule (docs/consensus.md):
    asked and k found it, c is multiplied by (k + 1) / (n + 1): 3 of 3 keep c, 2 of 3 give 0.75 c, 1 of 3 half.
    One voter (n = 1) keeps c. Unanimity of two or more voters moves c halfway to 1: agreement is a check.
 2. Verifier. "confirmed" moves c halfway to 1. "rejected" drops the finding when no majority of voters found it
-   (one voter of one, one of three); a majority finding the verifier rejects is kept at half its confidence (the
-   skeptic overrules a lone voter, not a majority). "unsure", or no verdict, leaves c as it is.
+   (one voter of one, one of two, one of three); a majority finding the verifier rejects keeps c and is shown as
+   disputed, with the verifier's reason (the skeptic overrules a lone voter, not a majority). "unsure", or no
+   verdict, leaves c as it is.
 3. Analyzers. A finding an analyzer also raised combines the independent sources as the synthesizer always has:
    1 - (1 - c_model) x (1 - c_analyzer) (synthesis/merge.py).
 
@@ -36,7 +37,7 @@ def after_verdict(confidence: float, consensus: Consensus) -> float | None:
     if consensus.verdict == "confirmed":
         return _capped(_halfway(confidence))
     if consensus.verdict == "rejected":
-        return _capped(confidence / 2) if consensus.majority and consensus.asked > 1 else None
+        return confidence if consensus.majority and consensus.asked > 1 else None
     return confidence
 
 

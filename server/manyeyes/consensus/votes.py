@@ -41,9 +41,9 @@ class Tallied:
     merged: int = 0  # findings that joined another voter's
 
 
-def tally_votes(completed: list[Completed]) -> Tallied:
-    """Every model task's voters tallied: the first sample and the extra votes of its task are one ballot box. A
-    voter that answered (or salvaged part of an answer) was asked; one that failed or was skipped was not."""
+def ballots_by_task(completed: list[Completed]) -> dict[str, list[Ballot]]:
+    """Each model task's ballot box: its first sample's and its extra votes' model findings. A voter that answered
+    (or salvaged part of an answer) was asked; one that failed or was skipped was not."""
     boxes: dict[str, list[Ballot]] = {}
     for item in completed:
         if item.task.offline:
@@ -51,6 +51,12 @@ def tally_votes(completed: list[Completed]) -> Tallied:
         voted = [f for f in item.report.findings if f.by_model_only]
         if item.outcome.state == "done" or voted:
             boxes.setdefault(item.task.ballot, []).append(Ballot(item.task.vote, item.task.agent, voted))
+    return boxes
+
+
+def tally_votes(completed: list[Completed]) -> Tallied:
+    """Every model task's voters tallied, one ballot box per task."""
+    boxes = ballots_by_task(completed)
     result = Tallied(tasks=len(boxes))
     for ballots in boxes.values():
         found, merged = tally(ballots)
