@@ -38,6 +38,9 @@ def billed(result: ReviewResult, cached_price: float) -> float:
     return prompt - cached * (1 - cached_price) + completion
 
 
+PLANNER_ONLY = {"run_token_budget": 0, "concurrency": 8, "cache": False}  # and one sample a task (model_settings)
+
+
 def tokens(packages: tuple[str, ...] = CODEBASE) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -60,7 +63,7 @@ def _four_against_one(what: str, request: ReviewRequest) -> list[Figure]:
         ("at once", {"stagger_fanout": False}),
     ):
         with FakeProvider(latency=LATENCY_S) as fake:
-            settings = model_settings(fake, run_token_budget=0, concurrency=8, cache=False, **overrides)
+            settings = model_settings(fake, **PLANNER_ONLY, **overrides)
             runs[name] = timed_review(request, settings)[1]
     one, four, thorough, at_once = (billed(runs[n], CACHED_PRICE) for n in ("one", "four", "thorough", "at once"))
     half = billed(runs["four"], CACHED_PRICE_HALF) / billed(runs["one"], CACHED_PRICE_HALF)
@@ -102,7 +105,7 @@ def triage_recall(corpora: Path, oracle: tuple[float, float, int] = (0.8, 0.2, 1
         for thorough in (True, False):
             with FakeProvider() as fake:
                 fake.oracle = NoisyOracle(corpus.labels, *oracle)
-                settings = model_settings(fake, run_token_budget=0, concurrency=8, cache=False, thorough=thorough)
+                settings = model_settings(fake, **PLANNER_ONLY, thorough=thorough)
                 score, result = anyio.run(evaluate, corpus, settings, corpus_concerns(corpus))
             measured[thorough] = (score.total().as_dict()["recall"] or 0.0, sum(result.totals()[:2]))
         (full, full_tokens), (triaged, triaged_tokens) = measured[True], measured[False]

@@ -29,8 +29,10 @@ ONE_FUNCTION = (
 
 
 def model_settings(fake: FakeProvider, **overrides) -> Settings:
+    """Model settings for a figure: one sample per task (voting off), so the figures measure the planner and the
+    engine; what consensus adds is measured on its own (docs/evaluation.md, "Figures: consensus")."""
     os.environ[KEY_ENV] = "sk-fake"
-    values = dict(model="openai/fake", api_base=fake.url, api_key_env=KEY_ENV, max_retries=0)
+    values = dict(model="openai/fake", api_base=fake.url, api_key_env=KEY_ENV, max_retries=0, voting="off")
     values.update(overrides)
     return Settings(**values)
 

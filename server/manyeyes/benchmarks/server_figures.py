@@ -108,7 +108,9 @@ class Editor:
 def _model_options(fake: FakeProvider, **extra) -> dict:
     """The fake provider, and no answers on disk: a figure must not read (or leave) another run's answers (the
     session's memory cache stays, it is what the incremental figure measures)."""
-    settings = {"model": "openai/fake", "apiBase": fake.url, "apiKeyEnv": KEY_ENV, "cache": False, **extra}
+    # one sample per task, as in engine_figures.model_settings: the figures measure the server, not consensus
+    settings = {"model": "openai/fake", "apiBase": fake.url, "apiKeyEnv": KEY_ENV, "cache": False, "voting": "off"}
+    settings.update(extra)
     return {"settings": settings}
 
 
