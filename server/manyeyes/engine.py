@@ -119,8 +119,19 @@ class ReviewRun:
         result = await self._assemble(plan, completed, clock, votes)
         clock.lap("synthesize")
         result.notes.extend(problems)
+        result.notes.extend(self._budget_notes(result))
         result.phases, result.duration_s = clock.phases, clock.total
         return result
+
+    def _budget_notes(self, result: ReviewResult) -> list[str]:
+        """What a dollar budget left: "$0.4200 of the $1.5 budget spent" (every model call: agents, votes, the
+        verifier, fix repairs), so the user sees how close the review came before raising it."""
+        budget = self.settings.max_cost_usd
+        if not budget or all(o.agent == "offline" for o in result.outcomes):
+            return []  # no budget, or nothing a budget counts
+        cost = result.totals()[2]
+        spent = f"${cost:.4f}" if cost is not None else f"at least ${result.known_cost_usd():.4f} (a price unknown)"
+        return [f"cost budget: {spent} of the ${budget:g} budget spent"]
 
     async def _votes(self, planner: VotePlanner, completed: list[Completed], agent_for) -> list[Completed]:
         """The extra votes the answers earn, round after round (none after a cancel or past the run's deadline):

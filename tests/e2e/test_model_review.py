@@ -325,8 +325,11 @@ def test_max_cost_needs_a_price_and_skips_what_it_cannot_pay_for(workspace, app,
     config.write_text('[prices."openai/fake"]\ninput = 1000.0\noutput = 1000.0\n')  # about $1 a prompt here
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     proc = subprocess.run(review + ["--max-cost", "1.5"], cwd=workspace, env=env, capture_output=True, text=True)
-    outcomes = json.loads(proc.stdout)["outcomes"]
+    report = json.loads(proc.stdout)
+    outcomes = report["outcomes"]
     assert [o["state"] for o in outcomes].count("done") == 1 and len(fake.requests) == 1
+    [spent] = [n for n in report["notes"] if n.startswith("cost budget: ")]
+    assert spent.endswith(" of the $1.5 budget spent") and float(spent.split("$")[1].split()[0]) > 0.5
     skipped = [o for o in outcomes if o["state"] == "skipped"]  # three agents, and any extra vote, did not fit
     assert len([o for o in skipped if o["vote"] == 1]) == 3
     assert all(o["error"].startswith("run cost budget ($1.5) reached") for o in skipped)

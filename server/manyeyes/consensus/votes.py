@@ -5,10 +5,10 @@ Two voters' findings are one problem when they are of one concern, on code withi
 samples may quote a problem's code differently: the query's line, the call's line), and of one kind: the same
 CWE or rule where both name one; otherwise the titles that agree best, or, when titles share too little (two
 samples word one problem differently), the only such problem on the very code it quotes. Each voter counts
-once per problem. The
-finding kept is the first voter's (the model's answer at temperature 0), with a fix from the first voter that
-wrote one; its consensus records the count, the finders and their average stated confidence, and its confidence
-is the voters' (consensus/confidence.py). Analyzer findings pass through untouched: they were never a vote.
+once per problem. The finding kept is the first voter's (the model's answer at temperature 0), with a fix from
+the first voter that wrote one; its consensus records the count, the finders and their average stated
+confidence, and its confidence is the voters' (consensus/confidence.py). Analyzer findings pass through
+untouched: they were never a vote.
 """
 
 from __future__ import annotations
