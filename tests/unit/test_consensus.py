@@ -188,8 +188,10 @@ def test_a_security_chunk_calling_any_known_sink_is_risky_but_after_injection_si
     items.append(completed(weak_hash, concern=Concern.performance, task_id="perf"))  # a sink is a security risk
     fragment = "        md = hashlib.md5()\n        os.system (cmd)\n"  # does not parse: read as text
     items.append(completed(fragment, task_id="fragment"))
+    items.append(completed("def pattern(p):\n    found = re.compile(p)\n    return found\n", task_id="regex"))
     planner, _ = first_round(items, Settings(model="m"))
     reasons = [(e.task_id, e.reason) for e in planner.report()[0]]
+    # re.compile is not the builtin compile: no risk (seen on the standard library's http and json)
     assert reasons == [("eval", "calls eval"), ("fragment", "calls system"), ("hash", "calls md5")]
 
 

@@ -67,6 +67,8 @@ _SECURITY_WORDS = frozenset(
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")  # a name called, as text shows it
+# Sinks only as the builtins: `re.compile`, `ast.literal_eval`-like helpers and `self.open` are something else.
+_BUILTIN_SINKS = frozenset({"eval", "exec", "compile", "open", "input", "__import__"})
 _SQL = re.compile(r"\b(select|insert|update|delete|drop)\b.*\b(from|into|set|where|table)\b", re.IGNORECASE)
 _SHELL = re.compile(r"\b(sh|bash|cmd|powershell)(\.exe)?\s+(-c|/c)\b|\$\(|`[^`]+`")
 _PERFORMANCE_NAMES = frozenset(
@@ -109,8 +111,14 @@ def sinks_called(chunk: Chunk) -> tuple[list[str], list[str]]:
     `random`, ...). Read from the syntax tree; in code that has none here (another language, a fragment, Python
     this interpreter cannot parse), from the text: a sink's name followed by "(" (`md5(`, `os.system (`)."""
     signals = read_signals(chunk)
-    calls = signals.calls if signals is not None else set(_CALL.findall(chunk.text))
+    named = signals.calls if signals is not None else set(_CALL.findall(chunk.text))
+    calls = {name for name in named if name not in _BUILTIN_SINKS or _bare_call(name, chunk)}
     return sorted(calls & _INJECTION_SINKS), sorted(calls & (_SINK_CALLS - _INJECTION_SINKS))
+
+
+def _bare_call(name: str, chunk: Chunk) -> bool:
+    """`compile(` as the builtin, not `re.compile(`: a builtin sink is one only when called by its bare name."""
+    return re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", chunk.text) is not None
 
 
 def read_signals(chunk: Chunk) -> Signals | None:
