@@ -30,7 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"manyeyes {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     review = commands.add_parser("review", help="review files, a line range, or git changes")
-    review.add_argument("paths", nargs="*", type=Path, help="files or directories (default: the workspace)")
+    review.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or directories, relative to the current folder (default: the current folder; for --diff and "
+        "--staged, the whole repository); put them before --diff, which takes an optional ref",
+    )
     what = review.add_mutually_exclusive_group()
     what.add_argument(
         "--diff",
@@ -41,11 +47,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what.add_argument("--staged", action="store_true", help="review the staged changes")
     what.add_argument("--lines", metavar="A-B", help="review only lines A to B of the one file given")
+    review.add_argument(
+        "--new-only",
+        action="store_true",
+        help="with --diff or --staged: only findings the change adds (the base is reviewed offline and from the "
+        "answer cache, never sent to a model)",
+    )
+    review.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="only findings the git ref REF does not already have (a files review: a legacy repository hears only "
+        "about what is new)",
+    )
     review.add_argument("--concerns", help=f"comma-separated, from: {', '.join(c.value for c in ALL_CONCERNS)}")
     review.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4o-mini (default: offline panel)")
     review.add_argument("--api-base", help="the model endpoint, e.g. a LiteLLM proxy or a local server")
+    review.add_argument(
+        "--offline", action="store_true", help="the offline panel only, whatever model the settings name"
+    )
+    review.add_argument(
+        "--offline-if-no-key",
+        action="store_true",
+        help="review offline, with a warning, when the model's key is not in the environment (in CI, a pull "
+        "request from a fork gets no secrets)",
+    )
     review.add_argument("--format", choices=FORMATS, default="text")
     review.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    review.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write the report in FORMAT to PATH (repeatable; one review, several reports: SARIF for code "
+        "scanning and Markdown for the job summary, say)",
+    )
+    review.add_argument(
+        "--sarif-category",
+        default="manyeyes",
+        metavar="NAME",
+        help="SARIF runAutomationDetails id: code scanning keeps one analysis per category (default: manyeyes)",
+    )
     review.add_argument("--fail-on", choices=[s.value for s in Severity], help="exit 1 if a finding is this severe")
     review.add_argument("--min-severity", choices=[s.value for s in Severity])
     review.add_argument(
@@ -71,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_voting_arguments(review)
     review.add_argument("--dry-run", action="store_true", help="show what would be sent to the model; send nothing")
-    review.add_argument("--workspace", type=Path, default=None, help="the project root (default: current directory)")
+    review.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="the project root: settings are read there and every report's paths are relative to it (default: "
+        "the git repository holding the current folder, else the current folder)",
+    )
     review.add_argument(
         "--untrusted",
         action="store_true",
@@ -120,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         help="comma-separated figures: offline, fanout, tokens, triage, rerun, scale, startup, responsiveness, "
-        "incremental, fuzz, synthesis",
+        "incremental, fuzz, synthesis, newonly",
     )
     bench.add_argument(
         "--format",

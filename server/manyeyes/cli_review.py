@@ -4,6 +4,7 @@ exit code (the codes are listed in cli.py and the README)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,25 +14,81 @@ from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from manyeyes.config import Settings, load_settings
 from manyeyes.errors import ConfigError
 from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind, ReviewRequest, ReviewResult, Severity
-from manyeyes.report import render
+from manyeyes.report import FORMATS, render
+
+OFFLINE = {"model": None, "models": {}, "verifier_model": None}  # the settings of a review by the offline panel
 
 
 def run_review(args: argparse.Namespace, out) -> int:
-    workspace = (args.workspace or Path.cwd()).resolve()
+    workspace = (args.workspace or default_workspace(Path.cwd())).resolve()
     if not workspace.is_dir():
         raise ConfigError(f"the workspace is not a directory: {workspace}")
+    args.paths = _inside(workspace, args.paths)
     loaded = load_settings(workspace, _overrides(args), trusted=not args.untrusted)
     for warning in loaded.warnings:
         print(f"manyeyes: warning: {warning}", file=sys.stderr)
     settings = loaded.settings
     request = _request(args, workspace)
+    reports = _extra_reports(args.report)
     if not settings.offline:
         _check_models(settings)
+        settings = _offline_without_key(settings) if args.offline_if_no_key else settings
     if args.dry_run:
         return _dry_run(request, settings, out)
     result = _run_with_board(request, settings, show_board=not args.no_board and sys.stderr.isatty())
-    write_report(render(result, args.format, color=args.output is None and out.isatty()), args.output, out)
+    category = args.sarif_category
+    write_report(
+        render(result, args.format, color=args.output is None and out.isatty(), category=category), args.output, out
+    )
+    for fmt, path in reports:
+        write_report(render(result, fmt, category=category), path, out)
     return exit_code(result, args.fail_on)
+
+
+def _extra_reports(specs: list[str]) -> list[tuple[str, Path]]:
+    """`--report FORMAT=PATH` values, checked before the review runs."""
+    reports = []
+    for spec in specs:
+        fmt, sep, path = spec.partition("=")
+        if not sep or not path or fmt not in FORMATS:
+            raise ConfigError(f"--report takes FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}, not '{spec}'")
+        reports.append((fmt, Path(path)))
+    return reports
+
+
+def _offline_without_key(settings: Settings) -> Settings:
+    """The offline panel instead of a model whose key is missing (nothing is sent either way), said on stderr."""
+    from manyeyes.llm.keys import MissingKeyError, check_keys
+
+    try:
+        check_keys(settings, settings.all_models())
+    except MissingKeyError as missing:
+        print(f"manyeyes: warning: reviewing offline: {missing}", file=sys.stderr)
+        return settings.model_copy(update=OFFLINE)
+    return settings
+
+
+def default_workspace(cwd: Path) -> Path:
+    """The repository holding the current folder, else the folder: every path a report names is then relative to
+    the repository root, wherever in it the command runs (what code scanning and pull requests expect)."""
+    from manyeyes.plan.gitdiff import working_tree_root
+
+    return working_tree_root(cwd) or cwd
+
+
+def _inside(workspace: Path, paths: list[Path]) -> list[Path]:
+    """The paths given (relative to the current folder) as the workspace names them, as every report does; one
+    outside the workspace is refused by name (its findings could not be placed relative to the root)."""
+    inside = []
+    for given in paths:
+        lexical = Path(os.path.abspath(given))  # a symlink keeps its own name
+        if lexical.is_relative_to(workspace):
+            inside.append(lexical.relative_to(workspace))
+        elif lexical.resolve().is_relative_to(workspace):
+            inside.append(lexical.resolve().relative_to(workspace))
+        else:
+            raise ConfigError(f"{given} is outside the workspace {workspace}")
+    return inside
 
 
 def exit_code(result: ReviewResult, fail_on: str | None) -> int:
@@ -51,6 +108,8 @@ def _overrides(args: argparse.Namespace) -> dict:
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
+    if args.offline:
+        overrides.update(OFFLINE)
     if args.no_cache:
         overrides["cache"] = False
     if args.thorough:
@@ -72,7 +131,14 @@ def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
     if args.diff is not None or args.staged:
         if not trusted:
             raise ConfigError("--diff and --staged run git, which --untrusted rules out; review the files instead")
-        return ReviewRequest(kind=ReviewKind.diff, workspace=workspace, diff_base=args.diff or None, staged=args.staged)
+        return ReviewRequest(
+            kind=ReviewKind.diff,
+            workspace=workspace,
+            paths=args.paths,  # none: the whole repository's changes, wherever the command runs
+            diff_base=args.diff or None,
+            staged=args.staged,
+            compare_with=_compare_with(args, ReviewKind.diff),
+        )
     if args.lines:
         if len(args.paths) != 1:
             raise ConfigError("--lines needs exactly one file")
@@ -82,8 +148,16 @@ def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
             paths=args.paths,
             lines=parse_lines(args.lines),
             trusted=trusted,
+            compare_with=_compare_with(args, ReviewKind.selection),
         )
-    return ReviewRequest(kind=ReviewKind.files, workspace=workspace, paths=args.paths, trusted=trusted)
+    here = [Path.cwd()] if Path.cwd() != workspace else []  # no paths: the folder the command runs in
+    return ReviewRequest(
+        kind=ReviewKind.files,
+        workspace=workspace,
+        paths=args.paths or here,
+        trusted=trusted,
+        compare_with=_compare_with(args, ReviewKind.files),
+    )
 
 
 def parse_lines(text: str) -> tuple[int, int]:
@@ -102,6 +176,21 @@ def _check_models(settings: Settings) -> None:
 
     for model in sorted(settings.all_models()):
         check_model(model)
+
+
+def _compare_with(args: argparse.Namespace, kind: ReviewKind) -> str | None:
+    """The ref whose findings are left out (None: report every finding), checked before anything runs."""
+    from manyeyes.baseline import base_ref
+
+    if args.new_only and kind is not ReviewKind.diff:
+        raise ConfigError("--new-only compares a change with its base: use it with --diff or --staged")
+    if args.baseline is not None and kind is ReviewKind.diff:
+        raise ConfigError("--baseline is for a files review; with --diff or --staged, use --new-only")
+    if args.baseline is not None and args.untrusted:
+        raise ConfigError("--baseline reads the base from git, which --untrusted rules out")
+    if not (args.new_only or args.baseline is not None):
+        return None
+    return base_ref(kind, args.diff or None, args.staged, args.baseline)
 
 
 def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool) -> ReviewResult:

@@ -34,6 +34,7 @@ from manyeyes.dispatch import Budget, Completed, Dispatcher, Subscriber
 from manyeyes.llm.keys import check_keys, check_prices
 from manyeyes.llm.loader import load_litellm
 from manyeyes.models import (
+    BaselineReport,
     Concern,
     ConsensusReport,
     Dismissal,
@@ -203,6 +204,7 @@ class ReviewRun:
         policy.override(findings, self.settings.severity_overrides)
         self.consolidated = await self._consolidate(findings)
         silenced = self._apply_inline_ignores(documents, notes)
+        baseline = await self._keep_new(documents, notes)
         verification = await self._verify(documents)
         clock.lap("verify")
         for finding in self.consolidated:
@@ -231,7 +233,21 @@ class ReviewRun:
             fix_checks=fix_checks,
             dismissed=dismissed,
             consensus=self._removed(consensus, verification),
+            baseline=baseline,
         )
+
+    async def _keep_new(self, documents: dict[str, Document], notes: list[str]) -> BaselineReport | None:
+        """Only what the base lacks, when the request compares with one (before the verifier spends anything)."""
+        if self.request.compare_with is None:
+            return None
+        from manyeyes.baseline import keep_new
+
+        texts = {path: document.text for path, document in documents.items()}
+        newness = await keep_new(self.consolidated, texts, self.request, self.settings, self._cache)
+        self.consolidated = newness.findings
+        if newness.note:
+            notes.append(newness.note)
+        return newness.report
 
     def _removed(self, consensus: ConsensusReport | None, verification: VerificationReport | None):
         """What each consensus stage removed, for the board: the skeptic's drops, and what min_confidence hides."""

@@ -166,6 +166,9 @@ class ReviewRequest(BaseModel):
     overrides: dict[str, str] = Field(default_factory=dict)
     # An untrusted workspace's own dismissals are shown, marked, instead of hiding findings.
     trusted: bool = True
+    # Report only what the base lacks (baseline.py): the git ref whose version of each file is compared, "" for the
+    # index (unstaged changes); None compares nothing.
+    compare_with: str | None = None
 
 
 TaskState = Literal["queued", "running", "done", "failed", "cancelled", "skipped"]
@@ -290,6 +293,17 @@ class FixCheckReport(AfterAgents):
     errors: list[str] = Field(default_factory=list)  # repair calls that failed
 
 
+class BaselineReport(BaseModel):
+    """What `--new-only` or `--baseline` compared the findings with (baseline.py): the findings the base already
+    had are not in the report, only counted here."""
+
+    ref: str  # the base: a git ref, or "the index" for unstaged changes
+    already_there: int = 0  # findings the base version already had
+    compared: int = 0  # files with findings whose base version was reviewed (a file with none needs no base)
+    new_files: int = 0  # files with findings that the base does not have: all their findings are new
+    model_answers: Literal["none", "cached only"] = "none"  # base code is never sent to a model
+
+
 class ReviewResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     reviewed: list[str] = Field(default_factory=list)  # paths of the files the panel reviewed
@@ -304,6 +318,7 @@ class ReviewResult(BaseModel):
     fix_checks: FixCheckReport | None = None  # None: no model wrote a fix
     consensus: ConsensusReport | None = None  # None: no model reviewed
     dismissed: list[Dismissal] = Field(default_factory=list)  # analyzer hits model agents judged false
+    baseline: BaselineReport | None = None  # --new-only / --baseline: what the findings were compared with
     # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
     # check it against what the user has now before they place anything (not part of the JSON report).
     texts: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)

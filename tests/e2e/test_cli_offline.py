@@ -174,7 +174,8 @@ def test_diff_review_reviews_only_changed_code(workspace):
 
 def test_bundled_example_reviews(tmp_path):
     example = Path(__file__).resolve().parents[2] / "examples" / "shop"
-    proc = manyeyes("review", ".", "--format", "json", cwd=example)
+    # Its own project (the default workspace would be this repository, whose pyproject.toml configures ruff).
+    proc = manyeyes("review", ".", "--workspace", ".", "--format", "json", cwd=example)
     result = json.loads(proc.stdout)
     rules = {r for f in result["findings"] for r in f["rules"]}
     assert {"B602", "B608", "B301", "B324", "E722", "PERF401", "test-gap"} <= rules

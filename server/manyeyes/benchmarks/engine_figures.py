@@ -144,19 +144,70 @@ def scale(files: int) -> list[Figure]:
     ]
 
 
-def _git_change(workspace: Path, files: int) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
-            cwd=workspace,
-            check=True,
-            capture_output=True,
+def new_only(files: int) -> list[Figure]:
+    """`--new-only` on a change of `files` standard-library modules (each gets a comment line in the middle and a
+    new function, every 7th an eval), against the same --diff review without it: what reviewing the base costs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        lines = _stdlib_change(workspace, files)
+        change = dict(kind=ReviewKind.diff, workspace=workspace, diff_base="HEAD")
+        timed_review(ReviewRequest(**change), Settings())  # warm-up: imports, analyzers, the page cache
+        plain_s, _ = timed_review(ReviewRequest(**change), Settings())
+        new_s, result = timed_review(ReviewRequest(**change, compare_with="HEAD"), Settings())
+    planted = len(range(0, files, 7))
+    found = sum(1 for f in result.findings if "B307" in f.rules)
+    ratio = new_s / plain_s
+    return [
+        Figure(
+            f"new-only: {files}-file change ({lines:,} lines), offline",
+            f"{new_s:.1f}s against {plain_s:.1f}s for the same --diff ({ratio:.2f}x); {found} of {planted} planted "
+            f"evals reported, {result.baseline.already_there if result.baseline else '?'} findings already there",
+            "at most 2x, every planted eval new",
+            ratio <= 2 and found == planted,
         )
+    ]
 
-    git("init", "-q")
+
+def _stdlib_change(workspace: Path, files: int) -> int:
+    """A repository of `files` standard-library modules, then a change to each; returns their line count."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    skipped = ("test", "site-packages", "idlelib", "lib2to3", "tkinter", "turtledemo", "ensurepip")
+    modules = sorted(
+        p
+        for p in stdlib.rglob("*.py")
+        if p.stat().st_size < 60_000 and not p.relative_to(stdlib).parts[0].startswith(skipped)
+    )[:files]
+    for module in modules:
+        target = workspace / module.relative_to(stdlib)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(module, target)
+    _git(workspace, "init", "-q")
+    _git(workspace, "add", ".")
+    _git(workspace, "commit", "-qm", "base")
+    total = 0
+    for index, module in enumerate(sorted(workspace.rglob("*.py"))):
+        lines = module.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        lines.insert(len(lines) // 2, "# reviewed\n")
+        body = "eval(value)" if index % 7 == 0 else "str(value).strip()"
+        module.write_text("".join(lines) + f"\n\ndef _added_{index}(value):\n    return {body}\n", encoding="utf-8")
+        total += len(lines)
+    return total
+
+
+def _git(workspace: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
+        cwd=workspace,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _git_change(workspace: Path, files: int) -> None:
+    _git(workspace, "init", "-q")
     (workspace / "README").write_text("base\n")
-    git("add", ".")
-    git("commit", "-qm", "base")
+    _git(workspace, "add", ".")
+    _git(workspace, "commit", "-qm", "base")
     for index in range(files):
         (workspace / f"module_{index}.py").write_text(
             f"def handler_{index}(request):\n    value = request.get('v{index}')\n    return value * {index}\n"

@@ -25,6 +25,7 @@ FULL = {
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=42)),
     "fuzz": lambda: server_figures.fuzz(frames=10_000),
     "synthesis": lambda: engine_figures.synthesis(functions=12_500),
+    "newonly": lambda: engine_figures.new_only(files=200),
 }
 QUICK = {
     "fanout": lambda: engine_figures.fanout(latency=0.3, repeats=1),
@@ -38,6 +39,7 @@ QUICK = {
     "incremental": lambda: asyncio.run(server_figures.incremental_and_memory(functions=10)),
     "fuzz": lambda: server_figures.fuzz(frames=500),
     "synthesis": lambda: engine_figures.synthesis(functions=2_500),
+    "newonly": lambda: engine_figures.new_only(files=30),
 }
 NAMES = (
     "offline",
@@ -51,6 +53,7 @@ NAMES = (
     "incremental",
     "fuzz",
     "synthesis",
+    "newonly",
 )  # offline first:
 # it measures subprocesses against subprocesses, before litellm is loaded into this process
 

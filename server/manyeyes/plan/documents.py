@@ -99,6 +99,15 @@ def relative_to_workspace(path: Path, workspace: Path) -> str | None:
         return None
 
 
+def display_path(path: Path, workspace: Path) -> str:
+    """The path as the user sees it in the workspace: a symlink keeps its own name (resolving it would give the
+    target's, or an absolute path for a target outside); a path outside the workspace stays absolute."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(workspace)).as_posix()
+    except ValueError:
+        return relative_to_workspace(path, workspace) or Path(os.path.abspath(path)).as_posix()
+
+
 def excluded_by(rel: str, patterns: list[str]) -> str | None:
     """The first exclude glob matching the workspace-relative path ('*' also crosses '/', as in fnmatch)."""
     anchored = "/" + rel
@@ -188,7 +197,7 @@ def read_document(
     path: Path, workspace: Path, settings: Settings, focus: Ranges | None = None, text: str | None = None
 ) -> Document | NotReviewed:
     """A snapshot of one file, or why it is not reviewed. `text` replaces the disk content (unsaved buffers)."""
-    rel = relative_to_workspace(path, workspace) or str(path)
+    rel = display_path(path, workspace)
     pattern = excluded_by(rel, settings.exclude)
     if pattern:
         return NotReviewed(path=rel, reason=f"excluded by the pattern '{pattern}'")

@@ -16,6 +16,7 @@ from pathlib import Path
 from manyeyes.errors import ReviewInputError
 from manyeyes.plan import gitsafe
 
+_BINARY = re.compile(r"^Binary files (.+) and (.+) differ$")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 # What is parsed must not depend on diff.noprefix, diff.mnemonicPrefix, diff.relative or submodule settings.
 _DIFF_FORMAT = ["--src-prefix=a/", "--dst-prefix=b/", "--no-relative", "--ignore-submodules=all"]
@@ -26,6 +27,16 @@ class FileChange:
     path: Path  # absolute
     ranges: list[tuple[int, int]] = field(default_factory=list)  # inclusive, new-file lines
     whole_file: bool = False  # untracked or added: every line is new
+    old_path: Path | None = None  # absolute; where a renamed file was in the base
+
+
+def working_tree_root(start: Path) -> Path | None:
+    """The working tree holding `start`: the nearest folder with a `.git` (a folder, or the file of a worktree or
+    submodule). Found without running git, so an untrusted review can use it too; None outside any repository."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 def changed_files(workspace: Path, base: str | None = None, staged: bool = False) -> list[FileChange]:
@@ -52,8 +63,18 @@ def base_text(workspace: Path, path: Path, base: str | None) -> str | None:
     return _blob_text(workspace, path, base or "")
 
 
-def _blob_text(workspace: Path, path: Path, ref: str) -> str | None:
+def base_texts(workspace: Path, paths: list[Path], base: str) -> dict[Path, str]:
+    """base_text for many files, the repository opened once: {path: text} for those the base has as UTF-8."""
     repo = _open_repo(workspace)
+    texts = {path: _text_in(repo, path, base) for path in paths}
+    return {path: text for path, text in texts.items() if text is not None}
+
+
+def _blob_text(workspace: Path, path: Path, ref: str) -> str | None:
+    return _text_in(_open_repo(workspace), path, ref)
+
+
+def _text_in(repo: gitsafe.Repository, path: Path, ref: str) -> str | None:
     rel = path.resolve().relative_to(repo.root.resolve()).as_posix()
     data = repo.blob(f"{ref}:{rel}")  # the stored bytes: cat-file applies no filter and no textconv
     try:
@@ -71,15 +92,24 @@ def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
 def parse_unified_diff(diff: str, root: Path) -> list[FileChange]:
     changes: list[FileChange] = []
     current: FileChange | None = None
+    source: str | None = None  # the "--- a/..." side: the base path
     in_header = True  # before a file's first hunk: inside one, an added line "++ x" reads "+++ x"
     for line in diff.splitlines():
         if line.startswith("diff --git "):
-            in_header, current = True, None
+            in_header, current, source = True, None, None
+        elif line.startswith("--- ") and in_header:
+            source = line[4:].strip()
         elif line.startswith("+++ ") and in_header:
             target = line[4:].strip()
-            current = None if target == "/dev/null" else FileChange(path=root / _strip_prefix(target))
+            current = None if target == "/dev/null" else FileChange(path=root / _strip_prefix(target, "b/"))
             if current is not None:
+                old = _strip_prefix(source, "a/") if source and source != "/dev/null" else None
+                current.old_path = root / old if old and old != _strip_prefix(target, "b/") else None
                 changes.append(current)
+        elif in_header and (binary := _BINARY.match(line)):  # no ---/+++ lines: git shows no text for it
+            target = binary.group(2)
+            if target != "/dev/null":
+                changes.append(FileChange(path=root / _strip_prefix(target, "b/"), whole_file=True))
         elif line.startswith("@@"):
             in_header = False
             if current is not None:
@@ -95,8 +125,8 @@ def _add_hunk(change: FileChange, header: str) -> None:
         change.ranges.append((start, start + count - 1))
 
 
-def _strip_prefix(target: str) -> str:
-    return target.strip('"').removeprefix("b/")
+def _strip_prefix(target: str, prefix: str) -> str:
+    return target.strip('"').removeprefix(prefix)
 
 
 def _open_repo(workspace: Path) -> gitsafe.Repository:
@@ -109,7 +139,15 @@ def _open_repo(workspace: Path) -> gitsafe.Repository:
 def _tree_of(repo: gitsafe.Repository, base: str) -> str:
     tree = _git(repo.tree_id, base)
     if tree is None:
-        raise ReviewInputError(f"unknown git ref '{base}'")
+        hint = ""
+        if Path(base).exists():  # `--diff src/` reads src/ as the base: --diff takes an optional ref
+            hint = f": '{base}' is a path; to narrow the review, put paths before --diff (`review {base} --diff`)"
+        elif repo.is_shallow():
+            hint = (
+                ": this is a shallow clone, so the base may not have been fetched (fetch it first, e.g. "
+                "`git fetch --depth=1 origin <base>`, or check out with `fetch-depth: 0`)"
+            )
+        raise ReviewInputError(f"unknown git ref '{base}'{hint}")
     return tree
 
 

@@ -105,6 +105,13 @@ class Repository:
             return None
         return out.decode("ascii").strip() or None
 
+    def is_shallow(self) -> bool:
+        """A clone with its history cut (CI checkouts by default): a base ref may simply not have been fetched."""
+        try:
+            return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+        except GitFailed:
+            return False
+
     def blob(self, spec: str) -> bytes | None:
         """The raw bytes of `REF:PATH` (`:PATH` for the index), with no filter or textconv; None if absent."""
         try:

@@ -144,9 +144,14 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
     changes = gitdiff.changed_files(request.workspace, request.diff_base, request.staged)
     if not request.staged:
         changes += _unsaved_edits(request, {c.path.resolve() for c in changes})
+    narrowed_to = [_absolute(p, request.workspace) for p in request.paths]
     for change in changes:
         if relative_to_workspace(change.path, request.workspace) is None:
-            continue  # a change elsewhere in the repository: not part of this workspace's review
+            outside = f"changed outside the workspace {request.workspace}"
+            not_reviewed.append(NotReviewed(path=change.path.as_posix(), reason=outside))
+            continue
+        if narrowed_to and not any(_within(change.path, folder) for folder in narrowed_to):
+            continue  # the user named the paths to review
         text = (
             gitdiff.staged_text(request.workspace, change.path) if request.staged else _override(request, change.path)
         )
@@ -157,6 +162,14 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
         loaded = read_document(change.path, request.workspace, settings, focus, text)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _keep_reviewable(documents, not_reviewed, None)
+
+
+def _absolute(path: Path, workspace: Path) -> Path:
+    return (path if path.is_absolute() else workspace / path).resolve()
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder)
 
 
 def _unsaved_edits(request: ReviewRequest, listed: set[Path]) -> list:

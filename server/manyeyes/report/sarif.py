@@ -1,6 +1,8 @@
 """SARIF 2.1.0, in the shape GitHub code scanning accepts: rules, results, locations, partialFingerprints.
 
-Columns are Unicode code points (declared with `columnKind`), paths are relative to %SRCROOT% (the workspace),
+Columns are Unicode code points (declared with `columnKind`), paths are relative to %SRCROOT% (the repository
+root: the CLI's default workspace, wherever it runs), each rule has help in text and Markdown and a security
+severity for code scanning, fingerprints leave line numbers out (they survive code moving), and
 failed agents and unreviewed files are tool execution notifications, so CI sees an incomplete review as such.
 """
 
@@ -8,8 +10,9 @@ from __future__ import annotations
 
 import json
 
-from manyeyes import __version__
+from manyeyes import HOMEPAGE, __version__
 from manyeyes.models import Finding, ReviewResult, Severity, Span
+from manyeyes.safety import plain
 from manyeyes.vocabulary import CWE_NAMES
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -20,6 +23,7 @@ _LEVEL = {
     Severity.low: "note",
     Severity.info: "note",
 }
+FINDINGS_DOC = f"{HOMEPAGE}/blob/main/docs/findings.md"  # for rules with no page of their own (a model's)
 # GitHub ranks security alerts by this property (a CVSS-like score as a string).
 _SECURITY_SEVERITY = {
     Severity.critical: "9.5",
@@ -30,51 +34,63 @@ _SECURITY_SEVERITY = {
 }
 
 
-def to_sarif_json(result: ReviewResult) -> str:
-    return json.dumps(to_sarif(result), indent=2) + "\n"
+def to_sarif_json(result: ReviewResult, category: str = "manyeyes") -> str:
+    return json.dumps(to_sarif(result, category), indent=2) + "\n"
 
 
-def to_sarif(result: ReviewResult) -> dict:
-    rules: dict[str, dict] = {}
-    results = [_result(finding, rules) for finding in result.findings]
+def to_sarif(result: ReviewResult, category: str = "manyeyes") -> dict:
+    """The log of one run; `category` is code scanning's analysis category (one analysis per category)."""
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        by_rule.setdefault(finding.rule_id, []).append(finding)
+    rules = [_rule(identifier, findings) for identifier, findings in by_rule.items()]
+    index = {identifier: position for position, identifier in enumerate(by_rule)}
+    baseline = "new" if result.baseline else None  # --new-only: every result reported is new to the base
     run = {
         "tool": {
             "driver": {
                 "name": "manyeyes",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": list(rules.values()),
+                "informationUri": HOMEPAGE,
+                "rules": rules,
             }
         },
+        "automationDetails": {"id": f"{category.strip('/')}/"},  # a trailing "/": a category, no run id
         "columnKind": "unicodeCodePoints",
-        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The reviewed workspace"}}},
-        "results": results,
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root (else the workspace)"}}},
+        "results": [_result(finding, index[finding.rule_id], baseline) for finding in result.findings],
         "invocations": [_invocation(result)],
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _rule(finding: Finding, identifier: str) -> dict:
+def _rule(identifier: str, findings: list[Finding]) -> dict:
     """The rule described by the rule, not by whichever finding came first: what it is about in a line, what is
-    wrong in words, and where to read more."""
-    tags = [c.value for c in finding.concerns] + [f"external/cwe/{c.lower()}" for c in finding.cwe]
+    wrong in words, where to read more, and how severe it is at worst in this run (the policy's grade of each
+    finding: synthesis/policy.py), which is what code scanning ranks security alerts by."""
+    first = findings[0]
+    worst = max((f.severity for f in findings), key=lambda severity: severity.rank)
+    tags = [c.value for c in first.concerns] + [f"external/cwe/{c.lower()}" for c in first.cwe]
     properties: dict = {"tags": tags}
-    if any(c.value == "security" for c in finding.concerns):
-        properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
-    summary = rule_summary(finding)
-    full = finding.explanation if finding.explanation and not finding.by_model_only else summary
-    rule = {
+    if any(c.value == "security" for f in findings for c in f.concerns):
+        properties["security-severity"] = _SECURITY_SEVERITY[worst]
+    summary = rule_summary(first)
+    full = first.explanation if first.explanation and not first.by_model_only else summary
+    help_uri = first.help_uri or FINDINGS_DOC
+    return {
         "id": identifier,
         "name": identifier.replace("/", "-"),
         "shortDescription": {"text": summary},
         "fullDescription": {"text": full},
-        "help": {"text": full + (f"\n\nMore: {finding.help_uri}" if finding.help_uri else "")},
-        "defaultConfiguration": {"level": _LEVEL[finding.severity]},
+        "help": {
+            "text": f"{full}\n\nMore: {help_uri}",
+            "markdown": f"{plain.markdown(full)}\n\n[More about this rule]({help_uri})",
+        },
+        "helpUri": help_uri,
+        "defaultConfiguration": {"level": _LEVEL[worst]},
         "properties": properties,
     }
-    if finding.help_uri:
-        rule["helpUri"] = finding.help_uri
-    return rule
 
 
 def rule_summary(finding: Finding) -> str:
@@ -88,14 +104,11 @@ def rule_summary(finding: Finding) -> str:
     return f"A {finding.concerns[0].value} problem found by a model agent; each result says what it is"
 
 
-def _result(finding: Finding, rules: dict[str, dict]) -> dict:
-    identifier = finding.rule_id
-    if identifier not in rules:
-        rules[identifier] = _rule(finding, identifier)
+def _result(finding: Finding, rule_index: int, baseline: str | None) -> dict:
     message = finding.title + (f"\n\n{finding.explanation}" if finding.explanation else "")
     entry = {
-        "ruleId": identifier,
-        "ruleIndex": list(rules).index(identifier),
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
         "level": _LEVEL[finding.severity],
         "message": {"text": message},
         "locations": [
@@ -116,6 +129,8 @@ def _result(finding: Finding, rules: dict[str, dict]) -> dict:
             "sources": [source.label for source in finding.sources],
         },
     }
+    if baseline:
+        entry["baselineState"] = baseline
     if finding.fix:
         entry["fixes"] = [
             {

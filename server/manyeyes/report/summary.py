@@ -38,6 +38,8 @@ def summary_line(result: ReviewResult) -> str:
         f"{cost_text(cost, result.known_cost_usd())}; {result.duration_s:.2f}s"
     )
     extras = _skips(result)
+    if result.baseline:
+        extras.append(f"{result.baseline.already_there} already in {result.baseline.ref}, not shown")
     if result.omitted:
         extras.append(f"{sum(result.omitted.values())} left out by the per-file cap")
     if result.suppressed:
