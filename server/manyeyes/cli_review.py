@@ -23,12 +23,12 @@ def run_review(args: argparse.Namespace, out) -> int:
     workspace = (args.workspace or default_workspace(Path.cwd())).resolve()
     if not workspace.is_dir():
         raise ConfigError(f"the workspace is not a directory: {workspace}")
-    args.paths = _inside(workspace, args.paths)
+    paths = _inside(workspace, args.paths)
     loaded = load_settings(workspace, _overrides(args), trusted=not args.untrusted)
     for warning in loaded.warnings:
         print(f"manyeyes: warning: {warning}", file=sys.stderr)
     settings = loaded.settings
-    request = _request(args, workspace)
+    request = _request(args, workspace, paths)
     reports = _extra_reports(args.report)
     if not settings.offline:
         _check_models(settings)
@@ -126,7 +126,7 @@ def parse_concerns(text: str) -> list[Concern]:
     return [Concern(n) for n in dict.fromkeys(names)]
 
 
-def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
+def _request(args: argparse.Namespace, workspace: Path, paths: list[Path]) -> ReviewRequest:
     trusted = not args.untrusted
     if args.diff is not None or args.staged:
         if not trusted:
@@ -134,18 +134,18 @@ def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
         return ReviewRequest(
             kind=ReviewKind.diff,
             workspace=workspace,
-            paths=args.paths,  # none: the whole repository's changes, wherever the command runs
+            paths=paths,  # none: the whole repository's changes, wherever the command runs
             diff_base=args.diff or None,
             staged=args.staged,
             compare_with=_compare_with(args, ReviewKind.diff),
         )
     if args.lines:
-        if len(args.paths) != 1:
+        if len(paths) != 1:
             raise ConfigError("--lines needs exactly one file")
         return ReviewRequest(
             kind=ReviewKind.selection,
             workspace=workspace,
-            paths=args.paths,
+            paths=paths,
             lines=parse_lines(args.lines),
             trusted=trusted,
             compare_with=_compare_with(args, ReviewKind.selection),
@@ -154,7 +154,7 @@ def _request(args: argparse.Namespace, workspace: Path) -> ReviewRequest:
     return ReviewRequest(
         kind=ReviewKind.files,
         workspace=workspace,
-        paths=args.paths or here,
+        paths=paths or here,
         trusted=trusted,
         compare_with=_compare_with(args, ReviewKind.files),
     )

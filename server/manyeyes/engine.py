@@ -40,6 +40,7 @@ from manyeyes.models import (
     Dismissal,
     Finding,
     FixCheckReport,
+    NotReviewed,
     ReviewRequest,
     ReviewResult,
     Severity,
@@ -225,7 +226,7 @@ class ReviewRun:
             reviewed=list(documents),
             texts={path: document.text for path, document in documents.items()},
             outcomes=[c.outcome for c in completed],
-            not_reviewed=plan.not_reviewed,
+            not_reviewed=plan.not_reviewed + without_model_review(completed),
             notes=notes,
             omitted=synthesis.omitted,
             suppressed=synthesis.suppressed + silenced,
@@ -391,6 +392,26 @@ class _PhaseClock:
 
 
 DISMISSED_CONFIDENCE_FACTOR = 0.8
+
+
+def without_model_review(completed: list[Completed]) -> list[NotReviewed]:
+    """Files whose every model task was skipped by a budget or the deadline (not by triage): not reviewed by a model,
+    said per file, so a change too large for the budget lists what the models left out instead of timing out."""
+    by_file: dict[str, list[Completed]] = {}
+    for item in completed:
+        if not item.task.offline and item.task.vote == 1:
+            by_file.setdefault(item.task.chunk.document.path, []).append(item)
+    notices = []
+    for path, items in by_file.items():
+        skipped = [
+            i.outcome
+            for i in items
+            if i.outcome.state == "skipped" and not (i.outcome.error or "").startswith("triage:")
+        ]
+        if skipped and all(i.outcome.state == "skipped" for i in items):
+            reason = f"not reviewed by a model: {skipped[0].error}; the offline analyzers reviewed it"
+            notices.append(NotReviewed(path=path, reason=reason))
+    return notices
 
 
 def demoted(hit: Finding, note: str) -> Finding:

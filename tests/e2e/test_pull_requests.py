@@ -337,3 +337,16 @@ def test_new_only_with_a_model_sends_no_base_code_and_reads_the_base_from_the_ca
     assert [f.span.start_line for f in uncached.findings if f.title == QUADRATIC["title"]] == [7]
     assert not any("legacy_only" in json.dumps(body) for body in fake.requests[asked_for_the_base:])
     cache.close()
+
+
+def test_a_change_too_large_for_the_budget_lists_what_no_model_reviewed(repo, fake, model_settings):
+    for index in range(30):
+        write(repo, f"mods/m{index}.py", f"def handler_{index}(expr):\n    return eval(expr)\n")
+    settings = model_settings(concerns=[Concern.security], voting="off", verify_findings=False, run_token_budget=3000)
+    change = ReviewRequest(workspace=repo, kind=ReviewKind.diff)
+    result = anyio.run(ReviewRun(change, settings).execute)
+    done = [o for o in result.outcomes if o.agent != "offline" and o.state == "done"]
+    unreviewed = {n.path for n in result.not_reviewed if n.reason.startswith("not reviewed by a model: run token")}
+    assert done and len(done) + len(unreviewed) == 30 and len(unreviewed) >= 20
+    assert all("the offline analyzers reviewed it" in n.reason for n in result.not_reviewed if n.path in unreviewed)
+    assert len({f.path for f in result.findings if "B307" in f.rules}) == 30  # every file still has its evidence
