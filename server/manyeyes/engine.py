@@ -116,7 +116,7 @@ class ReviewRun:
             for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
                 if item.outcome.state != "done" and not item.task.offline:
                     await attach_evidence(item.task, panel)
-            problems = panel.problems()
+            problems = panel.problems() + (panel.uncovered(self.settings.concerns) if self._grounding else [])
             clock.lap("dispatch")
         result = await self._assemble(plan, completed, clock, votes)
         clock.lap("synthesize")

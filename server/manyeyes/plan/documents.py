@@ -10,6 +10,7 @@ import ast
 import fnmatch
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -45,7 +46,48 @@ LANGUAGES = {
     ".bash": "shell",
     ".lua": "lua",
     ".sql": "sql",
+    ".ps1": "powershell",
+    ".zsh": "shell",
+    # Configuration and templates: the secrets and hidden-text scans read every one, and a model reviews them for
+    # security only (plan/triage.py): a password in config/dev.yaml is as leaked as one in code.
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".json": "json",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".conf": "ini",
+    ".properties": "properties",
+    ".xml": "xml",
+    ".tf": "terraform",
+    ".env": "dotenv",
+    ".html": "html",
+    ".htm": "html",
+    ".jinja": "jinja",
+    ".jinja2": "jinja",
+    ".j2": "jinja",
+    ".tmpl": "template",
+    ".hbs": "handlebars",
+    ".ejs": "ejs",
+    ".erb": "erb",
 }
+# Files known by name rather than by suffix.
+_NAMED = {"Dockerfile": "dockerfile", "Containerfile": "dockerfile", "Makefile": "make", "Jenkinsfile": "groovy"}
+CONFIG_LANGUAGES = frozenset({"yaml", "toml", "json", "ini", "properties", "xml", "terraform", "dotenv"})
+TEMPLATE_LANGUAGES = frozenset({"html", "jinja", "template", "handlebars", "ejs", "erb"})
+
+
+def language_of(path: Path) -> str | None:
+    """The language a file is reviewed as, by its name; None for a type no reviewer reads (prose, images, ...)."""
+    name = path.name
+    if name in _NAMED:
+        return _NAMED[name]
+    if name == ".env" or name.startswith(".env."):  # .env.local, .env.production
+        return "dotenv"
+    if name.startswith("Dockerfile."):
+        return "dockerfile"
+    return LANGUAGES.get(path.suffix.lower())
+
 
 Ranges = tuple[tuple[int, int], ...]
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -157,17 +199,36 @@ class _Walk:
         self.ignored = noise.git_ignored(workspace) if trusted else set()
 
     def sources(self, root: Path, skipped: list[NotReviewed]) -> list[Path]:
-        found = []
+        """The files under `root` a reviewer reads; the others are counted by type in one notice (prose, images,
+        data: listing each would bury the notices that matter)."""
+        found: list[Path] = []
+        unread: Counter[str] = Counter()
         for dirpath, dirnames, filenames in os.walk(root):
             rel_dir = relative_to_workspace(Path(dirpath), self.workspace) or ""
             rel_dir = "" if rel_dir == "." else rel_dir
             dirnames[:] = [d for d in sorted(dirnames) if self._enter(_join(rel_dir, d), skipped)]
-            found.extend(
-                Path(dirpath) / name
-                for name in sorted(filenames)
-                if Path(name).suffix in LANGUAGES and self._keep(_join(rel_dir, name), skipped)
-            )
+            for name in sorted(filenames):
+                rel = _join(rel_dir, name)
+                if language_of(Path(name)) is not None:
+                    if self._keep(rel, skipped):
+                        found.append(Path(dirpath) / name)
+                elif self._content(rel, name):
+                    unread[Path(name).suffix.lower() or name] += 1
+        if unread:
+            skipped.append(self._unread_notice(root, unread))
         return found
+
+    def _content(self, rel: str, name: str) -> bool:
+        """Someone's content, not a tool's metadata (a dotfile such as .gitignore) nor what git or the settings
+        leave out."""
+        return not name.startswith(".") and rel not in self.ignored and not excluded_by(rel, self.settings.exclude)
+
+    def _unread_notice(self, root: Path, unread: Counter[str]) -> NotReviewed:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in unread.most_common(5))
+        more = ", ..." if len(unread) > 5 else ""
+        where = relative_to_workspace(root, self.workspace) or "."
+        reason = f"{sum(unread.values())} file(s) of types no reviewer reads ({kinds}{more})"
+        return NotReviewed(path=where if where == "." else where + "/", reason=reason)
 
     def _enter(self, rel: str, skipped: list[NotReviewed]) -> bool:
         if excluded_by(rel + "/x", self.settings.exclude) is not None:
@@ -186,7 +247,7 @@ class _Walk:
     def _reason(self, rel: str, ignored_name: str) -> str | None:
         if ignored_name in self.ignored:
             return "ignored by git"
-        return self.attributes.reason(rel)
+        return self.attributes.reason(rel) or noise.name_reason(rel)
 
 
 def _join(folder: str, name: str) -> str:
@@ -207,8 +268,8 @@ def read_document(
             return NotReviewed(path=rel, reason=text_or_reason.reason)
         text = text_or_reason
     line_count = len(split_lines(text))
-    language = LANGUAGES.get(path.suffix, "text")
-    written_by_no_one = noise.content_reason(text, language)
+    language = language_of(path) or "text"
+    written_by_no_one = noise.name_reason(rel) or noise.content_reason(text, language)
     if written_by_no_one:
         return NotReviewed(path=rel, reason=written_by_no_one)
     if line_count > settings.max_file_lines:

@@ -44,6 +44,30 @@ def content_reason(text: str, language: str) -> str | None:
     return None
 
 
+# Written by package managers, not people: a review of them is noise, and they can be megabytes.
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "Cargo.lock",
+        "composer.lock",
+        "Gemfile.lock",
+        "go.sum",
+        "packages.lock.json",
+    }
+)
+
+
+def name_reason(rel: str) -> str | None:
+    """Why a file's name says nobody wrote it, or None."""
+    return "lock file (written by a package manager)" if rel.rsplit("/", 1)[-1] in LOCK_FILES else None
+
+
 def vendored_dir(rel_dir: str) -> bool:
     return rel_dir.rsplit("/", 1)[-1] in VENDORED_DIRS
 

@@ -19,10 +19,19 @@ from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
 from manyeyes.plan.batching import batch
-from manyeyes.plan.documents import Document, Loaded, expand_paths, read_document, relative_to_workspace
+from manyeyes.plan.documents import (
+    CONFIG_LANGUAGES,
+    Document,
+    Loaded,
+    expand_paths,
+    read_document,
+    relative_to_workspace,
+)
 from manyeyes.plan.slicing import Chunk, slice_document
 from manyeyes.plan.triage import triage
 from manyeyes.safety.secret_files import SECRETS_FILE_REASON, is_secrets_file
+
+CONFIG_MAX_LINES = 500  # a configuration file longer than this is data: no model reviews it
 
 
 @dataclass
@@ -76,7 +85,7 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     for document in loaded.documents:
         withheld = _withheld_from_models(document, settings)
         if withheld:
-            not_reviewed.append(NotReviewed(path=document.path, reason=SECRETS_FILE_REASON))
+            not_reviewed.append(NotReviewed(path=document.path, reason=withheld))
         sliced = slice_document(document, settings.chunk_lines) if not (settings.offline or withheld) else None
         if sliced and sliced.note:
             notes.append(sliced.note)
@@ -108,9 +117,19 @@ def _span_of(task: Task) -> tuple:
     return (task.agent, task.chunk.document.path, task.chunk.start, task.chunk.end)
 
 
-def _withheld_from_models(document: Document, settings: Settings) -> bool:
-    """A secrets file (.env, a key) while a model would review it: the offline panel reviews it instead."""
-    return not settings.offline and not settings.send_secret_files and is_secrets_file(document.path)
+def _withheld_from_models(document: Document, settings: Settings) -> str | None:
+    """Why the offline panel alone reviews a file a model would: a secrets file (.env, a key), or data in a
+    configuration language (thousands of lines of JSON are a fixture, not settings); None: a model may."""
+    if settings.offline:
+        return None
+    if not settings.send_secret_files and is_secrets_file(document.path):
+        return SECRETS_FILE_REASON
+    if document.language in CONFIG_LANGUAGES and len(document.lines) > CONFIG_MAX_LINES:
+        return (
+            f"not sent to a model: {len(document.lines):,} lines of {document.language} are data, not configuration "
+            f"(over {CONFIG_MAX_LINES}); the secrets scan read it"
+        )
+    return None
 
 
 def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:

@@ -7,7 +7,8 @@ skipped concern is not forgotten: its task stands by and still runs if an analyz
 concern (agents/grounding.py), so triage can only save what no analyzer points at.
 
 The signals come from the Python syntax tree. Code triage cannot classify (another language, Python that does
-not parse) gets every concern: a wrong skip costs a missed finding, a wrong run only tokens.
+not parse) gets every concern: a wrong skip costs a missed finding, a wrong run only tokens. Configuration gets
+security only (secrets, debug flags, TLS off), templates security and readability.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from manyeyes.models import Concern
+from manyeyes.plan.documents import CONFIG_LANGUAGES, TEMPLATE_LANGUAGES
 from manyeyes.plan.slicing import Chunk
 from manyeyes.safety.redact import might_hold_secret
 
@@ -100,10 +102,24 @@ class Signals:
 
 def triage(chunk: Chunk, concerns: list[Concern], thorough: bool) -> dict[Concern, str | None]:
     """Each concern with the reason the board shows for skipping it here, or None: needed."""
-    signals = None if thorough else read_signals(chunk)
+    if thorough:
+        return dict.fromkeys(concerns)
+    not_code = _not_code(chunk.document.language)
+    if not_code:
+        return {c: None if c in not_code[0] else not_code[1] for c in concerns}
+    signals = read_signals(chunk)
     if signals is None:
         return dict.fromkeys(concerns)
     return {c: _SKIP_REASONS[c](signals) if c in _SKIP_REASONS else None for c in concerns}
+
+
+def _not_code(language: str) -> tuple[set[Concern], str] | None:
+    """Configuration and templates: the concerns they need, and why the others are skipped."""
+    if language in CONFIG_LANGUAGES:
+        return {Concern.security}, f"{language} configuration, not code: only security reads it"
+    if language in TEMPLATE_LANGUAGES:
+        return {Concern.security, Concern.readability}, f"a {language} template: no loops or behaviour to test"
+    return None
 
 
 def sinks_called(chunk: Chunk) -> tuple[list[str], list[str]]:

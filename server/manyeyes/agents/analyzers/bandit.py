@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from manyeyes.agents.analyzers.base import (
+    PYTHON,
     SUBPROCESS_TIMEOUT_S,
     AnalyzerRun,
     Scratch,
@@ -29,6 +30,7 @@ SHARD_MIN_CHARS = 150_000  # below this, one bandit process: a second one's star
 class Bandit:
     name = "bandit"
     concerns = (Concern.security,)
+    languages = PYTHON  # the languages it reads
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         files = [d for d in scratch.documents.values() if d.language == "python"]

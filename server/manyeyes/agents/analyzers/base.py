@@ -48,9 +48,13 @@ class Scratch:
         return rel if rel in self.documents else None
 
 
+PYTHON = frozenset({"python"})
+
+
 class Analyzer(Protocol):
     name: str
     concerns: tuple[Concern, ...]
+    languages: frozenset[str] | None  # None: it reads every file (the secrets and hidden-text scans)
 
     def run(self, scratch: Scratch) -> AnalyzerRun: ...
 

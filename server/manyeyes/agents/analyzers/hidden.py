@@ -97,6 +97,7 @@ INJECTION = Rule(
 class Hidden:
     name = "hidden-text"
     concerns = (Concern.security,)
+    languages = None  # every file, in any language
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         return scan_each(scratch, scan)

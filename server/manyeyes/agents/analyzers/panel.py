@@ -79,6 +79,21 @@ class OfflinePanel:
     def problems(self) -> list[str]:
         return sorted({p for run in self._runs.values() for p in run.problems})
 
+    def uncovered(self, concerns: list[Concern]) -> list[str]:
+        """One note per language no analyzer of its own reads for these concerns ("no offline analyzer for
+        javascript (app.js): only the hidden-text and secrets scans read it"), so a quiet file is not taken
+        for a clean one."""
+        analyzers = self._for(concerns)
+        general = [a.name for a in analyzers if a.languages is None]
+        by_language: dict[str, list[str]] = {}
+        for document in self._documents.values():
+            if not any(a.languages and document.language in a.languages for a in analyzers):
+                by_language.setdefault(document.language, []).append(document.path)
+        readers = _readers(general)
+        return [
+            f"no offline analyzer for {language} ({_some(paths)}): {readers}" for language, paths in by_language.items()
+        ]
+
     def _for(self, concerns: list[Concern]) -> list[Analyzer]:
         return [a for a in self.analyzers if any(c in a.concerns for c in concerns)]
 
@@ -97,3 +112,14 @@ class OfflinePanel:
             return AnalyzerRun(failed=f"{analyzer.name} failed: {type(exc).__name__}: {exc}")
         run.findings = policy.grade(run.findings)
         return run
+
+
+def _readers(names: list[str]) -> str:
+    if not names:
+        return "nothing reads it offline"
+    return f"only the {names[0]} scan reads it" if len(names) == 1 else f"only the {' and '.join(names)} scans read it"
+
+
+def _some(paths: list[str], shown: int = 3) -> str:
+    more = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {more} more" if more > 0 else "")

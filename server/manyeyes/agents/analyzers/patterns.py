@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.agents.analyzers.base import PYTHON, AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
 
@@ -83,6 +83,7 @@ PATTERNS = [
 class Patterns:
     name = "patterns"
     concerns = (Concern.security,)
+    languages = PYTHON  # the languages it reads
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         run = AnalyzerRun()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from radon.complexity import cc_rank, cc_visit_ast
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.agents.analyzers.base import PYTHON, AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
 
 _SEVERITY = {"C": Severity.low, "D": Severity.medium, "E": Severity.medium, "F": Severity.high}
@@ -13,6 +13,7 @@ _SEVERITY = {"C": Severity.low, "D": Severity.medium, "E": Severity.medium, "F":
 class Radon:
     name = "radon"
     concerns = (Concern.readability,)
+    languages = PYTHON  # the languages it reads
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         run = AnalyzerRun()

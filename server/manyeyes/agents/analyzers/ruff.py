@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, analyzer_source, make_finding, run_tool
+from manyeyes.agents.analyzers.base import PYTHON, AnalyzerRun, Scratch, analyzer_source, make_finding, run_tool
 from manyeyes.models import Concern, Fix, Severity, Span
 from manyeyes.plan.documents import Document
 from manyeyes.safety import reading
@@ -79,6 +79,7 @@ def _ruff_bin() -> str:
 class Ruff:
     name = "ruff"
     concerns = (Concern.readability, Concern.performance)
+    languages = PYTHON  # the languages it reads
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         if not any(d.language == "python" for d in scratch.documents.values()):

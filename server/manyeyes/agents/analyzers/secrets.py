@@ -23,6 +23,7 @@ RULE = "MES-secret"
 class Secrets:
     name = "secrets"
     concerns = (Concern.security,)
+    languages = None  # every file, in any language
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
         return scan_each(scratch, scan)

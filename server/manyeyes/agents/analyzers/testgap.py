@@ -11,7 +11,7 @@ import ast
 import json
 from pathlib import Path
 
-from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding
+from manyeyes.agents.analyzers.base import PYTHON, AnalyzerRun, Scratch, make_finding
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.context import is_test_path
 from manyeyes.plan.documents import Document
@@ -25,6 +25,7 @@ Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 class TestGap:
     name = "test-gap"
     concerns = (Concern.tests,)
+    languages = PYTHON  # the languages it reads
     __test__ = False  # not a pytest class, despite the name
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
