@@ -1,4 +1,5 @@
-"""Checking a rewrite before it is offered: it must parse, and Python must lint no worse than before.
+"""Checking a rewrite before it is offered: it must parse (Python's parser, tree-sitter's grammar for the other
+common languages), and Python must lint no worse than before.
 
 The rewrite is spliced into a scratch copy of the whole document, so a change that breaks the code around it
 (an indentation that no longer fits, a name it still needs) is caught too. ruff lints that copy in a temporary
@@ -30,11 +31,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from manyeyes.agents.analyzers.base import run_tool
 from manyeyes.agents.analyzers.ruff import ruff_command
 from manyeyes.plan.documents import Document, excluded_by, split_lines
+from manyeyes.plan.syntax import GRAMMARS, grammar_for, syntax_problem
 from manyeyes.safety import plain, reading
 
 # Text a model was shown in place of the original, which must never be written back into the file.
@@ -69,8 +72,9 @@ def splice(text: str, start: int, end: int, code: str) -> str:
 
 def verify_rewrite(document: Document, start: int, end: int, code: str) -> Verdict:
     """The verdict on replacing lines start..end of the document by `code` (blocking: ruff runs; memoised)."""
-    key = (digest(document.text), document.language, start, end, code)
-    return _VERDICTS.get_or(key, lambda: _verify(document.text, document.language, start, end, code))
+    language = grammar_for(document.path, document.language) or document.language  # a .tsx file: tsx
+    key = (digest(document.text), language, start, end, code)
+    return _VERDICTS.get_or(key, lambda: _verify(document.text, language, start, end, code))
 
 
 def _verify(text: str, language: str, start: int, end: int, code: str) -> Verdict:
@@ -83,7 +87,7 @@ def _verify(text: str, language: str, start: int, end: int, code: str) -> Verdic
     for marker, what in _MARKERS:
         if marker in code and marker not in original:
             return Verdict(False, f"the proposal contains {what} instead of the original text")
-    parse = PARSERS.get(language)
+    parse = parser_for(language)
     if parse is None:
         return Verdict(True, unchecked=f"no parser for {language}")
     after = splice(text, start, end, code)
@@ -135,9 +139,15 @@ def _lint(text: str) -> tuple[str, ...]:
         return ()
 
 
-# What can check a language here: a parser says why a text does not parse (None: it does); a linter lists the rule
-# codes a text hits. Python only: other languages need a parser manyeyes does not depend on (tree-sitter).
-PARSERS: dict[str, Callable[[str], str | None]] = {"python": _python_problem}
+def parser_for(language: str) -> Callable[[str], str | None] | None:
+    """What says why a text of this language does not parse (None: it does): Python's own parser for Python,
+    tree-sitter's grammar for the other languages that have one (plan/syntax.py); None for the rest."""
+    if language == "python":
+        return _python_problem
+    return partial(syntax_problem, language) if language in GRAMMARS and grammar_for("", language) else None
+
+
+# A linter lists the rule codes a text hits: a fix may not add any. Python only (ruff).
 LINTERS: dict[str, Callable[[str], list[str]]] = {"python": lint_codes}
 
 

@@ -155,15 +155,26 @@ def test_fixes_of_a_cached_answer_are_checked_too_and_the_repair_is_cached(works
 
 
 def test_a_fix_in_a_language_without_a_parser_is_offered_marked_not_checked(workspace, fake, model_settings):
-    write(workspace, "app.js", "function total(values) {\n  let result = 0;\n  return result;\n}\n")
-    nit = finding("  let result = (0;", quote="  let result = 0;")  # broken, but nothing here can tell
+    write(workspace, "app.kt", "fun total(values: List<Int>): Int {\n  var result = 0\n  return result\n}\n")
+    nit = finding("  var result = (0", quote="  var result = 0")  # broken, but nothing here can tell
     fake.script("readability", Reply(findings=[nit]))
+    result = review(workspace, settings_for(model_settings), path="app.kt")
+    fix = titled(result).fix
+    assert (fix.checked, fix.check_note) == (False, "no parser for kotlin")
+    assert fix.check_label == "fix not checked (no parser for kotlin)"
+    assert "fix not checked (no parser for kotlin)" in hover_markdown(titled(result))
+    assert fake.requests_for("repair") == [] and result.fix_checks.unchecked == 1
+
+
+def test_a_javascript_fix_that_does_not_parse_is_repaired_by_its_grammar(workspace, fake, model_settings):
+    write(workspace, "app.js", "function total(values) {\n  let result = 0;\n  return result;\n}\n")
+    fake.script("readability", Reply(findings=[finding("  let result = (0;", quote="  let result = 0;")]))
+    fake.script("repair", repair("  const result = 0;"))
     result = review(workspace, settings_for(model_settings), path="app.js")
     fix = titled(result).fix
-    assert (fix.checked, fix.check_note) == (False, "no parser for javascript")
-    assert fix.check_label == "fix not checked (no parser for javascript)"
-    assert "fix not checked (no parser for javascript)" in hover_markdown(titled(result))
-    assert fake.requests_for("repair") == [] and result.fix_checks.unchecked == 1
+    assert (fix.replacement, fix.checked, fix.check_note) == ("  const result = 0;", True, "parses, after one repair")
+    [request] = fake.requests_for("repair")
+    assert "it does not parse (line 2: syntax error)" in request["messages"][1]["content"]
 
 
 DOCUMENT = Document(path="a.py", text="import os\n\n\ndef f():\n    return 1\n", language="python")
@@ -301,4 +312,9 @@ def test_what_no_parser_can_judge_is_unchecked_and_markers_are_never_written_bac
     assert not verdict.ok and "invisible character written out" in verdict.problem
     assert verify_rewrite(DOCUMENT, 5, 5, "    return 2").note == "parses, lints no worse"
     go = Document(path="a.go", text="package a\n", language="go")
-    assert verify_rewrite(go, 1, 1, "package b").unchecked == "no parser for go"
+    assert verify_rewrite(go, 1, 1, "package b").note == "parses"  # tree-sitter's Go grammar
+    assert not verify_rewrite(go, 1, 1, "package (").ok
+    tsx = Document(path="v.tsx", text="const v = <div>{x}</div>;\n", language="typescript")
+    assert verify_rewrite(tsx, 1, 1, "const v = <span>{x}</span>;").note == "parses"  # the TSX grammar
+    kotlin = Document(path="a.kt", text="package a\n", language="kotlin")
+    assert verify_rewrite(kotlin, 1, 1, "package b").unchecked == "no parser for kotlin"

@@ -6,15 +6,15 @@ that does not fit on its own is reported as not reviewed rather than cut silentl
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from manyeyes.config import Settings
 from manyeyes.models import Concern, Finding
+from manyeyes.plan import syntax
 from manyeyes.plan.documents import excluded_by, relative_to_workspace
 from manyeyes.plan.slicing import Chunk
 from manyeyes.safety import reading
@@ -93,18 +93,6 @@ class TestIndex:
         return frozenset(names)
 
 
-@lru_cache(maxsize=64)
-def python_imports(text: str) -> str:
-    """The file's top-level import statements, as source lines."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return "\n".join(line for line in text.splitlines() if line.startswith(("import ", "from ")))
-    lines = text.splitlines()
-    spans = [(n.lineno, n.end_lineno) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return "\n".join("\n".join(lines[a - 1 : b]) for a, b in spans)
-
-
 def build_context(chunk: Chunk, concern: Concern, tests: TestIndex, budget: int) -> TaskContext | str:
     """The context for one task within `budget` tokens, or the reason the chunk cannot be reviewed."""
     document = chunk.document
@@ -112,7 +100,7 @@ def build_context(chunk: Chunk, concern: Concern, tests: TestIndex, budget: int)
     if code_tokens > budget:
         return f"about {code_tokens:,} tokens, over the task budget ({budget:,})"
     context = TaskContext(estimated_tokens=code_tokens)
-    imports = python_imports(document.text) if document.language == "python" else ""
+    imports = syntax.imports_text(document)
     if imports and context.estimated_tokens + estimate_tokens(imports) <= budget:
         context.imports = imports
         context.estimated_tokens += estimate_tokens(imports)

@@ -1,16 +1,19 @@
 """Slicing a document into chunks an agent can review on its own.
 
-Python is sliced along its syntax: each top-level function or class is a chunk (a class too long to fit is split
-into its methods), the module-level code between them is grouped into line windows. Other languages, and Python
-that does not parse with the running interpreter, are cut into overlapping line windows.
+Code is sliced along its syntax (plan/syntax.py: Python's own parser, tree-sitter for the other common languages
+and for Python this interpreter cannot parse): each top-level function or class is a chunk (a class too long to
+fit is split into its methods), the code between them is grouped into line windows. A language with no grammar,
+and a file whose syntax tree has errors, is cut into overlapping line windows, with a note saying why.
 """
 
 from __future__ import annotations
 
-import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from manyeyes.plan import syntax
 from manyeyes.plan.documents import Document
+from manyeyes.plan.syntax import Definition
 
 WINDOW_OVERLAP = 10
 
@@ -39,10 +42,12 @@ class Sliced:
 
 def slice_document(document: Document, max_lines: int) -> Sliced:
     """Chunks of the document that intersect its focus."""
-    sliced = _slice_python(document, max_lines) if document.language == "python" else None
-    if sliced is None:
-        note = _syntax_note(document) if document.language == "python" else None
-        sliced = Sliced(windows(document, 1, len(document.lines), max_lines), note)
+    parsed = syntax.parse(document)
+    if parsed.definitions is None:
+        chunks = windows(document, 1, len(document.lines), max_lines)
+    else:
+        chunks = _along(document, parsed.definitions, 1, len(document.lines), max_lines)
+    sliced = Sliced(chunks, parsed.note)
     sliced.chunks = [c for c in sliced.chunks if document.in_focus(c.start, c.end) and _has_code(c)]
     return sliced
 
@@ -59,69 +64,33 @@ def windows(document: Document, start: int, end: int, size: int, symbol: str | N
     return chunks
 
 
-def _slice_python(document: Document, max_lines: int) -> Sliced | None:
-    try:
-        tree = ast.parse(document.text)
-    except (SyntaxError, ValueError):
-        return None
+def _along(
+    document: Document, definitions: Sequence[Definition], start: int, end: int, max_lines: int, owner: str = ""
+) -> list[Chunk]:
+    """start..end cut along its definitions: each one a chunk (or its members, when too long), the code between
+    them in line windows (labelled with the enclosing class, if any)."""
     chunks: list[Chunk] = []
-    gap_start = 1
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        start = _first_line(node)
-        chunks.extend(windows(document, gap_start, start - 1, max_lines) if start > gap_start else [])
-        chunks.extend(_definition_chunks(document, node, max_lines))
-        gap_start = node.end_lineno + 1
-    last_line = len(document.lines)
-    if gap_start <= last_line:
-        chunks.extend(windows(document, gap_start, last_line, max_lines))
-    return Sliced(chunks)
-
-
-def _definition_chunks(document: Document, node: ast.stmt, max_lines: int, owner: str = "") -> list[Chunk]:
-    start, end = _first_line(node), node.end_lineno
-    kind = "class" if isinstance(node, ast.ClassDef) else ("method" if owner else "function")
-    symbol = f"{kind} {owner}{node.name}"
-    if end - start + 1 <= max_lines:
-        return [Chunk(document, start, end, symbol)]
-    if not isinstance(node, ast.ClassDef):
-        return windows(document, start, end, max_lines, symbol)
-    return _class_chunks(document, node, max_lines)
-
-
-def _class_chunks(document: Document, node: ast.ClassDef, max_lines: int) -> list[Chunk]:
-    """A class too long for one chunk: its body between methods in windows, each method on its own."""
-    chunks: list[Chunk] = []
-    gap_start = _first_line(node)
-    for child in node.body:
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = _first_line(child)
-            if start > gap_start:
-                chunks.extend(windows(document, gap_start, start - 1, max_lines, f"class {node.name}"))
-            chunks.extend(_definition_chunks(document, child, max_lines, owner=f"{node.name}."))
-            gap_start = child.end_lineno + 1
-    if gap_start <= node.end_lineno:
-        chunks.extend(windows(document, gap_start, node.end_lineno, max_lines, f"class {node.name}"))
+    gap_start = start
+    enclosing = f"class {owner.rstrip('.')}" if owner else None
+    for definition in definitions:
+        if definition.start > gap_start:
+            chunks.extend(windows(document, gap_start, definition.start - 1, max_lines, enclosing))
+        chunks.extend(_definition_chunks(document, definition, max_lines, owner))
+        gap_start = max(gap_start, definition.end + 1)
+    if gap_start <= end:
+        chunks.extend(windows(document, gap_start, end, max_lines, enclosing))
     return chunks
 
 
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno, *(d.lineno for d in decorators)])
-
-
-def _syntax_note(document: Document) -> str:
-    try:
-        ast.parse(document.text)
-    except SyntaxError as exc:
-        return (
-            f"{document.path}: does not parse with this Python (line {exc.lineno}: {exc.msg}); "
-            "sliced by line windows, analyzers that cannot parse it skip it"
-        )
-    except ValueError as exc:
-        return f"{document.path}: does not parse ({exc}); sliced by line windows"
-    return f"{document.path}: sliced by line windows"
+def _definition_chunks(document: Document, definition: Definition, max_lines: int, owner: str) -> list[Chunk]:
+    kind = "method" if owner and definition.kind == "function" else definition.kind
+    symbol = f"{kind} {owner}{definition.name}"
+    if definition.end - definition.start + 1 <= max_lines:
+        return [Chunk(document, definition.start, definition.end, symbol)]
+    if not definition.members:
+        return windows(document, definition.start, definition.end, max_lines, symbol)
+    owner = f"{owner}{definition.name}."
+    return _along(document, definition.members, definition.start, definition.end, max_lines, owner)
 
 
 def _has_code(chunk: Chunk) -> bool:
