@@ -70,8 +70,15 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
     assert result["opened"] == {"file": "app.py", "line": 8}  # <CR> on it in :ManyeyesBoard
 
 
-def run_nvim(tmp_path: Path, release: str, settings: dict | None = None) -> dict:
-    """Runs tests/editors/nvim_e2e.lua in headless Neovim `release` on a copy of SOURCE; returns what it saw."""
+def test_neovim_011_starts_the_server_with_vim_lsp_enable(tmp_path):
+    result = run_nvim(tmp_path, "testing", script="nvim_enable.lua")
+    assert result["root_dir"] == str(tmp_path / "project") and result["board_handler"]
+    assert result["board_message"].endswith("finding(s)") and result["clients"] == 1
+
+
+def run_nvim(tmp_path: Path, release: str, settings: dict | None = None, script: str = "nvim_e2e.lua") -> dict:
+    """Runs a script of tests/editors (nvim_e2e.lua by default) in headless Neovim `release` on a copy of SOURCE;
+    returns what it saw."""
     nvim, missing = NEOVIMS[release]
     require_or_skip([] if nvim else [missing])
     project = tmp_path / "project"
@@ -91,7 +98,7 @@ def run_nvim(tmp_path: Path, release: str, settings: dict | None = None) -> dict
         **{FAKE_KEY_ENV: "sk-fake-nvim"},
     )
     proc = subprocess.run(
-        [nvim, "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors/nvim_e2e.lua'}"],
+        [nvim, "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors' / script}"],
         cwd=project,
         env=env,
         capture_output=True,

@@ -1,5 +1,6 @@
 -- manyeyes for Neovim: starts the manyeyes language server, adds the review commands, shows the agent board.
--- Works on Neovim 0.7 (vim.lsp.start_client) and 0.10+ (vim.lsp.start).
+-- Works on Neovim 0.7 (vim.lsp.start_client) and 0.10+ (vim.lsp.start); on 0.11+ also through
+-- vim.lsp.enable('manyeyes') (lsp/manyeyes.lua).
 
 local M = {}
 
@@ -48,6 +49,15 @@ local function client_config(root)
     handlers = { ['manyeyes/board'] = on_board },
     flags = { debounce_text_changes = 150 },
   }
+end
+
+-- The configuration lsp/manyeyes.lua gives vim.lsp.config (0.11+): the same client, found by root markers.
+function M.lsp_config()
+  state.config = state.config or vim.deepcopy(defaults)
+  local config = client_config(nil)
+  config.filetypes = state.config.filetypes
+  config.root_markers = { '.git', 'pyproject.toml' }
+  return config
 end
 
 -- The client for a buffer's root, started once per root and attached to the buffer.
