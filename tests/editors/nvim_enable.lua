@@ -1,4 +1,5 @@
--- Neovim 0.11+'s own way: vim.lsp.enable('manyeyes') finds lsp/manyeyes.lua on 'runtimepath', no setup() call.
+-- Neovim 0.11+'s own way: vim.lsp.enable('manyeyes') finds lsp/manyeyes.lua on 'runtimepath', no setup() call;
+-- then :checkhealth manyeyes.
 -- Run by tests/editors/test_nvim.py with MANYEYES_PLUGIN, MANYEYES_PYTHON, MANYEYES_FILE and MANYEYES_OUT set.
 local out = {}
 
@@ -31,6 +32,8 @@ local ok, err = xpcall(function()
   end, 50), 'the review did not finish')
   out.board_message = manyeyes.last_board().message
   out.clients = #vim.lsp.get_clients({ name = 'manyeyes' }) -- the review reused the enabled client
+  vim.cmd('checkhealth manyeyes')
+  out.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end, debug.traceback)
 
 if not ok then

@@ -70,10 +70,14 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
     assert result["opened"] == {"file": "app.py", "line": 8}  # <CR> on it in :ManyeyesBoard
 
 
-def test_neovim_011_starts_the_server_with_vim_lsp_enable(tmp_path):
+def test_neovim_011_starts_the_server_with_vim_lsp_enable_and_checkhealth_sees_it(tmp_path):
     result = run_nvim(tmp_path, "testing", script="nvim_enable.lua")
     assert result["root_dir"] == str(tmp_path / "project") and result["board_handler"]
     assert result["board_message"].endswith("finding(s)") and result["clients"] == 1
+    health = "\n".join(result["health"])
+    assert "OK Neovim 0." in health and "vim.lsp.enable or setup()" in health
+    assert "OK manyeyes 0.1.0" in health and f"rooted at {tmp_path / 'project'}" in health
+    assert "ERROR" not in health
 
 
 def run_nvim(tmp_path: Path, release: str, settings: dict | None = None, script: str = "nvim_e2e.lua") -> dict:
@@ -108,3 +112,18 @@ def run_nvim(tmp_path: Path, release: str, settings: dict | None = None, script:
     result = json.loads(out.read_text())
     assert proc.returncode == 0, result.get("error") or proc.stderr
     return result
+
+
+@pytest.mark.parametrize("release", NEOVIMS)
+def test_checkhealth_names_the_server_and_the_path_the_plugin_takes(tmp_path, release):
+    nvim, missing = NEOVIMS[release]
+    require_or_skip([] if nvim else [missing])
+    report = tmp_path / "health.txt"
+    setup = f"lua require('manyeyes').setup({{ cmd = {{ '{sys.executable}', '-m', 'manyeyes', 'lsp' }} }})"
+    commands = [f"set rtp^={ROOT / 'editors' / 'nvim'}", setup, "checkhealth manyeyes", f"write! {report}", "qall!"]
+    args = [nvim, "--headless", "--clean"] + [part for command in commands for part in ("-c", command)]
+    proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    text = report.read_text() if report.exists() else proc.stderr
+    assert "manyeyes 0.1.0" in text and "ERROR" not in text, text
+    expected = {"0.7": "vim.lsp.start_client", "0.10": "vim.lsp.start", "testing": "vim.lsp.enable or setup()"}
+    assert f"starts the server with {expected[release]}" in text
