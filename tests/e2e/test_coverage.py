@@ -38,6 +38,15 @@ def test_secrets_in_yaml_and_env_files_are_findings_and_never_printed(workspace)
     assert {("config/dev.yaml", 4), (".env", 1)} <= secrets
 
 
+def test_secret_named_settings_without_a_secret_are_not_findings(workspace):
+    # Seen on expressjs/express: a workflow's `id-token: write` and a dependency named pbkdf2-password.
+    write(workspace, ".github/workflows/ci.yml", "permissions:\n  id-token: write\n  contents: read\n")
+    write(workspace, "package.json", '{\n  "devDependencies": {\n    "pbkdf2-password": "1.2.2"\n  }\n}\n')
+    write(workspace, "config/dev.yaml", f'password: "{PASSWORD}"\n')
+    result = json.loads(manyeyes("review", ".", "--format", "json", cwd=workspace).stdout)
+    assert {f["path"] for f in result["findings"] if "MES-secret" in f["rules"]} == {"config/dev.yaml"}
+
+
 def test_skipped_files_are_listed_and_uncovered_languages_are_named(workspace):
     mixed_repository(workspace)
     result = json.loads(manyeyes("review", ".", "--format", "json", cwd=workspace).stdout)

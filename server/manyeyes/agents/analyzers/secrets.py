@@ -18,6 +18,8 @@ from manyeyes.safety.secret_files import is_config_suffix, scan_suffix
 
 _MARKER = re.compile(r"<redacted:([\w\-]+)>")
 RULE = "MES-secret"
+# A version or a version constraint: what a secret-named key (a package called "...-password") holds there.
+_VERSION = re.compile(r"[\d.^~<>=*xX| -]+")
 
 
 class Secrets:
@@ -40,8 +42,20 @@ def scan(document: Document) -> list:
     return [
         _finding(document, number, shown)
         for number, shown in zip(numbers, redacted)
-        if shown != document.lines[number - 1]
+        if shown != document.lines[number - 1] and not _plain_setting(document.lines[number - 1], shown)
     ]
+
+
+def _plain_setting(line: str, shown: str) -> bool:
+    """A line whose only hit is a secret-named key with a value no secret looks like: `id-token:
+    write` (a workflow's permissions), `"pbkdf2-password": "1.2.2"` (a package version). Redaction still hides it
+    before a model call (over-redacting costs nothing); a finding needs a value that could be a credential."""
+    markers = _MARKER.findall(shown)
+    if markers != ["secret-keyword"]:
+        return False
+    before, _, after = shown.partition("<redacted:secret-keyword>")
+    value = line[len(before) : len(line) - len(after)].strip("'\" ")
+    return len(value) < 6 or " " in value or bool(_VERSION.fullmatch(value))
 
 
 def _finding(document: Document, number: int, shown: str):
