@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="json: every figure with its value, target and verdict on stdout (progress goes to stderr)",
     )
+    add_dismissal_commands(commands)
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
@@ -199,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_eval(args, real_stdout)
         if args.command == "bench":
             return _bench(args, real_stdout)
+        if args.command in ("dismiss", "suppressions"):
+            from manyeyes import cli_suppressions
+
+            run = cli_suppressions.run_dismiss if args.command == "dismiss" else cli_suppressions.run_suppressions
+            return run(args, real_stdout)
         from manyeyes.cli_review import run_review
 
         return run_review(args, real_stdout)
@@ -246,6 +252,37 @@ def _lsp(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def add_dismissal_commands(commands) -> None:
+    """`dismiss` and `suppressions`: the team's dismissals, kept in .manyeyes/suppressions.jsonl (cli_suppressions)."""
+    where = dict(
+        type=Path, default=None, help="the project root (default: the git repository holding the current folder)"
+    )
+    dismiss = commands.add_parser(
+        "dismiss", help="dismiss findings by fingerprint, with a reason (it teaches later reviews)"
+    )
+    dismiss.add_argument(
+        "fingerprints", nargs="+", metavar="FINGERPRINT", help="as reports show it (or 8+ of its first characters)"
+    )
+    dismiss.add_argument("--reason", required=True, help="why it is not a problem here; agents read it next time")
+    dismiss.add_argument("--report", type=Path, help="a JSON report to find the findings in (needed for a model's)")
+    dismiss.add_argument(
+        "--in",
+        dest="paths",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="without --report: review only these paths offline to find the findings",
+    )
+    dismiss.add_argument("--by", help="who dismisses (default: the user running manyeyes)")
+    dismiss.add_argument("--workspace", **where)
+    suppressions = commands.add_parser("suppressions", help="list the dismissals, or prune those whose code is gone")
+    suppressions.add_argument("action", choices=("list", "prune"))
+    suppressions.add_argument("--format", choices=("text", "json"), default="text")
+    suppressions.add_argument("--dry-run", action="store_true", help="prune: say what would be removed")
+    suppressions.add_argument("--workspace", **where)
 
 
 def add_voting_arguments(parser: argparse.ArgumentParser) -> None:

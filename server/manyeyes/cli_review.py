@@ -231,10 +231,12 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
     lines = [f"Dry run: nothing is sent. {len(plan.documents)} file(s), {len(plan.tasks)} agent task(s)."]
     if offline:
         lines.append(f"{len(offline)} task(s) run on the offline panel (local analyzers, nothing leaves the machine).")
+    lines.extend(_instruction_lines(plan))
     for item in planned:
+        given = ", ".join(i.source for i in item.task.context.instructions)
         lines.append(
             f"\n=== {item.task.id} {item.task.concern.value} {item.task.chunk.label} -> {item.task.agent} "
-            f"(about {item.estimated_tokens:,} prompt tokens) ==="
+            f"(about {item.estimated_tokens:,} prompt tokens{f'; instructions: {given}' if given else ''}) ==="
         )
         lines.extend(f"--- {m['role']} ---\n{m['content']}" for m in item.messages)
     total = sum(item.estimated_tokens for item in planned)
@@ -243,8 +245,23 @@ def _dry_run(request: ReviewRequest, settings: Settings, out) -> int:
         lines.append(_votes_ahead(settings))
     lines.extend(f"Skipped: {t.id} {t.concern.value} {t.chunk.label}: {t.standby}" for t in plan.tasks if t.stood_down)
     lines.extend(f"Not reviewed: {n.path}: {n.reason}" for n in plan.not_reviewed)
+    lines.extend(f"Note: {note}" for note in plan.notes)
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def _instruction_lines(plan) -> list[str]:
+    """Which project instruction files apply, where, and to how many of the planned model tasks."""
+    lines = []
+    for instruction in plan.instructions.items:
+        carried = sum(1 for t in plan.tasks if not t.stood_down and instruction in t.context.instructions)
+        scope = ", ".join(instruction.applies_to) or "every file"
+        concerns = ", ".join(sorted(c.value for c in instruction.concerns)) if instruction.concerns else "every concern"
+        ignores = f"; never reports {', '.join(e.rule for e in instruction.ignore)}" if instruction.ignore else ""
+        lines.append(
+            f"Instructions {instruction.source} ({instruction.id}): {scope}, {concerns}; in {carried} task(s){ignores}"
+        )
+    return lines
 
 
 def _votes_ahead(settings: Settings) -> str:

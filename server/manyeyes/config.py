@@ -102,6 +102,10 @@ class Settings(BaseModel):
     thorough: bool = False  # every concern on every chunk: the planner's triage off (plan/triage.py)
     cache: bool = True  # model answers kept on disk by content, shared by the CLI and the editor (manyeyes/cache.py)
     cache_max_mb: int = Field(default=200, ge=1)
+    # The project's instruction files (plan/instructions.py), read in a trusted workspace only: REVIEW.md and
+    # .manyeyes/instructions/*.md, and with agent_instructions those other tools read (AGENTS.md, copilot's, Bugbot's)
+    instructions: bool = True
+    agent_instructions: bool = True
     stagger_fanout: bool = True  # a chunk's first agent goes first, the rest once it is accepted, to read its cache
 
     def model_for(self, concern: Concern) -> str | None:

@@ -256,4 +256,5 @@ def _outcome_of(task: Task) -> AgentOutcome:
         target=task.chunk.label,
         vote=task.vote,
         escalated=task.escalated,
+        instructions=[i.source for i in task.context.instructions],
     )

@@ -22,7 +22,7 @@ import anyio.to_thread
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent
 from manyeyes.agents.grounding import GroundedAgent, attach_evidence, ground_all, not_confirmed, start_analyzers
-from manyeyes.agents.model import ModelAgent, render_messages
+from manyeyes.agents.model import ModelAgent, quoted_sources, render_messages
 from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import Cache
 from manyeyes.config import Settings
@@ -40,7 +40,9 @@ from manyeyes.models import (
     Dismissal,
     Finding,
     FixCheckReport,
+    InstructionUse,
     NotReviewed,
+    ReviewKind,
     ReviewRequest,
     ReviewResult,
     Severity,
@@ -48,6 +50,7 @@ from manyeyes.models import (
 )
 from manyeyes.plan.context import TestIndex, estimate_tokens
 from manyeyes.plan.documents import Document
+from manyeyes.plan.instructions import Instructions
 from manyeyes.plan.planner import Plan, Task, plan_review
 from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.safety.redact import without_secrets
@@ -55,10 +58,14 @@ from manyeyes.synthesis import policy
 from manyeyes.synthesis.fixes import FixChecker, needs_check
 from manyeyes.synthesis.merge import SynthesisStopped, consolidate, select
 from manyeyes.synthesis.suppressions import (
+    IN_CHANGE_COMMENT_NOTE,
+    SUPPRESSIONS_FILE,
     UNTRUSTED_COMMENT_NOTE,
+    added_by_change,
+    in_change_note,
     inline_ignores,
-    load_suppressions,
     mark_untrusted_dismissals,
+    read_suppressions,
 )
 
 
@@ -86,6 +93,7 @@ class ReviewRun:
             stagger=settings.stagger_fanout,
         )
         self.consolidated: list[Finding] = []  # every finding before filters, for front ends that re-filter
+        self.dismissed_by_change = 0  # dismissals the change under review adds, not honoured in its review
         self._phase_listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -202,6 +210,7 @@ class ReviewRun:
             escalated, left_out = votes.report()
             consensus = ConsensusReport(escalated=escalated, left_out=left_out, merged_votes=tallied.merged)
         findings = [f for f in findings if _in_focus(f, documents)]
+        findings = _without_ignored(findings, plan.instructions, dismissed)
         policy.override(findings, self.settings.severity_overrides)
         self.consolidated = await self._consolidate(findings)
         silenced = self._apply_inline_ignores(documents, notes)
@@ -218,7 +227,7 @@ class ReviewRun:
             self.consolidated,
             min_severity=self.settings.min_severity,
             max_per_file=self.settings.max_findings_per_file,
-            suppressed=self._dismissed(),
+            suppressed=self._dismissed(notes),
             min_confidence=self.settings.min_confidence,
         )
         return ReviewResult(
@@ -235,6 +244,8 @@ class ReviewRun:
             dismissed=dismissed,
             consensus=self._removed(consensus, verification),
             baseline=baseline,
+            instructions=instruction_uses(plan, completed, synthesis.findings, dismissed),
+            dismissed_by_change=self.dismissed_by_change,
         )
 
     async def _keep_new(self, documents: dict[str, Document], notes: list[str]) -> BaselineReport | None:
@@ -265,17 +276,7 @@ class ReviewRun:
         """A hit a model dismissed is recorded with its reason; a security hit stays, demoted, unless the user lets
         models drop security findings: a model steered by the code must not be able to erase its evidence."""
         keep = Concern.security in hit.concerns and not self.settings.model_may_drop_security
-        dismissed.append(
-            Dismissal(
-                path=hit.path,
-                line=hit.span.start_line,
-                rule=hit.rule_id,
-                title=hit.title,
-                reason=reason,
-                by=model,
-                kept=keep,
-            )
-        )
+        dismissed.append(Dismissal.of(hit, reason, model, kept=keep))
         return (
             [demoted(hit, f"dismissed by model:{model} ({reason}); kept, demoted, as a security hit")] if keep else []
         )
@@ -295,22 +296,49 @@ class ReviewRun:
 
     def _apply_inline_ignores(self, documents: dict[str, Document], notes: list[str]) -> int:
         """`# manyeyes: ignore[rule]` comments: what they silence is not a finding (so every front end agrees); in
-        an untrusted workspace they only mark it. Comments that silence nothing become notes. Returns the count."""
-        inline = inline_ignores(self.consolidated, {path: d.text for path, d in documents.items()})
+        an untrusted workspace, or written by the change under review, they only mark it. Comments that silence
+        nothing become notes. Returns the count."""
+        texts = {path: d.text for path, d in documents.items()}
+        changed = (lambda path, line: documents[path].in_focus(line, line)) if self._reviews_a_change else None
+        inline = inline_ignores(self.consolidated, texts, changed)
         notes.extend(inline.notes)
         if not self.request.trusted:
             mark_untrusted_dismissals(self.consolidated, inline.fingerprints, UNTRUSTED_COMMENT_NOTE)
             return 0
-        self.consolidated = [f for f in self.consolidated if f.fingerprint not in inline.fingerprints]
-        return len(inline.fingerprints)
+        mark_untrusted_dismissals(self.consolidated, inline.in_change, IN_CHANGE_COMMENT_NOTE)
+        self.dismissed_by_change += len(inline.in_change)
+        silenced = inline.fingerprints - inline.in_change
+        self.consolidated = [f for f in self.consolidated if f.fingerprint not in silenced]
+        return len(silenced)
 
-    def _dismissed(self) -> set[str]:
-        """The workspace's dismissals; in an untrusted workspace they only mark the findings they name."""
-        dismissed = load_suppressions(self.request.workspace)
-        if self.request.trusted:
-            return dismissed
-        mark_untrusted_dismissals(self.consolidated, dismissed)
-        return set()
+    def _dismissed(self, notes: list[str]) -> set[str]:
+        """The workspace's dismissals; in an untrusted workspace they only mark the findings they name, and those
+        the change under review adds mark them too."""
+        suppressions = read_suppressions(self.request.workspace)
+        notes.extend(suppressions.notes)
+        if not self.request.trusted:
+            mark_untrusted_dismissals(self.consolidated, suppressions.fingerprints)
+            return set()
+        if not self._reviews_a_change:
+            return suppressions.fingerprints
+        request = self.request
+        added = added_by_change(request.workspace, suppressions, request.diff_base, request.staged)
+        for record in added:
+            mark_untrusted_dismissals(self.consolidated, {record.fingerprint}, in_change_note(record))
+        if added:
+            self.dismissed_by_change += len(added)
+            listed = "; ".join(
+                f"{r.rule or r.fingerprint} in {r.path or '?'}: {r.reason or 'no reason'}" for r in added
+            )
+            notes.append(f"this change dismisses {len(added)} finding(s) in {SUPPRESSIONS_FILE.as_posix()} ({listed})")
+        return suppressions.fingerprints - {r.fingerprint for r in added}
+
+    @property
+    def _reviews_a_change(self) -> bool:
+        """A review of a change that will be merged (against a ref, or staged for a commit): its own dismissals do
+        not count. Unstaged work in the editor is the user's own, dismissed as they go."""
+        request = self.request
+        return request.kind is ReviewKind.diff and (request.diff_base is not None or request.staged)
 
     async def _verify(self, documents: dict[str, Document]) -> VerificationReport | None:
         """Model findings no analyzer backs get a second look (not after a cancel: the user wants it over)."""
@@ -371,9 +399,7 @@ def prepare_model_tasks(plan: Plan, settings: Settings, check_keys_too: bool = T
         check_keys(settings, models)
     if settings.max_cost_usd:
         check_prices(settings, models)
-    sources = {(t.chunk.document.path, t.chunk.document.text) for t in plan.tasks if not t.offline}
-    sources |= {t.context.related_test for t in plan.tasks if t.context.related_test}
-    warm_redaction(list(sources))
+    warm_redaction(list({source for t in plan.tasks if not t.offline for source in quoted_sources(t)}))
 
 
 class _PhaseClock:
@@ -414,6 +440,42 @@ def without_model_review(completed: list[Completed]) -> list[NotReviewed]:
     return notices
 
 
+def _without_ignored(findings: list[Finding], instructions: Instructions, dismissed: list[Dismissal]) -> list[Finding]:
+    """The spec check of the reduce step: what a project instruction's `ignore` list says the team never wants
+    reported is dropped, recorded with the instruction that dropped it."""
+    kept = []
+    for finding in findings:
+        ignoring = instructions.ignoring(finding)
+        if ignoring is None:
+            kept.append(finding)
+            continue
+        instruction, entry = ignoring
+        reason = entry.reason or f"{instruction.source} says not to report {entry.rule}"
+        dismissed.append(Dismissal.of(finding, reason, f"instruction {instruction.source}"))
+    return kept
+
+
+def instruction_uses(
+    plan: Plan, completed: list[Completed], findings: list[Finding], dismissed: list[Dismissal]
+) -> list[InstructionUse]:
+    """Each instruction file the review read: how many tasks carried it, what it made and what it dropped."""
+    uses = []
+    for instruction in plan.instructions.items:
+        carried = sum(1 for item in completed if instruction in item.task.context.instructions)
+        uses.append(
+            InstructionUse(
+                id=instruction.id,
+                source=instruction.source,
+                applies_to=list(instruction.applies_to),
+                concerns=sorted(instruction.concerns or (), key=lambda c: c.value),
+                tasks=carried,
+                violations=sum(1 for f in findings if instruction.id in f.rules),
+                ignored=sum(1 for d in dismissed if d.by == f"instruction {instruction.source}"),
+            )
+        )
+    return uses
+
+
 def demoted(hit: Finding, note: str) -> Finding:
     """A finding one severity lower and less sure, with the reason."""
     copy = hit.model_copy(deep=True)
@@ -440,7 +502,7 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
     plan = await anyio.to_thread.run_sync(plan_review, request, settings)
     async with OfflinePanel(plan.documents, plan.tests) as panel:
         await ground_all(plan.tasks, panel)
-    sources = [(t.chunk.document.path, t.chunk.document.text) for t in plan.tasks]
+    sources = [source for t in plan.tasks if not t.offline for source in quoted_sources(t)]
     await anyio.to_thread.run_sync(warm_redaction, sources)
     planned = []
     for task in plan.tasks:

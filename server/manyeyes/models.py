@@ -195,6 +195,7 @@ class AgentOutcome(BaseModel):
     dropped: int = 0  # findings rejected: unanchored quotes or invalid items
     cached: bool = False  # answered from the cache, no model call
     error: str | None = None
+    instructions: list[str] = Field(default_factory=list)  # the project instruction files its prompt carried
     vote: int = 1  # which voter of its task this agent is: 1 the first sample, 2.. the extra votes (consensus/)
     escalated: str | None = None  # why an extra vote runs ("calls a sink: eval"), for the board
 
@@ -239,18 +240,31 @@ class Rejection(BaseModel):
 
 
 class Dismissal(BaseModel):
-    """An analyzer hit a model agent dismissed, and the reason it gave: kept in the result, so evidence is never
-    lost without a trace. `kept`: a security hit is demoted, not dropped (unless model_may_drop_security)."""
+    """An analyzer hit a model agent dismissed, and the reason it gave, or a finding a project instruction's
+    `ignore` list dropped: kept in the result, so evidence is never lost without a trace. `kept`: a security hit a
+    model dismissed is demoted, not dropped (unless model_may_drop_security)."""
 
     path: str
     line: int
     rule: str
     title: str
     reason: str
-    by: str  # the model
+    by: str  # the model, or "instruction REVIEW.md"
     kept: bool
 
     _one_line = field_validator("title", "reason")(lambda value: plain.one_line(value, 300))
+
+    @classmethod
+    def of(cls, finding: Finding, reason: str, by: str, kept: bool = False) -> Dismissal:
+        return cls(
+            path=finding.path,
+            line=finding.span.start_line,
+            rule=finding.rule_id,
+            title=finding.title,
+            reason=reason,
+            by=by,
+            kept=kept,
+        )
 
 
 class AfterAgents(BaseModel):
@@ -293,6 +307,19 @@ class FixCheckReport(AfterAgents):
     errors: list[str] = Field(default_factory=list)  # repair calls that failed
 
 
+class InstructionUse(BaseModel):
+    """A project instruction file the review read (plan/instructions.py): where it applies, how many agent tasks
+    carried it, and how many findings its `ignore` list dropped."""
+
+    id: str  # the rule id of findings that violate it: "project/REVIEW"
+    source: str  # the file, workspace-relative
+    applies_to: list[str] = Field(default_factory=list)  # globs; empty: everywhere
+    concerns: list[Concern] = Field(default_factory=list)  # empty: every concern
+    tasks: int = 0
+    violations: int = 0  # findings reported as violations of it
+    ignored: int = 0
+
+
 class BaselineReport(BaseModel):
     """What `--new-only` or `--baseline` compared the findings with (baseline.py): the findings the base already
     had are not in the report, only counted here."""
@@ -319,6 +346,8 @@ class ReviewResult(BaseModel):
     consensus: ConsensusReport | None = None  # None: no model reviewed
     dismissed: list[Dismissal] = Field(default_factory=list)  # analyzer hits model agents judged false
     baseline: BaselineReport | None = None  # --new-only / --baseline: what the findings were compared with
+    instructions: list[InstructionUse] = Field(default_factory=list)  # the project's instruction files, as used
+    dismissed_by_change: int = 0  # dismissals the reviewed change adds: its findings stay, marked (a diff review)
     # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
     # check it against what the user has now before they place anything (not part of the JSON report).
     texts: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)

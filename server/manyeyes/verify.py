@@ -36,7 +36,7 @@ from pathlib import Path
 
 from manyeyes.agents.analyzers.base import run_tool
 from manyeyes.agents.analyzers.ruff import ruff_command
-from manyeyes.plan.documents import Document, excluded_by, split_lines
+from manyeyes.plan.documents import Document, matching_glob, split_lines
 from manyeyes.plan.syntax import GRAMMARS, grammar_for, syntax_problem
 from manyeyes.safety import plain, reading
 
@@ -228,7 +228,7 @@ def _copy_python_files(workspace: Path, root: Path, exclude: list[str]) -> str |
     for dirpath, dirnames, filenames in os.walk(workspace):
         rel_dir = Path(dirpath).relative_to(workspace).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
-        dirnames[:] = [d for d in dirnames if not excluded_by(f"{rel_dir}/{d}/x".lstrip("/"), exclude)]
+        dirnames[:] = [d for d in dirnames if not matching_glob(f"{rel_dir}/{d}/x".lstrip("/"), exclude)]
         for name in filenames:
             if not (name.endswith(".py") or name in TEST_CONFIG_FILES):
                 continue

@@ -48,6 +48,9 @@ def test_neovim_plugin_end_to_end(tmp_path, release):
     # vim.diagnostic columns are byte offsets: right only if the server's positions used the negotiated encoding
     assert shell["lnum"] == 4 and shell["col"] == len('    label = "😀 run"; '.encode("utf-8"))
     assert result["fixed_line"] == "    if cmd is None:"
+    assert result["dismiss_prompt"] == "manyeyes: why is this not a problem here? "  # the Dismiss quick fix asks
+    record = result["dismiss_record"]
+    assert (record["rule"], record["reason"]) == ("B602", "cmd is a constant here, never user input")
     assert result["board_window"] and result["board_lines"][0].startswith("manyeyes manyeyes-review-")
     assert any("security" in line for line in result["board_lines"])
     assert result["cancel"] == {"agent": "t1", "cancelled": False}  # `x` asked the server; t1 had finished

@@ -151,3 +151,16 @@ def test_the_cancel_button_on_a_card_stops_that_agent_only(tmp_path):
         row.startswith("verification") and "2 checked · 1 confirmed · 1 rejected" in row for row in ui["boardRows"]
     )
     assert [row for row in ui["rejectedRows"] if rejected["title"] in row and "it plainly returns cmd" in row]
+
+
+@pytest.mark.timeout(360)
+def test_dismissing_asks_why_and_keeps_the_reason(tmp_path):
+    result = run_vscode(tmp_path, "dismiss")
+    driver = result["driver"]
+    assert driver["command"] == "manyeyes.dismissFinding"  # the extension's, which asks before the server's runs
+    assert result["click"]["typed"] == "cmd is a constant in this tool, never user input"
+    assert "Why is this not a problem here?" in result["click"]["prompt"]
+    assert "B602" not in {d["code"] for d in driver["diagnostics"]}
+    record = driver["record"]
+    assert (record["rule"], record["reason"]) == ("B602", "cmd is a constant in this tool, never user input")
+    assert record["by"] and record["dismissed_at"] and record["concerns"] == ["security"]

@@ -192,6 +192,8 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(client, ws):
     assert await command(client, "manyeyes.agent.cancel", "no-such-review", "t1") == {"cancelled": False}
     with pytest.raises(Exception, match="no finding"):
         await command(client, "manyeyes.dismiss", uri, "0000")
+    with pytest.raises(Exception, match="optionally the reason"):
+        await command(client, "manyeyes.dismiss", uri, "0000", "why", "and more")
     with pytest.raises(Exception, match="not reviewed: no such file"):
         await command(client, "manyeyes.review.file", (ws / "deleted.py").as_uri())
     hover = await client.text_document_hover_async(

@@ -84,10 +84,11 @@ async def test_dismiss_survives_in_the_editor_and_the_cli(client, ws):
     uri = open_document(client, ws / "app.py", SOURCE)
     await review_file(client, uri)
     shell = by_code(client, uri, "B602")
-    await command(client, "manyeyes.dismiss", uri, shell.data["fingerprint"])
+    await command(client, "manyeyes.dismiss", uri, shell.data["fingerprint"], "cmd comes from our own config")
     assert by_code(client, uri, "B602") is None
     record = json.loads((ws / ".manyeyes" / "suppressions.jsonl").read_text().splitlines()[0])
     assert record["fingerprint"] == shell.data["fingerprint"]
+    assert (record["rule"], record["reason"]) == ("B602", "cmd comes from our own config")  # it teaches reviews
     await review_file(client, uri)
     assert by_code(client, uri, "B602") is None  # a new review does not bring it back
     cli = subprocess.run(

@@ -4,7 +4,7 @@ import pytest
 from manyeyes.config import Settings
 from manyeyes.errors import ReviewInputError
 from manyeyes.models import Concern, ReviewKind, ReviewRequest
-from manyeyes.plan.documents import Document, excluded_by, split_lines
+from manyeyes.plan.documents import Document, matching_glob, split_lines
 from manyeyes.plan.planner import plan_review
 from manyeyes.plan.slicing import slice_document
 
@@ -74,10 +74,10 @@ def test_split_lines_counts_like_an_editor():
 
 def test_exclude_globs_match_top_level_and_nested():
     patterns = ["**/node_modules/**", "generated/*.py"]
-    assert excluded_by("node_modules/x.js", patterns) == "**/node_modules/**"
-    assert excluded_by("a/node_modules/x.js", patterns) == "**/node_modules/**"
-    assert excluded_by("generated/x.py", patterns) == "generated/*.py"
-    assert excluded_by("src/x.py", patterns) is None
+    assert matching_glob("node_modules/x.js", patterns) == "**/node_modules/**"
+    assert matching_glob("a/node_modules/x.js", patterns) == "**/node_modules/**"
+    assert matching_glob("generated/x.py", patterns) == "generated/*.py"
+    assert matching_glob("src/x.py", patterns) is None
 
 
 def _plan(workspace, paths, **settings):

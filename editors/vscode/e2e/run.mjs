@@ -6,7 +6,7 @@
 // cancel button on an agent's card, as a user would. Run by tests/editors/test_vscode.py:
 //
 //   node run.mjs --code-server DIR --vsix manyeyes.vsix --python PY --file WS/app.py --out result.json \
-//     [--scenario review|refactor|cancel-agent] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
+//     [--scenario review|refactor|cancel-agent|dismiss] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -167,13 +167,24 @@ async function applyPreview(page) {
   return { applied: true, change };
 }
 
+/** Types an answer into the input box a command opened (VS Code's quick input), and presses Enter. */
+async function answerInputBox(page, text) {
+  const input = await until('the input box', () => page.$('.quick-input-widget:not([style*="display: none"]) input'),
+    15_000);
+  const prompt = await page.$eval('.quick-input-widget', (e) => e.textContent.trim());
+  await input.type(text);
+  await page.keyboard.press('Enter');
+  return { typed: text, prompt };
+}
+
 /** Waits for the driver's result, doing the clicks it asks for on the way. */
 async function driverResult(page, result) {
   const click = `${driverOut}.click`;
   await until('the driver extension', async () => {
     if (fs.existsSync(click) && !result.click) {
       const request = JSON.parse(fs.readFileSync(click, 'utf8'));
-      result.click = request.apply ? await applyPreview(page) : await cancelOnCard(page, request.cancel);
+      result.click = request.apply ? await applyPreview(page)
+        : request.type ? await answerInputBox(page, request.type) : await cancelOnCard(page, request.cancel);
     }
     return fs.existsSync(driverOut);
   }, DRIVER_TIMEOUT_MS);

@@ -17,6 +17,8 @@ export interface Agent {
   vote?: number;
   /** Why an extra vote runs ("calls eval", "analyzer hit (B608)"). */
   escalated?: string | null;
+  /** The project instruction files (REVIEW.md, AGENTS.md...) this agent's prompt carried. */
+  instructions?: string[];
 }
 
 /** A finding the verifier rejected: not published as a diagnostic, listed under the verification card. */
@@ -146,6 +148,7 @@ export class BoardModel {
       detail: [
         agent.state,
         agent.escalated ? `escalated: ${agent.escalated}` : '',
+        agent.instructions?.length ? `instructions: ${agent.instructions.join(', ')}` : '',
         `${agent.findings} finding(s)`,
         `${agent.tokens} tokens`,
         `$${agent.costUsd.toFixed(4)}`,

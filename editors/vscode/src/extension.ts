@@ -6,6 +6,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { BoardModel, BoardNotification, Card, VerificationCard } from './board';
+import { askingForReasons, DISMISS_WITH_REASON, dismissArguments, SERVER_DISMISS } from './dismiss';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
@@ -105,6 +106,10 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
     initializationOptions: { settings, trusted: vscode.workspace.isTrusted },
     synchronize: { configurationSection: 'manyeyes' },
     middleware: {
+      provideCodeActions: async (document, range, context, token, next) => {
+        const actions = await next(document, range, context, token);
+        return actions ? askingForReasons(actions) : actions;
+      },
       workspace: {
         // The server gets its settings, not the extension's own (how to start it) nor a key that is not set.
         configuration: async (params, token, next) => {
@@ -203,6 +208,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
   register('manyeyes.cancelReview', () => execute('manyeyes.review.cancel', []));
   context.subscriptions.push(vscode.commands.registerCommand('manyeyes.cancelAgent', (item?: AgentItem) =>
     item?.card && execute('manyeyes.agent.cancel', [item.card.reviewId, item.card.agentId])));
+  context.subscriptions.push(vscode.commands.registerCommand(DISMISS_WITH_REASON, async (...args: unknown[]) => {
+    const reason = await vscode.window.showInputBox({
+      prompt: 'Why is this not a problem here? Later reviews read the reason (empty: none; Esc: keep the finding)',
+      ignoreFocusOut: true,
+    });
+    const given = dismissArguments(args, reason);
+    return given && execute(SERVER_DISMISS, given);
+  }));
   register('manyeyes.showBoard', () => vscode.commands.executeCommand('manyeyes.board.focus'));
   register('manyeyes.setApiKey', async () => {
     const key = await vscode.window.showInputBox({ prompt: 'API key for the model provider (kept in VS Code\'s '

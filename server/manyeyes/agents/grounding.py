@@ -106,15 +106,20 @@ class Settled:
 
 def settle_evidence(task: Task, parsed: Parsed, confirmed_by: list[Finding], line_shift: int = 0) -> Settled:
     """Evidence is never erased by a model's silence: a hit stays unless the model dismissed it by naming its rule
-    and line with a reason. A hit it confirmed (a finding of the same rule on the same code) stays as it is, for
-    the synthesizer to merge with that finding; a hit it ignored stays, marked not confirmed."""
+    and line with a reason about the code (not a project instruction). A hit it confirmed (a finding of the same
+    rule on the same code) stays as it is, for the synthesizer to merge with that finding; a hit it ignored stays,
+    marked not confirmed."""
     settled = Settled()
     unused = list(parsed.dismissed)
     for hit in task.context.evidence:
         rule = canonical(hit.rules[0]) if hit.rules else None
         dismissal = _dismissal_of(hit, rule, unused, line_shift)
+        cited = _cited_instruction(task, dismissal.reason) if dismissal else None
         if any(rule in canonical_set(f.rules) and f.span.overlaps(hit.span, slack=1) for f in confirmed_by):
             settled.kept.append(hit)
+        elif cited is not None:
+            why = f"the model dismissed it citing {cited}; instructions drop analyzer hits only by their `ignore` list"
+            settled.kept.extend(not_confirmed([hit], why))
         elif dismissal is not None:
             settled.dismissed.append((hit, dismissal.reason))
         else:
@@ -125,6 +130,16 @@ def settle_evidence(task: Task, parsed: Parsed, confirmed_by: list[Finding], lin
         for d in unused
     ]
     return settled
+
+
+def _cited_instruction(task: Task, reason: str) -> str | None:
+    """The project instruction a dismissal gives as its reason: a convention is not evidence that a hit is false
+    (an instruction file saying "report nothing" must not erase what the analyzers found)."""
+    given, lowered = task.context.instructions, reason.lower()
+    named = next((i.source for i in given if i.id.lower() in lowered or i.source.lower() in lowered), None)
+    if named is None and given and ("instruction" in lowered or "convention" in lowered):
+        return "the project's instructions"
+    return named
 
 
 def _dismissal_of(hit: Finding, rule: str | None, dismissals: list[RawDismissal], line_shift: int):

@@ -95,7 +95,7 @@ def render_messages(task: Task) -> list[dict]:
     its own; SHARED_PREFIX says where the context ends, so the model client can send it as its own content part,
     marked cacheable where the provider takes markers (llm/client.py), when other agents will read it (a cache
     write costs more than a plain read on Anthropic). Its content stays one string."""
-    brief = load_prompt(task.concern.value).render(evidence=render_evidence(task))
+    brief = load_prompt(task.concern.value).render(evidence=render_evidence(task)) + render_guidance(task)
     system = load_prompt("system").render()
     sources = quoted_sources(task)
     context = framing.shown(redact_message(render_context(task) + "\n", sources))
@@ -104,10 +104,37 @@ def render_messages(task: Task) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user, **shared}]
 
 
+def render_guidance(task: Task) -> str:
+    """What the team wrote down for this task: its instructions, and the findings it dismissed nearby with their
+    reasons; each in a block its text cannot close; "" when there is neither."""
+    context = task.context
+    texts = [i.text for i in context.instructions] + [_lesson_line(lesson) for lesson in context.lessons]
+    if not texts:
+        return ""
+    mark = framing.boundary(*texts)
+    parts = []
+    if context.instructions:
+        blocks = "\n".join(
+            framing.block(f"instruction {i.id} from {framing.quoted_path(i.source)}", i.text, mark)
+            for i in context.instructions
+        )
+        parts.append(load_prompt("instructions").render(instructions=blocks))
+    if context.lessons:
+        lines = "\n".join(_lesson_line(lesson) for lesson in context.lessons)
+        parts.append(load_prompt("dismissed").render(dismissed=framing.block("dismissed findings", lines, mark)))
+    return "".join(part + "\n" for part in parts)
+
+
+def _lesson_line(lesson) -> str:
+    what = lesson.rule or "finding"
+    return f"- {what} in {framing.quoted_path(lesson.path)}: {framing.quoted_path(lesson.title)}: {lesson.reason}"
+
+
 def quoted_sources(task: Task) -> list[tuple[str, str]]:
     """(path, text) of every source a task's messages quote: what their redaction scans."""
     document, related = task.chunk.document, task.context.related_test
-    return [(document.path, document.text), *([related] if related else [])]
+    given = [(i.source, i.text) for i in task.context.instructions]
+    return [(document.path, document.text), *([related] if related else []), *given]
 
 
 def _related_test(related: tuple[str, str] | None, mark: str) -> str:
@@ -119,12 +146,18 @@ def _related_test(related: tuple[str, str] | None, mark: str) -> str:
 
 def cache_key(task: Task) -> str:
     """What a model's answer for this task depends on; line numbers excluded (see manyeyes.cache). Each vote is
-    sample of a model is its own answer: the first keeps the key answers always had."""
+    sample of a model is its own answer, and an answer under the project's instructions or its dismissals is
+    another answer: the first sample without either keeps the key answers always had."""
     context = task.context
     evidence = [(hit.rules, hit.title, hit.evidence) for hit in context.evidence]
     sample = (f"sample {task.sample}",) if task.sample else ()
+    instructions = [(i.id, i.text) for i in context.instructions]
+    lessons = [_lesson_line(lesson) for lesson in context.lessons]
+    guided = (prompt_versions("instructions"), instructions) if instructions else ()
+    guided += (prompt_versions("dismissed"), lessons) if lessons else ()
     return content_key(
         *sample,
+        *guided,
         task.agent,
         prompt_versions("system", "context", task.concern.value),
         task.concern.value,
@@ -242,10 +275,14 @@ def _finding(task: Task, document: Document, raw: RawFinding, span: Span) -> Fin
 
 
 def _shown_rule(task: Task, rule: str | None) -> tuple[str | None, list[str]]:
-    """A model names a rule to confirm an analyzer's hit it was shown; a rule no analyzer reported here is
-    invented: it is left out (it would merge with nothing and mislead as a code), with a note."""
+    """A model names a rule to confirm an analyzer's hit it was shown, or the id of a project instruction the code
+    violates; any other rule is invented: it is left out (it would merge with nothing and mislead as a code), with
+    a note."""
     if not rule:
         return None, []
+    instruction = next((i for i in task.context.instructions if i.id == rule.strip()), None)
+    if instruction is not None:
+        return instruction.id, [f"violates the project's instruction in {instruction.source}"]
     shown = canonical_set([r for hit in task.context.evidence for r in hit.rules])
     if canonical(rule) in shown:
         return rule, []

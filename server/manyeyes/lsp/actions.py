@@ -65,14 +65,16 @@ def register(server) -> None:
     def dismiss(ls, *args):
         from manyeyes.synthesis.suppressions import add_suppression
 
-        if len(args) != 2 or not all(isinstance(a, str) for a in args):
-            raise JsonRpcInvalidParams(f"{DISMISS_COMMAND} needs a document URI and a finding fingerprint")
-        uri, fingerprint = args
+        if len(args) not in (2, 3) or not all(isinstance(a, str) for a in args):
+            raise JsonRpcInvalidParams(
+                f"{DISMISS_COMMAND} needs a document URI, a finding fingerprint and optionally the reason"
+            )
+        uri, fingerprint, reason = (*args, "")[:3]
         finding = ls.session.finding(uri, fingerprint)
         if finding is None:
             raise JsonRpcInvalidParams(f"no finding {fingerprint} in {uri}")
         workspace = ls.session.workspace or _parent(uri)
-        add_suppression(workspace, finding)
+        add_suppression(workspace, finding, reason)  # with a reason, it teaches later reviews (plan/lessons.py)
         ls.session.suppressed.add(fingerprint)
         diagnostics.publish(ls, uri)
         return {"dismissed": fingerprint}

@@ -161,6 +161,8 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
             reporter.results["verification"] = verification_json(result.verification, uri_of)
         if result.consensus:
             reporter.results["consensus"] = result.consensus.model_dump(mode="json", by_alias=True)
+        if result.instructions:  # the project's instruction files, where they applied and what they changed
+            reporter.results["instructions"] = [use.model_dump(mode="json") for use in result.instructions]
         published, changed = _store_and_publish(server, review, uri_of, result)
         _tell_about_keys(server, result)
         shown = sum(len(v) for v in published.values())
@@ -307,6 +309,7 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
         "phase": board.phase,
         "verification": None,  # set from the run's results once verification has run
         "consensus": None,  # likewise: the tasks escalated to more voters, what each stage removed
+        "instructions": [],  # likewise: the project instruction files the review read
         "percentage": board.percent,
         "findings": board.findings,
         "tokens": board.tokens,
@@ -326,6 +329,7 @@ def board_payload(review_id: str, board: Board, done: bool, message: str | None)
                 "error": o.error,
                 "vote": o.vote,
                 "escalated": o.escalated,
+                "instructions": o.instructions,
             }
             for o in board.agents.values()
         ],

@@ -150,8 +150,9 @@ def display_path(path: Path, workspace: Path) -> str:
         return relative_to_workspace(path, workspace) or Path(os.path.abspath(path)).as_posix()
 
 
-def excluded_by(rel: str, patterns: list[str]) -> str | None:
-    """The first exclude glob matching the workspace-relative path ('*' also crosses '/', as in fnmatch)."""
+def matching_glob(rel: str, patterns: list[str]) -> str | None:
+    """The first glob (an exclude, an instruction's `applies_to`) matching the workspace-relative path ('*' also
+    crosses '/', as in fnmatch)."""
     anchored = "/" + rel
     return next((p for p in patterns if any(fnmatch.fnmatch(anchored, "/" + v) for v in _variants(p))), None)
 
@@ -221,7 +222,7 @@ class _Walk:
     def _content(self, rel: str, name: str) -> bool:
         """Someone's content, not a tool's metadata (a dotfile such as .gitignore) nor what git or the settings
         leave out."""
-        return not name.startswith(".") and rel not in self.ignored and not excluded_by(rel, self.settings.exclude)
+        return not name.startswith(".") and rel not in self.ignored and not matching_glob(rel, self.settings.exclude)
 
     def _unread_notice(self, root: Path, unread: Counter[str]) -> NotReviewed:
         kinds = ", ".join(f"{kind} {count}" for kind, count in unread.most_common(5))
@@ -231,7 +232,7 @@ class _Walk:
         return NotReviewed(path=where if where == "." else where + "/", reason=reason)
 
     def _enter(self, rel: str, skipped: list[NotReviewed]) -> bool:
-        if excluded_by(rel + "/x", self.settings.exclude) is not None:
+        if matching_glob(rel + "/x", self.settings.exclude) is not None:
             return False
         reason = self._reason(rel, rel + "/") or ("vendored code" if noise.vendored_dir(rel) else None)
         if reason:
@@ -259,7 +260,7 @@ def read_document(
 ) -> Document | NotReviewed:
     """A snapshot of one file, or why it is not reviewed. `text` replaces the disk content (unsaved buffers)."""
     rel = display_path(path, workspace)
-    pattern = excluded_by(rel, settings.exclude)
+    pattern = matching_glob(rel, settings.exclude)
     if pattern:
         return NotReviewed(path=rel, reason=f"excluded by the pattern '{pattern}'")
     if text is None:

@@ -3,7 +3,8 @@
 With a model configured, triage decides which concerns each chunk needs (plan/triage.py; a concern it skips
 stands by in case an analyzer flags the chunk) and small neighbouring chunks of one concern share a task
 (plan/batching.py). Every task carries the minimal context its agent needs (the numbered chunk, the file's
-imports, for the tests concern the related test file) trimmed to a token budget. The offline panel's analyzers
+imports, the project's instructions for its path and concern, the findings the team dismissed nearby with their
+reasons, for the tests concern the related test file) trimmed to a token budget. The offline panel's analyzers
 work on whole files, so offline tasks are one per (concern, file). Whatever cannot be reviewed is returned as a
 "not reviewed" notice with the reason. Files that hold secrets by nature (a `.env`, a private key) get no model
 task unless `send_secret_files` says so: only the offline panel sees them.
@@ -27,9 +28,12 @@ from manyeyes.plan.documents import (
     read_document,
     relative_to_workspace,
 )
+from manyeyes.plan.instructions import Instructions, load_instructions
+from manyeyes.plan.lessons import Lessons
 from manyeyes.plan.slicing import Chunk, slice_document
 from manyeyes.plan.triage import triage
 from manyeyes.safety.secret_files import SECRETS_FILE_REASON, is_secrets_file
+from manyeyes.synthesis.suppressions import read_suppressions
 
 CONFIG_MAX_LINES = 500  # a configuration file longer than this is data: no model reviews it
 
@@ -74,14 +78,18 @@ class Plan:
     not_reviewed: list[NotReviewed]
     notes: list[str]
     tests: ctx.TestIndex
+    instructions: Instructions = field(default_factory=Instructions)
 
 
 def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
     loaded = load_documents(request, settings)
     tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
+    reviewed = [d.path for d in loaded.documents]
+    instructions = load_instructions(request.workspace, settings, request.trusted, reviewed)
+    lessons = _lessons(request, settings)
     tasks: list[Task] = []
     not_reviewed = list(loaded.not_reviewed)
-    notes: list[str] = []
+    notes: list[str] = list(instructions.notes)
     for document in loaded.documents:
         withheld = _withheld_from_models(document, settings)
         if withheld:
@@ -97,13 +105,32 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
                 tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline"))
                 continue
             for span, skips in zip(batches, decisions):
-                built = ctx.build_context(span, concern, tests, settings.task_token_budget)
+                given = instructions.for_task(document.path, concern)
+                taught = lessons.for_task(document.path, concern)
+                built = ctx.build_context(span, concern, tests, settings.task_token_budget, given, taught)
                 if isinstance(built, str):
                     not_reviewed.append(NotReviewed(path=span.label, reason=built))
                     continue
                 tasks.append(Task(_task_id(len(tasks)), concern, span, model, built, standby=skips[concern]))
     _count_sharers(tasks)
-    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests)
+    notes.extend(_instructions_left_out(tasks))
+    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests, instructions)
+
+
+def _lessons(request: ReviewRequest, settings: Settings) -> Lessons:
+    """The team's dismissals with reasons, for the agents (trusted workspaces, with a model, instructions on)."""
+    if settings.offline or not request.trusted or not settings.instructions:
+        return Lessons([])
+    return Lessons(read_suppressions(request.workspace).records)
+
+
+def _instructions_left_out(tasks: list[Task]) -> list[str]:
+    """One note per instruction file some tasks had no room for."""
+    left_out = Counter(i.source for t in tasks for i in t.context.instructions_left_out)
+    return [
+        f"{source}: left out of {count} task(s) whose token budget it did not fit (raise task_token_budget)"
+        for source, count in left_out.items()
+    ]
 
 
 def _count_sharers(tasks: list[Task]) -> None:

@@ -12,6 +12,7 @@ import json
 
 from manyeyes import HOMEPAGE, __version__
 from manyeyes.models import Finding, ReviewResult, Severity, Span
+from manyeyes.plan.instructions import PROJECT_RULE_PREFIX
 from manyeyes.safety import plain
 from manyeyes.vocabulary import CWE_NAMES
 
@@ -94,8 +95,10 @@ def _rule(identifier: str, findings: list[Finding]) -> dict:
 
 
 def rule_summary(finding: Finding) -> str:
-    """One line on what a rule is about: the weakness it names, else the first sentence of the rule's own text,
-    else (a model finding that names neither) its concern."""
+    """One line on what a rule is about: the project's instruction it enforces, the weakness it names, else the
+    first sentence of the rule's own text, else (a model finding that names neither) its concern."""
+    if finding.rule_id.startswith(PROJECT_RULE_PREFIX):
+        return f"A convention this project wrote in its review instructions ({finding.rule_id})"
     cwe = next((CWE_NAMES[c] for c in finding.cwe if c in CWE_NAMES), None)
     if cwe:
         return f"{cwe} ({finding.rule_id})" if finding.rules else cwe

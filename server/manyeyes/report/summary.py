@@ -44,6 +44,11 @@ def summary_line(result: ReviewResult) -> str:
         extras.append(f"{sum(result.omitted.values())} left out by the per-file cap")
     if result.suppressed:
         extras.append(f"{result.suppressed} dismissed")
+    if result.dismissed_by_change:
+        extras.append(f"{result.dismissed_by_change} dismissal(s) added by this change, not honoured")
+    ignored = sum(use.ignored for use in result.instructions)
+    if ignored:
+        extras.append(f"{ignored} left out by the project's instructions")
     if result.verification and result.verification.rejected:
         extras.append(f"{len(result.verification.rejected)} rejected by verification")
     if result.consensus and result.consensus.escalated:
@@ -62,6 +67,20 @@ def consensus_lines(result: ReviewResult) -> list[str]:
     removed = ", ".join(f"{stage} {count}" for stage, count in consensus.removed.items())
     if removed:
         lines.append(f"removed: {removed} (min_confidence hides, the skeptic drops)")
+    return lines
+
+
+def instruction_lines(result: ReviewResult) -> list[str]:
+    """Each project instruction file the review read: where it applied and what it changed."""
+    lines = []
+    for use in result.instructions:
+        scope = ", ".join(use.applies_to) or "every file"
+        concerns = ", ".join(c.value for c in use.concerns) or "every concern"
+        effects = [f"in {use.tasks} model task(s)"] if use.tasks else []
+        effects += [f"{use.violations} violation(s) reported"] if use.violations else []
+        effects += [f"{use.ignored} finding(s) left out by its ignore list"] if use.ignored else []
+        done = ", ".join(effects) or "no model read it and its ignore list matched nothing"
+        lines.append(f"{use.source} ({use.id}; {scope}; {concerns}): {done}")
     return lines
 
 

@@ -1,6 +1,6 @@
 """Plain text for the terminal, for a person reading it top to bottom: the findings grouped by file (the file with
 the most severe finding first), each with its line of code, what is wrong in words and the fix when there is one;
-then what was not reviewed, notes, verification and failed agents; then the summary.
+then what was not reviewed, notes, the project's instructions, verification and failed agents; then the summary.
 
 Each finding's first line keeps the `path:line:col:` form terminals and editors turn into a link.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from manyeyes.models import Finding, ReviewResult, Severity
-from manyeyes.report.summary import consensus_lines, summary_line, verification_lines
+from manyeyes.report.summary import consensus_lines, instruction_lines, summary_line, verification_lines
 from manyeyes.safety import plain
 
 _COLORS = {
@@ -64,7 +64,9 @@ def _finding(finding: Finding, color: bool) -> str:
         lines.append(f"    fix{author}: {finding.fix.description or 'replacement available'}")
         if finding.fix.check_label:
             lines.append(f"    {finding.fix.check_label}")
-    lines.append(f"    confidence {finding.confidence_text}, raised by {finding.source_labels()}")
+    lines.append(
+        f"    confidence {finding.confidence_text}, raised by {finding.source_labels()}; id {finding.fingerprint}"
+    )
     if finding.help_uri:
         lines.append(f"    more: {finding.help_uri}")
     lines.extend(f"    note: {plain.one_line(note, 500)}" for note in finding.notes)
@@ -87,6 +89,8 @@ def _sections(result: ReviewResult) -> list[str]:
         sections.append("Not reviewed:\n" + "\n".join(f"  {n.path}: {n.reason}" for n in result.not_reviewed))
     if result.notes:
         sections.append("Notes:\n" + "\n".join(f"  {plain.one_line(note, 500)}" for note in result.notes))
+    if result.instructions:
+        sections.append("Instructions:\n" + "\n".join(f"  {line}" for line in instruction_lines(result)))
     if result.consensus and consensus_lines(result):
         sections.append("Consensus:\n" + "\n".join(f"  {line}" for line in consensus_lines(result)))
     if result.verification:

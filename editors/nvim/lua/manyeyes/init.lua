@@ -39,6 +39,32 @@ local function on_board(_, board, ctx)
   end
 end
 
+-- Sends a request: 0.11 made client methods take self (`client:request`); 0.7 to 0.10 take none.
+local function request(client, method, params, handler, bufnr)
+  if vim.fn.has('nvim-0.11') == 1 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+-- The Dismiss quick fix asks why first (vim.ui.input, so an input plugin shows it its way): the server keeps the
+-- reason with the dismissal and later reviews give it to the agents. Cancelling the prompt keeps the finding.
+local function dismiss_with_reason(command, ctx)
+  local args = command.arguments or {}
+  vim.ui.input({ prompt = 'manyeyes: why is this not a problem here? ' }, function(reason)
+    local client = reason ~= nil and vim.lsp.get_client_by_id(ctx.client_id)
+    if not client then
+      return
+    end
+    local params = { command = command.command, arguments = { args[1], args[2], vim.trim(reason) } }
+    request(client, 'workspace/executeCommand', params, function(err)
+      if err then
+        vim.notify('manyeyes: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      end
+    end, ctx.bufnr)
+  end)
+end
+
 local function client_config(root)
   return {
     name = 'manyeyes',
@@ -47,6 +73,7 @@ local function client_config(root)
     init_options = { settings = state.config.settings, trusted = state.config.trusted },
     settings = { manyeyes = state.config.settings },
     handlers = { ['manyeyes/board'] = on_board },
+    commands = { ['manyeyes.dismiss'] = dismiss_with_reason },
     flags = { debounce_text_changes = 150 },
   }
 end
@@ -77,14 +104,6 @@ function M.attach(bufnr)
   end
   vim.lsp.buf_attach_client(bufnr, id)
   return id
-end
-
--- Sends a request: 0.11 made client methods take self (`client:request`); 0.7 to 0.10 take none.
-local function request(client, method, params, handler, bufnr)
-  if vim.fn.has('nvim-0.11') == 1 then
-    return client:request(method, params, handler, bufnr)
-  end
-  return client.request(method, params, handler, bufnr)
 end
 
 local function client_for(bufnr)
@@ -177,6 +196,9 @@ function M.board_lines()
     if (agent.vote or 1) > 1 then -- an extra vote of an escalated task, and why it runs
       local why = agent.escalated ~= vim.NIL and agent.escalated or nil
       line = line .. string.format('  vote %d', agent.vote) .. (why and (': ' .. why) or '')
+    end
+    if type(agent.instructions) == 'table' and #agent.instructions > 0 then -- the project's REVIEW.md and the like
+      line = line .. '  instructions: ' .. table.concat(agent.instructions, ', ')
     end
     table.insert(lines, line)
   end

@@ -4,6 +4,8 @@
 //                 (the unsaved fix against git) -> Review File again -> board and hover shown for the screenshot
 //   refactor      Refactor Selection (all concerns, offline): the server sends the checked rewrite as an edit that
 //                 needs confirmation, run.mjs clicks Apply in VS Code's refactor preview, the buffer is checked
+//   dismiss       Review File, then the Dismiss quick fix on the shell finding: run.mjs types the reason into
+//                 the input box the extension opens; the finding goes and the record keeps the reason
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
 //                 card in the rendered board (asked for through $MANYEYES_E2E_OUT.click); the others finish
 // It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
@@ -149,12 +151,35 @@ async function refactor(result) {
   result.after = document.getText();
 }
 
+async function dismiss(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  const document = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(document);
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  const first = await reviewFile(api, uri);
+  const shell = first.diagnostics.find((d) => codeOf(d) === 'B602');
+  const actions = await vscode.commands.executeCommand(
+    'vscode.executeCodeActionProvider', uri, shell.range, vscode.CodeActionKind.QuickFix.value);
+  const action = actions.find((a) => a.title.startsWith('manyeyes: Dismiss') && a.command);
+  result.command = action.command.command;
+  // The extension asks why in an input box, as for a user: run.mjs types the reason there and presses Enter.
+  const done = vscode.commands.executeCommand(action.command.command, ...action.command.arguments);
+  askRunner({ type: 'cmd is a constant in this tool, never user input' });
+  await done;
+  result.diagnostics = (await until('the dismissed finding to go', () => {
+    const left = manyeyesDiagnostics(uri);
+    return left.some((d) => codeOf(d) === 'B602') ? undefined : left;
+  }, 30000)).map(describe);
+  const folder = require('path').dirname(process.env.MANYEYES_E2E_FILE); // the project the workspace opens
+  result.record = JSON.parse(fs.readFileSync(`${folder}/.manyeyes/suppressions.jsonl`, 'utf8').split('\n')[0]);
+}
+
 /** Asks run.mjs to do what only a user can, in the rendered window (a click). */
 function askRunner(request) {
   fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
 }
 
-const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent };
+const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent, dismiss };
 
 exports.activate = async function activate() {
   const out = process.env.MANYEYES_E2E_OUT;
