@@ -176,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="json: every figure with its value, target and verdict on stdout (progress goes to stderr)",
     )
     add_dismissal_commands(commands)
+    concerns = commands.add_parser("concerns", help="list the concerns a review here runs, a project's own included")
+    concerns.add_argument("--format", choices=("text", "json"), default="text")
+    concerns.add_argument("--workspace", type=Path, default=None, help="the project root (default: the repository)")
+    concerns.add_argument("--untrusted", action="store_true", help="as a review of code that is not yours sees it")
+    prompts = commands.add_parser("prompts", help="list every prompt, its version and the file it comes from")
+    prompts.add_argument("--format", choices=("text", "json"), default="text")
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
@@ -200,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_eval(args, real_stdout)
         if args.command == "bench":
             return _bench(args, real_stdout)
+        if args.command in ("concerns", "prompts"):
+            from manyeyes import cli_concerns
+
+            run = cli_concerns.run_concerns if args.command == "concerns" else cli_concerns.run_prompts
+            return run(args, real_stdout)
         if args.command in ("dismiss", "suppressions"):
             from manyeyes import cli_suppressions
 

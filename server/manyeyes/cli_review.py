@@ -25,6 +25,8 @@ def run_review(args: argparse.Namespace, out) -> int:
         raise ConfigError(f"the workspace is not a directory: {workspace}")
     paths = _inside(workspace, args.paths)
     loaded = load_settings(workspace, _overrides(args), trusted=not args.untrusted)
+    if args.concerns:
+        parse_concerns(args.concerns, [*ALL_CONCERNS, *loaded.settings.custom_concerns])
     for warning in loaded.warnings:
         print(f"manyeyes: warning: {warning}", file=sys.stderr)
     settings = loaded.settings
@@ -101,8 +103,8 @@ def exit_code(result: ReviewResult, fail_on: str | None) -> int:
 
 def _overrides(args: argparse.Namespace) -> dict:
     overrides = {}
-    if args.concerns:
-        overrides["concerns"] = parse_concerns(args.concerns)
+    if args.concerns:  # checked once the settings are loaded: they may define concerns of their own
+        overrides["concerns"] = [n.strip() for n in args.concerns.split(",") if n.strip()]
     keys = ("model", "api_base", "min_severity", "max_findings_per_file", "concurrency", "max_cost_usd")
     for key in (*keys, "voting", "votes", "verifier_model"):
         value = getattr(args, key)
@@ -117,9 +119,10 @@ def _overrides(args: argparse.Namespace) -> dict:
     return overrides
 
 
-def parse_concerns(text: str) -> list[Concern]:
+def parse_concerns(text: str, known: list[Concern] = ALL_CONCERNS) -> list[Concern]:
+    """`--concerns a,b`: each one of `known` (the built-in four; a review's settings may define more)."""
     names = [n.strip() for n in text.split(",") if n.strip()]
-    valid = {c.value for c in ALL_CONCERNS}
+    valid = {c.value for c in known}
     unknown = [n for n in names if n not in valid]
     if unknown or not names:
         raise ConfigError(f"unknown concern '{(unknown or [text])[0]}' (choose from {', '.join(sorted(valid))})")

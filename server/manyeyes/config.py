@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
 
 from manyeyes.models import ALL_CONCERNS, Concern, Severity
@@ -53,6 +53,24 @@ class ModelPrice(BaseModel):
     cached_input: float | None = Field(default=None, ge=0)
 
 
+class CustomConcern(BaseModel):
+    """A concern a project (or the user) defines (concerns.py): `[tool.manyeyes.concerns.NAME]`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1)  # the brief, a Markdown file: in the workspace (beside the user config)
+    description: str = ""
+    paths: list[str] = Field(default_factory=list)  # globs it applies to; empty: every file
+    severity: Severity | None = None  # the most severe its findings may be
+    refactor_goal: str | None = Field(  # what a refactor for it removes; none: not a refactor goal
+        default=None, validation_alias=AliasChoices("refactor_goal", "refactor-goal", "refactorGoal")
+    )
+    enabled: bool = True
+    # Who defined it, set by the settings loader whatever the file says: "user" (the user's config file) may name
+    # a prompt anywhere; anything else is "project", read only inside a trusted workspace.
+    origin: Literal["user", "project"] = "project"
+
+
 ModelList = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=8)]
 VoteCount = Annotated[int, Field(ge=1, le=9)]
 VOTING_MODES = ("off", "escalate", "always")  # from the least to the most spent
@@ -60,7 +78,10 @@ DEFAULT_VOTES = 3
 
 
 class Settings(BaseModel):
+    # Which concerns run: the built-in four and any of custom_concerns (concerns.py). In a settings file, also a
+    # table, `[tool.manyeyes.concerns.NAME]`, that defines a concern (or turns a built-in off: enabled = false).
     concerns: list[Concern] = Field(default_factory=lambda: list(ALL_CONCERNS))
+    custom_concerns: dict[Concern, CustomConcern] = Field(default_factory=dict)
     model: str | None = None  # None: the offline panel reviews
     # Per concern, a model or a list of models, overriding `model`: the first reviews every task, each one is a
     # voter when a task gets more votes (consensus/), so a second model checks the first.
@@ -214,8 +235,54 @@ def load_settings(
     for source, layer, from_project in layers:
         if from_project and ceiling is None:
             ceiling = dict(values)
+        origin = "user" if source == "user config" else "project"
+        layer = _with_concern_definitions(layer, values, source, origin, warnings)
         _merge_layer(values, layer, source, ceiling if from_project else None, warnings)
     return LoadedSettings(settings=Settings(**values), warnings=warnings)
+
+
+def _with_concern_definitions(layer: dict, values: dict, source: str, origin: str, warnings: list[str]) -> dict:
+    """A layer whose `concerns` is a table of definitions, as the plain keys `concerns` (which run) and
+    `custom_concerns` (what they are); the origin of every definition is the layer's, whatever it says."""
+    table, defined = layer.get("concerns"), layer.get("custom_concerns")
+    if not isinstance(table, dict) and not isinstance(defined, dict):
+        return layer
+    running = list(_current(values, "concerns"))
+    definitions = dict(values.get("custom_concerns", {}))
+    entries = {**(defined if isinstance(defined, dict) else {}), **(table if isinstance(table, dict) else {})}
+    for name, entry in entries.items():
+        _define_concern(str(name), entry, running, definitions, f"{source}: concern '{name}'", origin, warnings)
+    rest = {k: v for k, v in layer.items() if k not in ("concerns", "custom_concerns")}
+    return {**rest, "concerns": running, "custom_concerns": definitions}
+
+
+def _define_concern(name, entry, running: list, definitions: dict, where: str, origin: str, warnings) -> None:
+    try:
+        concern = Concern(name)
+    except ValueError as exc:
+        warnings.append(f"{where}: {exc}; ignored")
+        return
+    if concern.built_in:
+        if not isinstance(entry, dict) or set(entry) - {"enabled"}:
+            warnings.append(f"{where}: a built-in concern; only 'enabled' can be set for it; ignored")
+        elif entry.get("enabled") is False and concern.value in running:
+            running.remove(concern.value)
+        return
+    try:
+        definition = CustomConcern.model_validate({**(entry if isinstance(entry, dict) else {}), "origin": origin})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        warnings.append(f"{where}: {'.'.join(map(str, error['loc']))}: {error['msg']}; ignored")
+        return
+    definitions[concern.value] = definition
+    if definition.enabled and concern.value not in running:
+        running.append(concern.value)
+
+
+def _unknown_concerns(running: list[Concern], values: dict, layer: dict) -> list[str]:
+    """Concerns named to run that are neither built in nor defined (below, or in the same layer)."""
+    defined = {str(name) for name in {**values.get("custom_concerns", {}), **(layer.get("custom_concerns") or {})}}
+    return [c.value for c in running if not c.built_in and c.value not in defined]
 
 
 def _merge_layer(values: dict, layer: dict, source: str, ceiling: dict | None, warnings: list[str]) -> None:
@@ -236,6 +303,13 @@ def _merge_layer(values: dict, layer: dict, source: str, ceiling: dict | None, w
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"]
             warnings.append(f"{source}: invalid value for '{raw_key}' ({reason}); using {_current(values, key)!r}")
+            continue
+        unknown = _unknown_concerns(value, values, layer) if key == "concerns" else []
+        if unknown:
+            warnings.append(
+                f"{source}: unknown concern(s) {', '.join(unknown)} in '{raw_key}' (a project may define its own: "
+                f"docs/configuration.md); using {_current(values, key)!r}"
+            )
             continue
         if from_project and _loosens(key, value, ceiling):
             warnings.append(

@@ -24,6 +24,7 @@ from manyeyes.agents.refactor import (
     ask_for_code,
     code_messages,
 )
+from manyeyes.concerns import Registry, load_registry
 from manyeyes.config import Settings
 from manyeyes.dispatch import Completed, Dispatcher, Subscriber
 from manyeyes.llm.loader import load_litellm
@@ -54,6 +55,7 @@ class RefactorRun:
     def __init__(self, request: ReviewRequest, settings: Settings, goal: list[Concern], client=None):
         self.request, self.settings, self.goal = request, settings, goal
         self._client = client
+        self._concerns = Registry()  # with the settings' own concerns once execute() has read them
         self.dispatcher = Dispatcher(settings.concurrency, settings.task_timeout_s, settings.run_deadline_s)
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -71,6 +73,10 @@ class RefactorRun:
         start, end = self._lines(document)
         result = RefactorResult(path=document.path, start=start, end=end)
         tests = ctx.TestIndex.scan(self.request.workspace, self.settings)
+        request = self.request
+        self._concerns = await anyio.to_thread.run_sync(
+            load_registry, self.settings, request.workspace, request.trusted
+        )
         tasks = self._tasks(Chunk(document, start, end), tests, result)
         if result.problem:
             return result
@@ -86,15 +92,16 @@ class RefactorRun:
     def _tasks(self, chunk: Chunk, tests: ctx.TestIndex, result: RefactorResult) -> list[Task]:
         tasks = []
         for index, concern in enumerate(self.goal):
+            spec = self._concerns.spec(concern)
             model = self.settings.model_for(concern)
             if model is None:
-                tasks.append(Task(f"r{index + 1}", concern, chunk, "offline"))
+                tasks.append(Task(f"r{index + 1}", concern, chunk, "offline", concern_spec=spec))
                 continue
             built = ctx.build_context(chunk, concern, tests, self.settings.task_token_budget)
             if isinstance(built, str):
                 result.problem = f"the selection is too large to refactor: {built}"
                 return []
-            tasks.append(Task(f"r{index + 1}", concern, chunk, model, built))
+            tasks.append(Task(f"r{index + 1}", concern, chunk, model, built, concern_spec=spec))
         return tasks
 
     async def _propose(self, document: Document, tasks: list[Task], tests: ctx.TestIndex) -> list[Completed]:

@@ -3,17 +3,73 @@ the language server can name them before anything heavy is imported (start-up ti
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
-
-class Concern(str, Enum):
-    security = "security"
-    performance = "performance"
-    readability = "readability"
-    tests = "tests"
+_CONCERN_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
-ALL_CONCERNS: tuple[Concern, ...] = tuple(Concern)
+class _BuiltIns(type):
+    """Iterating over `Concern` gives the built-in four, in their order (what an Enum gave)."""
+
+    def __iter__(cls):
+        return iter(BUILT_IN_CONCERNS)
+
+    def __len__(cls) -> int:
+        return len(BUILT_IN_CONCERNS)
+
+
+class Concern(str, metaclass=_BuiltIns):
+    """A concern's name: one of the built-in four (`Concern.security`, ...) or one a project defines
+    (concerns.py). Names are interned, so `concern is Concern.security` holds for every "security"; an invalid
+    name is a ValueError, as an unknown Enum value was."""
+
+    _interned: dict[str, Concern] = {}
+
+    def __new__(cls, name: object) -> Concern:
+        text = name.value if isinstance(name, Concern) else str(name)
+        known = cls._interned.get(text)
+        if known is not None:
+            return known
+        if not _CONCERN_NAME.fullmatch(text):
+            raise ValueError(f"'{text}' is not a concern name (lowercase letters, digits, '-' and '_', 32 at most)")
+        concern = cls._interned[text] = super().__new__(cls, text)
+        return concern
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def built_in(self) -> bool:
+        return self in BUILT_IN_CONCERNS
+
+    def __repr__(self) -> str:
+        return f"Concern({self.value!r})"
+
+    def __reduce__(self):
+        return (Concern, (self.value,))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source, handler):
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    security: Concern
+    performance: Concern
+    readability: Concern
+    tests: Concern
+
+
+BUILT_IN_CONCERNS: tuple[Concern, ...] = tuple(
+    Concern(name) for name in ("security", "performance", "readability", "tests")
+)
+for _concern in BUILT_IN_CONCERNS:
+    setattr(Concern, _concern.value, _concern)
+ALL_CONCERNS = BUILT_IN_CONCERNS  # the built-in four, the default set
 
 
 class Severity(str, Enum):

@@ -41,6 +41,7 @@ local ok, err = xpcall(function()
   out.agents = #manyeyes.last_board().agents
   if settings.model then
     out.board_lines = manyeyes.board_lines()
+    out.refactor_goals = manyeyes.refactor_goals(bufnr) -- as :ManyeyesRefactor completes them, from the server
     vim.cmd('ManyeyesBoard') -- <CR> on the rejected finding's line (the last but one) opens it
     vim.api.nvim_win_set_cursor(0, { #out.board_lines - 1, 0 })
     vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
@@ -102,8 +103,12 @@ local ok, err = xpcall(function()
   assert(handler, 'the plugin has no handler for ' .. dismiss.command.command)
   handler(dismiss.command, { bufnr = bufnr, client_id = c.id })
   local record_file = vim.fn.fnamemodify(os.getenv('MANYEYES_FILE'), ':p:h') .. '/.manyeyes/suppressions.jsonl'
-  assert(vim.wait(10000, function() return vim.fn.filereadable(record_file) == 1 end, 50), 'nothing recorded')
-  out.dismiss_record = vim.fn.json_decode(vim.fn.readfile(record_file)[1])
+  local function first_record() -- the server creates the file, then writes the line: wait for the whole line
+    local lines = vim.fn.filereadable(record_file) == 1 and vim.fn.readfile(record_file) or {}
+    return lines[1] and lines[1]:sub(-1) == '}' and lines[1] or nil
+  end
+  assert(vim.wait(10000, function() return first_record() ~= nil end, 50), 'nothing recorded')
+  out.dismiss_record = vim.fn.json_decode(first_record())
 
   vim.cmd('ManyeyesBoard')
   local win = vim.api.nvim_get_current_win()

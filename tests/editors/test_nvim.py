@@ -73,6 +73,29 @@ def test_neovim_board_lists_what_verification_rejected(tmp_path):
     assert result["opened"] == {"file": "app.py", "line": 8}  # <CR> on it in :ManyeyesBoard
 
 
+def test_neovim_board_shows_a_projects_own_concern_and_offers_it_as_a_goal(tmp_path):
+    project = {
+        "pyproject.toml": '[tool.manyeyes.concerns.accessibility]\nprompt = "a11y.md"\nrefactor-goal = "labels"\n',
+        "a11y.md": "Look for user-facing text without a label a screen reader can read.",
+    }
+    unlabeled = {
+        "title": "Command run without a label",
+        "severity": "low",
+        "confidence": 0.7,
+        "line": 4,
+        "quote": "def run",
+    }
+    with FakeProvider() as fake:
+        fake.script("accessibility", Reply(findings=[unlabeled]))
+        settings = {"model": "openai/fake-model", "apiBase": fake.url, "apiKeyEnv": FAKE_KEY_ENV, "maxRetries": 0}
+        settings["voting"] = "off"
+        result = run_nvim(tmp_path, "0.7", settings, files=project)
+        assert fake.requests_for("accessibility")
+    [line] = [line for line in result["board_lines"] if " accessibility " in line]
+    assert "app.py" in line and "done" in line and "1 findings" in line
+    assert result["refactor_goals"] == ["all", "security", "performance", "readability", "tests", "accessibility"]
+
+
 def test_neovim_011_starts_the_server_with_vim_lsp_enable_and_checkhealth_sees_it(tmp_path):
     result = run_nvim(tmp_path, "testing", script="nvim_enable.lua")
     assert result["root_dir"] == str(tmp_path / "project") and result["board_handler"]
@@ -83,9 +106,15 @@ def test_neovim_011_starts_the_server_with_vim_lsp_enable_and_checkhealth_sees_i
     assert "ERROR" not in health
 
 
-def run_nvim(tmp_path: Path, release: str, settings: dict | None = None, script: str = "nvim_e2e.lua") -> dict:
-    """Runs a script of tests/editors (nvim_e2e.lua by default) in headless Neovim `release` on a copy of SOURCE;
-    returns what it saw."""
+def run_nvim(
+    tmp_path: Path,
+    release: str,
+    settings: dict | None = None,
+    script: str = "nvim_e2e.lua",
+    files: dict[str, str] | None = None,
+) -> dict:
+    """Runs a script of tests/editors (nvim_e2e.lua by default) in headless Neovim `release` on a copy of SOURCE
+    (and `files`, by relative path); returns what it saw."""
     nvim, missing = NEOVIMS[release]
     require_or_skip([] if nvim else [missing])
     project = tmp_path / "project"
@@ -93,6 +122,8 @@ def run_nvim(tmp_path: Path, release: str, settings: dict | None = None, script:
     (project / ".git").mkdir()  # the plugin roots the server at the repository
     target = project / "app.py"
     target.write_text(SOURCE)
+    for rel, text in (files or {}).items():
+        (project / rel).write_text(text)
     out = tmp_path / "out.json"
     env = dict(
         os.environ,

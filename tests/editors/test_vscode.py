@@ -40,13 +40,22 @@ def _missing() -> list[str]:
     return missing + ([] if shutil.which("node") else ["node"])
 
 
-def run_vscode(tmp_path: Path, scenario: str, settings: dict | None = None, screenshot: Path | None = None) -> dict:
-    """Runs one driver scenario in code-server and returns what run.mjs gathered (the driver's and the UI's)."""
+def run_vscode(
+    tmp_path: Path,
+    scenario: str,
+    settings: dict | None = None,
+    screenshot: Path | None = None,
+    files: dict[str, str] | None = None,
+) -> dict:
+    """Runs one driver scenario in code-server and returns what run.mjs gathered (the driver's and the UI's).
+    `files`: more files of the project, by relative path."""
     require_or_skip(_missing())
     project = tmp_path / "project"
     project.mkdir()
     target = project / "app.py"
     target.write_text(SOURCE)
+    for rel, text in (files or {}).items():
+        (project / rel).write_text(text)
     (project / "other.py").write_text("import os\n")  # committed and unchanged: Review Changes must skip it
     _commit(project)
     out = tmp_path / "result.json"
@@ -164,3 +173,38 @@ def test_dismissing_asks_why_and_keeps_the_reason(tmp_path):
     record = driver["record"]
     assert (record["rule"], record["reason"]) == ("B602", "cmd is a constant in this tool, never user input")
     assert record["by"] and record["dismissed_at"] and record["concerns"] == ["security"]
+
+
+A11Y_PROJECT = {
+    "pyproject.toml": '[tool.manyeyes.concerns.accessibility]\nprompt = "a11y.md"\nrefactor-goal = "missing labels"\n',
+    "a11y.md": "Look for user-facing text without a label a screen reader can read.",
+}
+UNLABELED = {
+    "title": "Command run without a label",
+    "severity": "low",
+    "confidence": 0.7,
+    "line": 4,
+    "quote": "def run",
+}
+
+
+@pytest.mark.timeout(360)
+def test_a_projects_own_concern_is_on_the_board_and_a_refactor_goal(tmp_path):
+    with FakeProvider() as fake:
+        fake.script("accessibility", Reply(findings=[UNLABELED]))
+        settings = {
+            "manyeyes.model": "openai/fake-model",
+            "manyeyes.apiBase": fake.url,
+            "manyeyes.apiKeyEnv": FAKE_KEY_ENV,
+            "manyeyes.maxRetries": 0,
+            "manyeyes.voting": "off",
+        }
+        result = run_vscode(tmp_path, "custom-concern", settings=settings, files=A11Y_PROJECT)
+        asked = fake.requests_for("accessibility")
+    driver, ui = result["driver"], result["ui"]
+    assert asked and "without a label a screen reader" in asked[0]["messages"][1]["content"]
+    agent = next(a for a in driver["board"]["agents"] if a["concern"] == "accessibility")
+    assert agent["state"] == "done" and agent["findings"] == 1
+    assert "accessibility: Command run without a label" in {d["message"] for d in driver["diagnostics"]}
+    assert any(row.startswith("accessibility · app.py") for row in ui["boardRows"])  # a card in the rendered view
+    assert driver["goals"] == ["all", "security", "performance", "readability", "tests", "accessibility"]

@@ -121,3 +121,17 @@ def test_ids_stay_unique_and_short(workspace):
     write(workspace, ".manyeyes/instructions/" + "x" * 60 + ".md", "Three.")
     ids = [i.id for i in load(workspace).items]
     assert ids == ["project/REVIEW", "project/" + "x" * 32, "project/REVIEW-2"]  # a rule id's 40 characters
+
+
+def test_front_matter_cannot_change_settings(workspace):
+    write(
+        workspace,
+        "REVIEW.md",
+        "---\nmodel: evil/model\napi_base: https://evil.example\nconcerns: [security]\n---\nRule.",
+    )
+    found = load(workspace)
+    assert [i.source for i in found.items] == ["REVIEW.md"] and found.items[0].concerns == {Concern.security}
+    assert found.notes == [
+        "REVIEW.md: front matter api_base, model ignored (an instruction file takes applies_to, concerns and ignore; "
+        "settings belong in the settings files)"
+    ]

@@ -6,12 +6,12 @@ import {
 } from 'vscode-languageclient/node';
 
 import { BoardModel, BoardNotification, Card, VerificationCard } from './board';
+import { ConcernsAnswer, refactorGoals } from './concerns';
 import { askingForReasons, DISMISS_WITH_REASON, dismissArguments, SERVER_DISMISS } from './dismiss';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
 const KEY_ENV = 'MANYEYES_VSCODE_API_KEY';
-const GOALS = ['all', 'security', 'performance', 'readability', 'tests'];
 
 let client: LanguageClient | undefined;
 const board = new BoardModel();
@@ -173,6 +173,8 @@ export interface ManyeyesApi {
   currentBoard(): BoardNotification | undefined;
   boardNotifications(): number;
   statusText(): string;
+  /** The refactor goals Refactor Selection offers, as the server lists the concerns (a project's own included). */
+  refactorGoals(): Promise<string[]>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ManyeyesApi> {
@@ -200,9 +202,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
   // A keybinding can name the goal ("args": "security"); otherwise the user picks one.
   register('manyeyes.refactorSelection', async (given?: unknown) => {
     const args = editorArgs();
-    const goal = typeof given === 'string' && GOALS.includes(given)
+    const goals = refactorGoals(await execute('manyeyes.concerns', []) as ConcernsAnswer | undefined);
+    const goal = typeof given === 'string' && goals.includes(given)
       ? given
-      : args && await vscode.window.showQuickPick(GOALS, { placeHolder: 'Refactor for which concern?' });
+      : args && await vscode.window.showQuickPick(goals, { placeHolder: 'Refactor for which concern?' });
     return args && goal && execute('manyeyes.refactor.selection', [args.uri, args.range, goal]);
   });
   register('manyeyes.cancelReview', () => execute('manyeyes.review.cancel', []));
@@ -231,6 +234,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
     currentBoard: () => board.current(),
     boardNotifications: () => board.received,
     statusText: () => status.text,
+    refactorGoals: async () => refactorGoals(await execute('manyeyes.concerns', []) as ConcernsAnswer | undefined),
   };
 }
 

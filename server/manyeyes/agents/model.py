@@ -95,7 +95,7 @@ def render_messages(task: Task) -> list[dict]:
     its own; SHARED_PREFIX says where the context ends, so the model client can send it as its own content part,
     marked cacheable where the provider takes markers (llm/client.py), when other agents will read it (a cache
     write costs more than a plain read on Anthropic). Its content stays one string."""
-    brief = load_prompt(task.concern.value).render(evidence=render_evidence(task)) + render_guidance(task)
+    brief = task.spec.brief(render_evidence(task)) + render_guidance(task)
     system = load_prompt("system").render()
     sources = quoted_sources(task)
     context = framing.shown(redact_message(render_context(task) + "\n", sources))
@@ -159,7 +159,7 @@ def cache_key(task: Task) -> str:
         *sample,
         *guided,
         task.agent,
-        prompt_versions("system", "context", task.concern.value),
+        f"{prompt_versions('system', 'context')}+{task.spec.version}",
         task.concern.value,
         task.chunk.document.path,
         task.chunk.text,
@@ -225,7 +225,7 @@ class ModelAgent:
             if span is None:
                 report.dropped += 1  # the quoted code is not in the file: a hallucination, not a finding
                 continue
-            report.findings.extend(policy.grade([_finding(task, document, raw, span)]))
+            report.findings.extend(policy.grade([_finding(task, document, raw, span)], {task.concern: task.spec}))
         made = len(report.findings)
         settled = settle_evidence(task, parsed, list(report.findings), line_shift)
         report.findings.extend(settled.kept)

@@ -38,7 +38,7 @@ def refactor_messages(task: Task) -> list[dict]:
     chunk = task.chunk
     brief = load_prompt("refactor").render(
         concern=task.concern.value,
-        goal=_GOALS[task.concern.value],
+        goal=task.spec.refactor_goal or "",
         start=str(chunk.start),
         end=str(chunk.end),
         evidence=render_evidence(task),
@@ -51,13 +51,6 @@ def code_messages(task: Task, user: str) -> list[dict]:
     user = redact_message(user, quoted_sources(task))
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-
-_GOALS = {
-    "security": "injection, unsafe deserialization, weak crypto, secrets in code, insecure defaults.",
-    "performance": "repeated or needless work, quadratic loops, lists built where a comprehension would do.",
-    "readability": "tangled control flow, misleading names, dead code, swallowed exceptions, odd comparisons.",
-    "tests": "code that is hard to test: hidden dependencies and side effects that could be parameters.",
-}
 
 
 async def ask_for_code(client: ModelClient, model: str, messages: list[dict], report: AgentReport) -> Proposal | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from manyeyes.errors import ManyeyesError
 from manyeyes.models import Concern
@@ -34,6 +35,14 @@ class Label(BaseModel):
     cwe: str | None = None
     rule: str | None = None
     real: bool = True
+
+    @field_validator("concern")
+    @classmethod
+    def _built_in(cls, value: Concern) -> Concern:
+        if not value.built_in:  # a corpus measures the built-in concerns
+            names = ", ".join(c.value for c in Concern)
+            raise PydanticCustomError("concern", "Input should be one of {names}", {"names": names})
+        return value
 
     @field_validator("line")
     @classmethod

@@ -20,6 +20,7 @@ from manyeyes.lsp import diagnostics, reviews
 from manyeyes.vocabulary import ReviewKind
 
 log = logging.getLogger(__name__)
+CONCERNS_COMMAND = "manyeyes.concerns"
 SAVE_DEBOUNCE_S = 0.5
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -52,6 +53,12 @@ def register(server) -> None:
         for uri in list(ls.session.files):
             diagnostics.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
 
+    @server.command(CONCERNS_COMMAND)
+    def concerns(ls, *args):
+        """The concerns reviews here know, for the editors' pickers and boards: a project's own included, so a
+        new one needs no client release."""
+        return concerns_json(ls.session)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams):
         uri = params.text_document.uri
@@ -75,6 +82,23 @@ def register(server) -> None:
         for running in ls.session.runs_for(uri):
             reviews.cancel(ls, running.review_id)
         diagnostics.clear(ls, uri)
+
+
+def concerns_json(session) -> dict:
+    registry = session.concerns()
+    running = {spec.name for spec in registry.enabled(session.settings)}
+    listed = [
+        {
+            "name": spec.name.value,
+            "description": spec.description,
+            "builtIn": spec.built_in,
+            "enabled": spec.name in running,
+            "refactorGoal": spec.refactor_goal is not None,
+            "source": spec.source,
+        }
+        for spec in registry.specs.values()
+    ]
+    return {"concerns": listed, "notes": registry.notes}
 
 
 def _start_saved_review(server, uri: str, pending: dict) -> None:

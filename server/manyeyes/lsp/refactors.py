@@ -18,7 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from manyeyes.lsp import convert, documents, reviews
 from manyeyes.lsp.session import RunningReview, StoredRefactor
 from manyeyes.safety import plain
-from manyeyes.vocabulary import ALL_CONCERNS, Concern, ReviewKind
+from manyeyes.vocabulary import Concern, ReviewKind
 
 if TYPE_CHECKING:
     from manyeyes.refactor import RefactorResult
@@ -35,17 +35,24 @@ def register(server) -> None:
     async def refactor_selection(ls, *args):
         uri = reviews.uri_argument(args, 0, COMMAND)
         selection = reviews.range_argument(args, 1, COMMAND)
-        goal = parse_goal(args[2] if len(args) > 2 else "all")
+        goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls))
         return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
 
 
-def parse_goal(value) -> list[Concern]:
+def parse_goal(value, goals: list[Concern]) -> list[Concern]:
+    """'all' (every concern that is a refactor goal here) or one of them."""
     if value in (None, "all"):
-        return list(ALL_CONCERNS)
-    try:
-        return [Concern(value)]
-    except ValueError:
-        raise JsonRpcInvalidParams(f"{COMMAND}: the goal is 'all' or a concern, not {value!r}") from None
+        return goals
+    chosen = next((c for c in goals if c.value == value), None)
+    if chosen is None:
+        names = ", ".join(c.value for c in goals)
+        raise JsonRpcInvalidParams(f"{COMMAND}: the goal is 'all' or one of {names}, not {value!r}")
+    return [chosen]
+
+
+def refactor_goals(server) -> list[Concern]:
+    """The running concerns a refactor can aim at: the built-in four and the project's that name a goal."""
+    return [spec.name for spec in server.session.concerns().enabled(server.session.settings) if spec.refactor_goal]
 
 
 async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
@@ -165,7 +172,7 @@ def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
             )
         )
     if wanted.start != wanted.end:
-        for goal in ["all", *(c.value for c in ALL_CONCERNS)]:
+        for goal in ["all", *(c.value for c in refactor_goals(server))]:
             label = "all concerns" if goal == "all" else goal
             actions.append(
                 types.CodeAction(

@@ -16,6 +16,7 @@ from manyeyes.cache import MB, Cache, LayeredCache, LruCache, disk_cache
 
 if TYPE_CHECKING:
     from manyeyes.cache_disk import DiskCache
+    from manyeyes.concerns import Registry
     from manyeyes.config import LoadedSettings, Settings
     from manyeyes.engine import ReviewRun
     from manyeyes.models import Finding
@@ -108,6 +109,12 @@ class Session:
         if self.workspace and self.trusted:  # an untrusted repository's dismissals hide nothing (engine.py)
             self.suppressed |= load_suppressions(self.workspace)
         return self.loaded.warnings
+
+    def concerns(self) -> Registry:
+        """The concerns a review here runs (built-in and the workspace's own), read with the current settings."""
+        from manyeyes.concerns import load_registry
+
+        return load_registry(self.settings, self.workspace, self.trusted)
 
     def next_review_id(self) -> str:
         self._counter += 1

@@ -43,6 +43,7 @@ MAX_INSTRUCTION_FILES = 50
 PROJECT_RULE_PREFIX = "project/"  # of the rule ids of instructions: a finding that violates one carries it
 MAX_ID_LENGTH = 40  # a rule id's longest (safety/plain.py)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+FRONT_MATTER_KEYS = frozenset({"applies_to", "concerns", "ignore", "description"})
 _OTHER_TOOLS = (".github/copilot-instructions.md", ".cursor/BUGBOT.md")
 UNTRUSTED_NOTE = "instruction files not used ({files}): the workspace is not trusted"
 
@@ -169,10 +170,17 @@ def _read(workspace: Path, rel: str, kind: str, notes: list[str]) -> Instruction
         return None
     try:
         meta, body = _front_matter(text)
-        return _instruction(rel, kind, meta, body.strip())
+        instruction = _instruction(rel, kind, meta, body.strip())
     except ValueError as exc:
         notes.append(f"{rel}: not used as instructions ({exc})")
         return None
+    unknown = sorted(str(k) for k in meta if k not in FRONT_MATTER_KEYS) if kind == "manyeyes" else []
+    if unknown:  # `model: ...` or `api_base: ...` in an instruction file changes nothing: settings are not here
+        notes.append(
+            f"{rel}: front matter {', '.join(unknown)} ignored (an instruction file takes applies_to, concerns and "
+            "ignore; settings belong in the settings files)"
+        )
+    return instruction
 
 
 def _front_matter(text: str) -> tuple[dict, str]:

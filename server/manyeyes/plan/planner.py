@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manyeyes.concerns import ConcernSpec, Registry, load_registry
 from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
@@ -48,6 +49,7 @@ class Task:
     # Why triage found nothing for this concern here: the task stands by and runs only if an analyzer flags its
     # chunk for its concern (agents/grounding.py).
     standby: str | None = None
+    concern_spec: ConcernSpec | None = None  # None: the built-in concern's (concerns.py)
     # An extra vote (consensus/escalation.py): which voter of its task it is (1: the first sample, the task
     # itself), which sample of its model it asks for (0: the model's one answer at temperature 0), the task it votes
     # on, and why it runs.
@@ -66,6 +68,11 @@ class Task:
         return self.agent == "offline"
 
     @property
+    def spec(self) -> ConcernSpec:
+        """Its concern in the registry: the brief its agent reads, the refactor goal, the severity cap."""
+        return self.concern_spec or Registry().spec(self.concern)
+
+    @property
     def stood_down(self) -> bool:
         """Triage skipped it and no analyzer flagged its chunk (once grounded): nothing for a model to do."""
         return self.standby is not None and not self.context.evidence
@@ -79,6 +86,7 @@ class Plan:
     notes: list[str]
     tests: ctx.TestIndex
     instructions: Instructions = field(default_factory=Instructions)
+    concerns: Registry = field(default_factory=Registry)
 
 
 def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
@@ -87,9 +95,11 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     reviewed = [d.path for d in loaded.documents]
     instructions = load_instructions(request.workspace, settings, request.trusted, reviewed)
     lessons = _lessons(request, settings)
+    registry = load_registry(settings, request.workspace, request.trusted)
+    enabled = registry.enabled(settings)
     tasks: list[Task] = []
     not_reviewed = list(loaded.not_reviewed)
-    notes: list[str] = list(instructions.notes)
+    notes: list[str] = [*instructions.notes, *registry.notes, *_needing_a_model(enabled, settings)]
     for document in loaded.documents:
         withheld = _withheld_from_models(document, settings)
         if withheld:
@@ -98,11 +108,15 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
         if sliced and sliced.note:
             notes.append(sliced.note)
         batches = batch(sliced.chunks, settings.chunk_lines) if sliced else []
-        decisions = [triage(b, settings.concerns, settings.thorough) for b in batches]
-        for concern in settings.concerns:
+        decisions = [triage(b, [s.name for s in enabled], settings.thorough) for b in batches]
+        for spec in enabled:
+            concern = spec.name
+            if not spec.applies(document.path):
+                continue
             model = None if withheld else settings.model_for(concern)
             if model is None:
-                tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline"))
+                if spec.built_in:  # the offline panel's analyzers read only the built-in concerns
+                    tasks.append(Task(_task_id(len(tasks)), concern, _whole(document), "offline", concern_spec=spec))
                 continue
             for span, skips in zip(batches, decisions):
                 given = instructions.for_task(document.path, concern)
@@ -111,10 +125,20 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
                 if isinstance(built, str):
                     not_reviewed.append(NotReviewed(path=span.label, reason=built))
                     continue
-                tasks.append(Task(_task_id(len(tasks)), concern, span, model, built, standby=skips[concern]))
+                task = Task(_task_id(len(tasks)), concern, span, model, built, skips[concern], concern_spec=spec)
+                tasks.append(task)
     _count_sharers(tasks)
     notes.extend(_instructions_left_out(tasks))
-    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests, instructions)
+    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests, instructions, registry)
+
+
+def _needing_a_model(enabled: list[ConcernSpec], settings: Settings) -> list[str]:
+    """A project's concern without a model: no offline analyzer reads it, so it is said, not silently empty."""
+    return [
+        f"concern {spec.name.value}: no model reviews it and no offline analyzer reads it; not reviewed"
+        for spec in enabled
+        if not spec.built_in and settings.model_for(spec.name) is None
+    ]
 
 
 def _lessons(request: ReviewRequest, settings: Settings) -> Lessons:

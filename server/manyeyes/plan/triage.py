@@ -101,16 +101,17 @@ class Signals:
 
 
 def triage(chunk: Chunk, concerns: list[Concern], thorough: bool) -> dict[Concern, str | None]:
-    """Each concern with the reason the board shows for skipping it here, or None: needed."""
+    """Each concern with the reason the board shows for skipping it here, or None: needed. A project's own
+    concern skips what readability skips: trivial chunks."""
     if thorough:
         return dict.fromkeys(concerns)
     not_code = _not_code(chunk.document.language)
-    if not_code:
-        return {c: None if c in not_code[0] else not_code[1] for c in concerns}
+    if not_code:  # a project's own concern decides with its `paths` which files it reads
+        return {c: None if c in not_code[0] or not c.built_in else not_code[1] for c in concerns}
     signals = read_signals(chunk)
     if signals is None:
         return dict.fromkeys(concerns)
-    return {c: _SKIP_REASONS[c](signals) if c in _SKIP_REASONS else None for c in concerns}
+    return {c: _SKIP_REASONS.get(c, _readability_skip)(signals) for c in concerns}
 
 
 def _not_code(language: str) -> tuple[set[Concern], str] | None:

@@ -19,6 +19,7 @@ later step adjusts (an unconfirmed hit, a dismissed one) is never graded back.
 
 from __future__ import annotations
 
+from manyeyes.concerns import BUILT_IN, ConcernSpec
 from manyeyes.models import Concern, Finding, Severity
 from manyeyes.plan.context import is_test_path
 from manyeyes.synthesis.rules import canonical
@@ -48,7 +49,6 @@ CAPS = {
     "radon-cc-C": Severity.low,
     "test-gap": Severity.medium,
 }
-CONCERN_CAPS = {Concern.readability: Severity.medium, Concern.performance: Severity.medium}
 # Tools that grade literal input low on purpose: their "low" survives IMPACT.
 _LITERAL_AWARE = {"B602", "B604", "B609"}
 # Rules about production behaviour: in test code they are how tests are written, not problems.
@@ -90,24 +90,29 @@ RELIABILITY = {
     "PERF403": 0.95,  # 22 / 22
 }
 UNVERIFIED_MODEL_CAP = 0.75  # a model's own confidence, unchecked by verification or an analyzer
-_IMPACT_OF_CONCERN = {Concern.security: 3, Concern.performance: 2, Concern.tests: 1, Concern.readability: 0}
 
 
 def concern_impact(concerns: list[Concern]) -> int:
-    return max((_IMPACT_OF_CONCERN[c] for c in concerns), default=0)
+    """How a finding's concerns rank it beside others of the same severity (concerns.py: security first)."""
+    return max((_spec(c).impact for c in concerns), default=0)
 
 
-def grade(findings: list[Finding]) -> list[Finding]:
+def grade(findings: list[Finding], specs: dict[Concern, ConcernSpec] | None = None) -> list[Finding]:
     """Every finding on the policy's scale, as it comes from its analyzer or model; findings that do not apply
-    where they are (production-only rules in tests) are left out. Idempotent."""
+    where they are (production-only rules in tests) are left out. `specs`: concerns a project defines, beside
+    the built-in ones (their severity caps). Idempotent."""
     graded = []
     for finding in findings:
         if _production_only_in_tests(finding):
             continue
-        finding.severity = _severity(finding)
+        finding.severity = _severity(finding, specs or {})
         finding.confidence = _confidence(finding)
         graded.append(finding)
     return graded
+
+
+def _spec(concern: Concern, specs: dict[Concern, ConcernSpec] | None = None) -> ConcernSpec:
+    return (specs or {}).get(concern) or BUILT_IN.get(concern) or ConcernSpec(concern, concern.value, None)
 
 
 def override(findings: list[Finding], overrides: dict[str, Severity]) -> None:
@@ -140,24 +145,25 @@ def _production_only_in_tests(finding: Finding) -> bool:
     return is_test_path(finding.path) and any(k in PRODUCTION_ONLY for k in _keys(finding, equivalents=False))
 
 
-def _severity(finding: Finding) -> Severity:
+def _severity(finding: Finding, specs: dict[Concern, ConcernSpec]) -> Severity:
     severity = finding.severity
     impact = _lookup(IMPACT, finding)
     literal = severity is Severity.low and any(k in _LITERAL_AWARE for k in _keys(finding))
     if impact is not None and not literal:
         severity = max(severity, impact, key=lambda s: s.rank)
-    cap = _lookup(CAPS, finding) or _concern_cap(finding)
+    cap = _lookup(CAPS, finding) or _concern_cap(finding, specs)
     if cap is not None and severity.rank > cap.rank:
         severity = cap
     return severity
 
 
-def _concern_cap(finding: Finding) -> Severity | None:
-    """Readability and performance findings are capped unless one of them is also a security finding."""
+def _concern_cap(finding: Finding, specs: dict[Concern, ConcernSpec]) -> Severity | None:
+    """The concerns' own caps (readability and performance: medium; a project's concern: its `severity`), the
+    loosest of them, unless the finding is also a security finding."""
     if Concern.security in finding.concerns:
         return None
-    caps = [CONCERN_CAPS[c] for c in finding.concerns if c in CONCERN_CAPS]
-    return max(caps, key=lambda s: s.rank) if len(caps) == len(finding.concerns) else None
+    caps = [_spec(c, specs).severity for c in finding.concerns]
+    return None if None in caps else max(caps, key=lambda s: s.rank)
 
 
 def _confidence(finding: Finding) -> float:

@@ -304,6 +304,37 @@ function M.status()
   return ''
 end
 
+-- The manyeyes client attached to a buffer, however it was started (setup() or vim.lsp.enable), or nil.
+local function attached_client(bufnr)
+  local clients = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }) or vim.lsp.buf_get_clients(bufnr)
+  for _, client in pairs(clients) do
+    if client.name == 'manyeyes' then
+      return client
+    end
+  end
+end
+
+-- The refactor goals the server offers: 'all', then each running concern that is a refactor goal (a project's own
+-- included: the server lists them, `manyeyes.concerns`); the built-in four when no server answers.
+function M.refactor_goals(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local goals = { 'all' }
+  local client = attached_client(bufnr)
+  local params = { command = 'manyeyes.concerns', arguments = {} }
+  local answer = client and (vim.fn.has('nvim-0.11') == 1 and client:request_sync('workspace/executeCommand', params,
+    2000, bufnr) or client.request_sync('workspace/executeCommand', params, 2000, bufnr))
+  local listed = answer and answer.result and answer.result.concerns
+  for _, concern in ipairs(type(listed) == 'table' and listed or {}) do
+    if concern.enabled and concern.refactorGoal then
+      table.insert(goals, concern.name)
+    end
+  end
+  if #goals == 1 then
+    vim.list_extend(goals, { 'security', 'performance', 'readability', 'tests' })
+  end
+  return goals
+end
+
 function M.setup(opts)
   state.config = vim.tbl_deep_extend('force', defaults, opts or {})
   local group = vim.api.nvim_create_augroup('manyeyes', { clear = true })
@@ -318,7 +349,10 @@ function M.setup(opts)
     { range = true, desc = 'manyeyes: review the selected lines' })
   command('ManyeyesReviewChanges', M.review_changes, { desc = 'manyeyes: review the git changes' })
   command('ManyeyesRefactor', function(a) M.refactor(a.line1, a.line2, a.args) end,
-    { range = true, nargs = '?', desc = 'manyeyes: refactor the selected lines (goal: all or a concern)' })
+    { range = true, nargs = '?', desc = 'manyeyes: refactor the selected lines (goal: all or a concern)',
+      complete = function(lead)
+        return vim.tbl_filter(function(goal) return goal:find(lead, 1, true) == 1 end, M.refactor_goals())
+      end })
   command('ManyeyesCancel', M.cancel, { desc = 'manyeyes: cancel the running review' })
   command('ManyeyesBoard', function() M.board({ focus = true }) end,
     { desc = 'manyeyes: show the agent board (x cancels the agent under the cursor)' })

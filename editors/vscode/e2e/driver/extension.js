@@ -4,6 +4,8 @@
 //                 (the unsaved fix against git) -> Review File again -> board and hover shown for the screenshot
 //   refactor      Refactor Selection (all concerns, offline): the server sends the checked rewrite as an edit that
 //                 needs confirmation, run.mjs clicks Apply in VS Code's refactor preview, the buffer is checked
+//   custom-concern  Review File with a model in a project that defines its own concern (pyproject.toml): its
+//                 agent on the board, its finding a diagnostic, its name among the refactor goals
 //   dismiss       Review File, then the Dismiss quick fix on the shell finding: run.mjs types the reason into
 //                 the input box the extension opens; the finding goes and the record keeps the reason
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
@@ -151,6 +153,17 @@ async function refactor(result) {
   result.after = document.getText();
 }
 
+async function customConcern(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  await vscode.commands.executeCommand('manyeyes.showBoard');
+  const reviewed = await reviewFile(api, uri);
+  result.board = reviewed.board;
+  result.diagnostics = reviewed.diagnostics.map(describe);
+  result.goals = await api.refactorGoals();
+}
+
 async function dismiss(result) {
   const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
   const document = await vscode.workspace.openTextDocument(uri);
@@ -179,7 +192,7 @@ function askRunner(request) {
   fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
 }
 
-const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent, dismiss };
+const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent, dismiss, 'custom-concern': customConcern };
 
 exports.activate = async function activate() {
   const out = process.env.MANYEYES_E2E_OUT;
