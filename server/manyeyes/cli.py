@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     prompts.add_argument("--format", choices=("text", "json"), default="text")
     lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    lsp.add_argument(
+        "--log-level",
+        choices=("error", "warning", "info", "debug"),
+        default="warning",
+        help="how much the server logs to stderr (the editor's output channel); message bodies are never logged",
+    )
     return parser
 
 
@@ -253,12 +259,12 @@ def _lsp(args: argparse.Namespace) -> int:
     from manyeyes.lsp.server import run_stdio, run_tcp
 
     if not args.tcp:
-        return run_stdio()
+        return run_stdio(args.log_level)
     host, _, port = args.tcp.rpartition(":")
     if not port.isdigit():
         print(f"manyeyes: error: --tcp takes HOST:PORT, not '{args.tcp}'", file=sys.stderr)
         return EXIT_USAGE
-    return run_tcp(host or "127.0.0.1", int(port))
+    return run_tcp(host or "127.0.0.1", int(port), args.log_level)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,10 @@
 -- with MANYEYES_PLUGIN, MANYEYES_PYTHON, MANYEYES_FILE and MANYEYES_OUT set. Writes its observations as JSON.
 -- MANYEYES_SETTINGS (JSON) are the server settings given to setup(); with them set (a model review against the
 -- fake provider) the script reviews and shows the board, and leaves the quick fix and cancel to the offline run.
-local out = {}
 local settings = os.getenv('MANYEYES_SETTINGS') and vim.fn.json_decode(os.getenv('MANYEYES_SETTINGS')) or {}
 
-local function finish(code)
-  local file = io.open(os.getenv('MANYEYES_OUT'), 'w')
-  file:write(vim.fn.json_encode(out))
-  file:close()
-  vim.cmd(code == 0 and 'qall!' or 'cquit 1')
-end
-
-local ok, err = xpcall(function()
+local here = debug.getinfo(1, 'S').source:sub(2):match('(.*/)')
+dofile(here .. 'nvim_harness.lua')(function(out)
   local version = vim.version()
   out.version = version.major .. '.' .. version.minor
   out.lsp_start = vim.lsp.start ~= nil -- which path the plugin takes: vim.lsp.start (0.8+) or start_client
@@ -120,11 +113,4 @@ local ok, err = xpcall(function()
   assert(vim.wait(5000, function() return manyeyes._last_cancel ~= nil end, 20), 'no answer to the agent cancel')
   out.cancel = manyeyes._last_cancel
   out.status = manyeyes.status()
-end, debug.traceback)
-
-if not ok then
-  out.error = err
-  finish(1)
-else
-  finish(0)
-end
+end)

@@ -1,16 +1,10 @@
 -- Neovim 0.11+'s own way: vim.lsp.enable('manyeyes') finds lsp/manyeyes.lua on 'runtimepath', no setup() call;
 -- then :checkhealth manyeyes.
 -- Run by tests/editors/test_nvim.py with MANYEYES_PLUGIN, MANYEYES_PYTHON, MANYEYES_FILE and MANYEYES_OUT set.
-local out = {}
 
-local function finish(code)
-  local file = io.open(os.getenv('MANYEYES_OUT'), 'w')
-  file:write(vim.fn.json_encode(out))
-  file:close()
-  vim.cmd(code == 0 and 'qall!' or 'cquit 1')
-end
 
-local ok, err = xpcall(function()
+local here = debug.getinfo(1, 'S').source:sub(2):match('(.*/)')
+dofile(here .. 'nvim_harness.lua')(function(out)
   vim.opt.runtimepath:prepend(os.getenv('MANYEYES_PLUGIN'))
   vim.lsp.config('manyeyes', { cmd = { os.getenv('MANYEYES_PYTHON'), '-m', 'manyeyes', 'lsp' } })
   vim.lsp.enable('manyeyes')
@@ -34,11 +28,4 @@ local ok, err = xpcall(function()
   out.clients = #vim.lsp.get_clients({ name = 'manyeyes' }) -- the review reused the enabled client
   vim.cmd('checkhealth manyeyes')
   out.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-end, debug.traceback)
-
-if not ok then
-  out.error = err
-  finish(1)
-else
-  finish(0)
-end
+end)

@@ -96,6 +96,23 @@ def test_neovim_board_shows_a_projects_own_concern_and_offers_it_as_a_goal(tmp_p
     assert result["refactor_goals"] == ["all", "security", "performance", "readability", "tests", "accessibility"]
 
 
+@pytest.mark.parametrize("release", NEOVIMS)
+def test_neovim_commands_work_without_setup(tmp_path, release):
+    result = run_nvim(tmp_path, release, script="nvim_commands.lua", on_startup_path=True)
+    assert result["command"] and result["subcommands"] == [
+        "board",
+        "cancel",
+        "changes",
+        "refactor",
+        "review",
+        "selection",
+    ]
+    assert all(result["plug"].values()) and result["plug_visual"]
+    assert result["board_message"].endswith("finding(s)")
+    assert result["root_dir"] == str(tmp_path / "project")
+    assert result["goals"] == ["all", "performance", "readability", "security", "tests"]  # from the server, sorted
+
+
 def test_neovim_011_starts_the_server_with_vim_lsp_enable_and_checkhealth_sees_it(tmp_path):
     result = run_nvim(tmp_path, "testing", script="nvim_enable.lua")
     assert result["root_dir"] == str(tmp_path / "project") and result["board_handler"]
@@ -103,6 +120,8 @@ def test_neovim_011_starts_the_server_with_vim_lsp_enable_and_checkhealth_sees_i
     health = "\n".join(result["health"])
     assert "OK Neovim 0." in health and "vim.lsp.enable or setup()" in health
     assert "OK manyeyes 0.1.0" in health and f"rooted at {tmp_path / 'project'}" in health
+    assert f"OK server 0.1.0 on Python {sys.version.split()[0]}" in health  # what the running server says
+    assert "OK no model configured: the offline panel reviews" in health
     assert "ERROR" not in health
 
 
@@ -112,9 +131,11 @@ def run_nvim(
     settings: dict | None = None,
     script: str = "nvim_e2e.lua",
     files: dict[str, str] | None = None,
+    on_startup_path: bool = False,
 ) -> dict:
     """Runs a script of tests/editors (nvim_e2e.lua by default) in headless Neovim `release` on a copy of SOURCE
-    (and `files`, by relative path); returns what it saw."""
+    (and `files`, by relative path); returns what it saw. `on_startup_path`: the plugin is on 'runtimepath' as
+    Neovim starts (as a plugin manager puts it), with `manyeyes` on PATH."""
     nvim, missing = NEOVIMS[release]
     require_or_skip([] if nvim else [missing])
     project = tmp_path / "project"
@@ -135,8 +156,11 @@ def run_nvim(
         MANYEYES_SETTINGS=json.dumps(settings or {}),
         **{FAKE_KEY_ENV: "sk-fake-nvim"},
     )
+    startup = ["--cmd", f"set rtp^={ROOT / 'editors' / 'nvim'}"] if on_startup_path else []
+    if on_startup_path:
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `manyeyes`, the default command
     proc = subprocess.run(
-        [nvim, "--headless", "--clean", "-c", f"luafile {ROOT / 'tests/editors' / script}"],
+        [nvim, "--headless", "--clean", *startup, "-c", f"luafile {ROOT / 'tests/editors' / script}"],
         cwd=project,
         env=env,
         capture_output=True,

@@ -102,10 +102,10 @@ def test_review_diagnostics_hover_quick_fix_and_board(tmp_path):
     assert [t.split(":")[0] for t in driver["changes"]["targets"]] == ["app.py"]
     assert "E711" not in {d["code"] for d in driver["afterFix"]["diagnostics"]}
 
-    # What the rendered window shows: a card per agent on the board, squiggles, the hover, the status bar item
+    # What the rendered window shows: a card per agent on the board, squiggles, the hover
     assert len([row for row in ui["boardRows"] if "app.py:1-8" in row]) == 4
     assert ui["squiggles"] >= 2 and "subprocess call with shell=True" in ui["hover"]
-    assert ui["statusBar"] == ["manyeyes: 2 finding(s), $0.0000"]
+    assert driver["status"] == "$(eye) manyeyes: 3 finding(s), $0.0000"  # the language status, after the first review
     assert SCREENSHOT.stat().st_size > 20_000  # a rendered workbench, not a blank page
 
 
@@ -208,3 +208,16 @@ def test_a_projects_own_concern_is_on_the_board_and_a_refactor_goal(tmp_path):
     assert "accessibility: Command run without a label" in {d["message"] for d in driver["diagnostics"]}
     assert any(row.startswith("accessibility · app.py") for row in ui["boardRows"])  # a card in the rendered view
     assert driver["goals"] == ["all", "security", "performance", "readability", "tests", "accessibility"]
+
+
+@pytest.mark.timeout(360)
+def test_restart_show_logs_and_the_language_status_item(tmp_path):
+    result = run_vscode(tmp_path, "controls", settings={"manyeyes.logLevel": "info"})
+    driver, seen = result["driver"], result["click"]
+    assert driver["first"].endswith("finding(s)") and driver["afterRestart"].endswith("finding(s)")  # a new server
+    # the server's own log at the level asked for, in the channel Show Logs opened (its last lines, as rendered)
+    output = seen["output"].replace("\xa0", " ")
+    assert "[info] manyeyes-lsp: INFO: manyeyes-review-1 started: file://" in output
+    assert "manyeyes-lsp: INFO: manyeyes-review-1 ended: 3 finding(s)" in output
+    status = seen["languageStatus"].replace("\xa0", " ")
+    assert "manyeyes: 3 finding(s), $0.0000" in status and "server running" in status

@@ -6,7 +6,7 @@
 // cancel button on an agent's card, as a user would. Run by tests/editors/test_vscode.py:
 //
 //   node run.mjs --code-server DIR --vsix manyeyes.vsix --python PY --file WS/app.py --out result.json \
-//     [--scenario review|refactor|cancel-agent|dismiss] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
+//     [--scenario review|refactor|cancel-agent|dismiss|custom-concern|controls] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -177,6 +177,24 @@ async function answerInputBox(page, text) {
   return { typed: text, prompt };
 }
 
+/** What the user sees of the extension's controls: the "manyeyes" output channel (Show Logs has opened it), and
+ * the language status item in the hover of the status bar's language status entry. */
+async function readControls(page) {
+  const output = await until('the server log in the output panel', async () => {
+    const text = await page.evaluate(() => [...document.querySelectorAll('.part.panel .view-lines')]
+      .map((e) => e.innerText).join('\n'));
+    return text.includes('manyeyes-review-') && text;
+  }, 15_000);
+  const entry = await until('the language status entry', () => page.$('[id="status.languageStatus"]'), 10_000);
+  await entry.hover();
+  const languageStatus = await until('the language status hover', async () => {
+    const text = await page.evaluate(() => [...document.querySelectorAll('.hover-language-status')]
+      .map((e) => e.innerText).join('\n'));
+    return text.includes('manyeyes') && text;
+  }, 10_000);
+  return { output, languageStatus };
+}
+
 /** Waits for the driver's result, doing the clicks it asks for on the way. */
 async function driverResult(page, result) {
   const click = `${driverOut}.click`;
@@ -184,7 +202,8 @@ async function driverResult(page, result) {
     if (fs.existsSync(click) && !result.click) {
       const request = JSON.parse(fs.readFileSync(click, 'utf8'));
       result.click = request.apply ? await applyPreview(page)
-        : request.type ? await answerInputBox(page, request.type) : await cancelOnCard(page, request.cancel);
+        : request.type ? await answerInputBox(page, request.type)
+          : request.controls ? await readControls(page) : await cancelOnCard(page, request.cancel);
     }
     return fs.existsSync(driverOut);
   }, DRIVER_TIMEOUT_MS);

@@ -111,7 +111,7 @@ export class BoardModel {
     return count;
   }
 
-  /** The status bar text: agents at work, or the cost of the last review. */
+  /** The language status item's text: agents at work, or the findings and cost of the last review. */
   statusText(): string {
     const running = this.runningAgents();
     if (this.runs.size) {

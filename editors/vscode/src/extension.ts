@@ -87,15 +87,21 @@ class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
 
 function serverCommand(): { command: string; args: string[] } {
   const config = vscode.workspace.getConfiguration('manyeyes.server');
+  const level = ['--log-level', vscode.workspace.getConfiguration('manyeyes').get<string>('logLevel') ?? 'warning'];
   const explicit = config.get<string[]>('command') ?? [];
   if (explicit.length) {
-    return { command: explicit[0], args: explicit.slice(1) };
+    return { command: explicit[0], args: [...explicit.slice(1), ...level] };
   }
   const python = config.get<string>('python');
-  return python ? { command: python, args: ['-m', 'manyeyes', 'lsp'] } : { command: 'manyeyes', args: ['lsp'] };
+  return python
+    ? { command: python, args: ['-m', 'manyeyes', 'lsp', ...level] }
+    : { command: 'manyeyes', args: ['lsp', ...level] };
 }
 
-async function startClient(context: vscode.ExtensionContext, view: BoardView, status: vscode.StatusBarItem) {
+/** The server's log and the protocol trace (manyeyes.trace.server), in one channel with log levels. */
+const log = vscode.window.createOutputChannel('manyeyes', { log: true });
+
+async function startClient(context: vscode.ExtensionContext, view: BoardView, status: vscode.LanguageStatusItem) {
   const secret = await context.secrets.get(SECRET_KEY);
   const { command, args } = serverCommand();
   const env = { ...process.env, ...(secret ? { [KEY_ENV]: secret } : {}) };
@@ -103,6 +109,8 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
   const settings = serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file' }],
+    outputChannel: log,
+    traceOutputChannel: log,
     initializationOptions: { settings, trusted: vscode.workspace.isTrusted },
     synchronize: { configurationSection: 'manyeyes' },
     middleware: {
@@ -125,12 +133,15 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
   client.onNotification('manyeyes/board', (notification: BoardNotification) => {
     board.update(notification);
     view.refresh();
-    status.text = board.statusText();
+    showStatus(status);
   });
   try {
     await client.start();
+    status.detail = `server running (${command} ${args.join(' ')})`;
   } catch (error) {
     client = undefined;
+    status.detail = 'server not running: see "manyeyes: Show Logs"';
+    log.error(`could not start the server with "${command} ${args.join(' ')}": ${error}`);
     const open = 'Open Settings';
     const choice = await vscode.window.showErrorMessage(
       `manyeyes: could not start the server with "${command} ${args.join(' ')}" (${error}). Install it with `
@@ -177,19 +188,36 @@ export interface ManyeyesApi {
   refactorGoals(): Promise<string[]>;
 }
 
+/** The language status item's text and busy state from the board: agents at work, then the last review. */
+function showStatus(status: vscode.LanguageStatusItem): void {
+  status.text = board.statusText();
+  status.busy = board.runningAgents() > 0;
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<ManyeyesApi> {
   const view = new BoardView();
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  status.text = board.statusText();
-  status.command = 'manyeyes.showBoard';
-  status.show();
+  // A language status item, shown with the languages the server reviews (the `{}` entry of the status bar).
+  const status = vscode.languages.createLanguageStatusItem('manyeyes.status', [{ scheme: 'file' }, { scheme: 'untitled' }]);
+  status.name = 'manyeyes';
+  status.command = { title: 'Show Board', command: 'manyeyes.showBoard' };
+  status.detail = 'starting the server';
+  showStatus(status);
   const restart = async () => {
+    log.info('restarting the server');
     await client?.stop();
     await startClient(context, view, status);
   };
   const register = (name: string, run: () => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(name, run));
-  context.subscriptions.push(status, vscode.window.registerTreeDataProvider('manyeyes.board', view));
+  context.subscriptions.push(status, log, vscode.window.registerTreeDataProvider('manyeyes.board', view));
+  register('manyeyes.restart', restart);
+  register('manyeyes.showLogs', () => log.show(true));
+  // How the server starts (its command, its log level): a change needs a new server, not a window reload.
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => {
+    if (event.affectsConfiguration('manyeyes.server') || event.affectsConfiguration('manyeyes.logLevel')) {
+      void restart();
+    }
+  }));
   register('manyeyes.reviewFile', () => {
     const args = editorArgs();
     return args && execute('manyeyes.review.file', [args.uri]);

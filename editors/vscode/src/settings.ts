@@ -7,9 +7,13 @@ export interface ConfigLike {
   get<T>(key: string): T | undefined;
 }
 
+/** The extension's own settings: how the server starts and logs, and the protocol trace. Not the server's. */
+export const CLIENT_KEYS = ['logLevel', 'trace.server'];
+
 export const SERVER_KEYS: string[] = Object.keys(manifest.contributes.configuration.properties)
   .filter((key) => !key.startsWith('manyeyes.server.'))
-  .map((key) => key.slice('manyeyes.'.length));
+  .map((key) => key.slice('manyeyes.'.length))
+  .filter((key) => !CLIENT_KEYS.includes(key));
 
 /** The settings to send: values that are set (null means "the server's default"), and the key's variable. */
 export function serverSettings(config: ConfigLike, apiKeyEnv?: string): Record<string, unknown> {

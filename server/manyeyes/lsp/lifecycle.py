@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from manyeyes.vocabulary import ReviewKind
 
 log = logging.getLogger(__name__)
 CONCERNS_COMMAND = "manyeyes.concerns"
+HEALTH_COMMAND = "manyeyes.health"
 SAVE_DEBOUNCE_S = 0.5
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -59,6 +61,12 @@ def register(server) -> None:
         new one needs no client release."""
         return concerns_json(ls.session)
 
+    @server.command(HEALTH_COMMAND)
+    async def health(ls, *args):
+        """What `:checkhealth manyeyes` shows: the server's Python, the model (or the offline panel) and whether
+        its key is there, and the last review error. Checking keys may import litellm: off the event loop."""
+        return await asyncio.to_thread(health_json, ls.session)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams):
         uri = params.text_document.uri
@@ -82,6 +90,23 @@ def register(server) -> None:
         for running in ls.session.runs_for(uri):
             reviews.cancel(ls, running.review_id)
         diagnostics.clear(ls, uri)
+
+
+def health_json(session) -> dict:
+    from manyeyes import __version__
+    from manyeyes.llm.keys import missing_key
+
+    settings = session.settings
+    models = sorted(settings.all_models())
+    return {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "workspace": str(session.workspace) if session.workspace else None,
+        "trusted": session.trusted,
+        "models": models,  # empty: the offline panel reviews
+        "keyProblems": [problem for model in models if (problem := missing_key(settings, model))],
+        "lastError": session.last_error,
+    }
 
 
 def concerns_json(session) -> dict:

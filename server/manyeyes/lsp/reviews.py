@@ -179,6 +179,7 @@ async def run_job(server, job: RunningReview, progress: str | None, work) -> Non
 
     reporter = Reporter(server, job.review_id, Board(), progress)
     job.run.subscribe(reporter.update)
+    log.info("%s started: %s", job.review_id, ", ".join(job.uris) or "git changes")
     message = "cancelled"
     try:
         message = await work(reporter)
@@ -186,13 +187,16 @@ async def run_job(server, job: RunningReview, progress: str | None, work) -> Non
         message = "cancelled"
     except ManyeyesError as exc:
         message = f"not reviewed: {exc}"
+        server.session.last_error = f"{job.review_id}: {message}"
         show_once(server, f"manyeyes: {exc}")
-    except Exception:
+    except Exception as exc:
         log.exception("%s failed", job.review_id)
         message = "failed (see the server log)"
+        server.session.last_error = f"{job.review_id} failed: {type(exc).__name__}: {exc}"
     finally:
         server.session.runs.pop(job.review_id, None)
         reporter.finish(message)
+        log.info("%s ended: %s", job.review_id, message)
 
 
 def summary(result: ReviewResult, shown: int, changed: list[str] = ()) -> str:

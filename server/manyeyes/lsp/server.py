@@ -123,18 +123,27 @@ def build_server() -> ManyeyesServer:
     return server
 
 
-def run_stdio() -> int:
+LOG_LEVELS = ("error", "warning", "info", "debug")
+
+
+def run_stdio(log_level: str = "warning") -> int:
     real_stdout = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print (litellm has some) must never corrupt the protocol stream
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s")
-    logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs message bodies: the user's code
+    _log_to_stderr(log_level)
     server = build_server()
     server.start_io(sys.stdin.buffer, real_stdout)
     return server.exit_code
 
 
-def run_tcp(host: str, port: int) -> int:
+def _log_to_stderr(level: str) -> None:
+    """manyeyes' own log at `level` on stderr (the editor's output channel); other libraries at warnings only:
+    pygls at INFO logs message bodies, which hold the user's code."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="manyeyes-lsp: %(levelname)s: %(message)s")
+    logging.getLogger("manyeyes").setLevel(level.upper())
+
+
+def run_tcp(host: str, port: int, log_level: str = "warning") -> int:
+    _log_to_stderr(log_level)
     server = build_server()
     server.start_tcp(host, port)
     return server.exit_code

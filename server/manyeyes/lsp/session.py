@@ -76,6 +76,7 @@ class Session:
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
     suppressed: set[str] = field(default_factory=set)
     shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
+    last_error: str | None = None  # the last review that could not run, and why (:checkhealth shows it)
     memory: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
     disk: DiskCache | None = None  # the user's, shared with the CLI; opened when the `cache` setting is on
     refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite

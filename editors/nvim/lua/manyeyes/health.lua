@@ -19,6 +19,8 @@ local function server_cmd(clients)
   return require('manyeyes').lsp_config().cmd
 end
 
+local report_server -- below: what the running server says of itself
+
 function M.check()
   start('manyeyes')
   local version = vim.version()
@@ -49,7 +51,35 @@ function M.check()
   else
     for _, client in ipairs(clients) do
       ok('client ' .. client.id .. ' rooted at ' .. tostring(client.config.root_dir))
+      report_server(client)
     end
+  end
+end
+
+-- What the running server says of itself (`manyeyes.health`): its Python, the model or the offline panel, keys,
+-- the last review that could not run.
+report_server = function(client)
+  local params = { command = 'manyeyes.health', arguments = {} }
+  local answer = vim.fn.has('nvim-0.11') == 1 and client:request_sync('workspace/executeCommand', params, 15000)
+    or client.request_sync('workspace/executeCommand', params, 15000)
+  local health = answer and answer.result
+  if type(health) ~= 'table' then
+    warn('the server did not answer manyeyes.health: ' .. vim.inspect(answer and answer.err or 'timeout'))
+    return
+  end
+  ok('server ' .. health.version .. ' on Python ' .. health.python
+    .. (health.trusted and '' or ' (workspace not trusted: no project settings, no git)'))
+  if #health.models == 0 then
+    ok('no model configured: the offline panel reviews (bandit, ruff, radon, test gaps, secrets)')
+  elseif #health.keyProblems == 0 then
+    ok('models: ' .. table.concat(health.models, ', ') .. ' (keys found)')
+  else
+    for _, problem in ipairs(health.keyProblems) do
+      warn(problem, { 'Set the variable in the environment Neovim starts the server with' })
+    end
+  end
+  if health.lastError ~= nil and health.lastError ~= vim.NIL then
+    warn('last error: ' .. health.lastError)
   end
 end
 

@@ -14,21 +14,38 @@ local defaults = {
 
 local state = { config = nil, clients = {}, board = nil, board_client = nil, running = {} }
 
+local ROOT_MARKERS = { '.git', 'pyproject.toml' }
+
+-- The configuration: setup()'s, or the defaults when the commands are used without setup() (plugin/manyeyes.lua).
+local function config()
+  state.config = state.config or vim.deepcopy(defaults)
+  return state.config
+end
+
+-- The buffer's project root: the nearest folder with a root marker (vim.fs.root on 0.10+; a search upwards on
+-- 0.7), else the buffer's folder. The same markers as lsp/manyeyes.lua, so both ways find one client per root.
 local function root_for(bufnr)
-  local path = vim.api.nvim_buf_get_name(bufnr)
-  local dir = vim.fn.fnamemodify(path, ':p:h')
-  local git = vim.fn.finddir('.git', dir .. ';')
-  if git ~= '' then
-    return vim.fn.fnamemodify(git, ':p:h:h')
+  local dir = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':p:h')
+  if vim.fs and vim.fs.root then
+    return vim.fs.root(bufnr, ROOT_MARKERS) or dir
   end
-  return dir
+  local nearest
+  for _, marker in ipairs(ROOT_MARKERS) do -- the nearest folder holding any of them, as vim.fs.root finds it
+    local found = vim.fn.findfile(marker, dir .. ';')
+    found = found ~= '' and found or vim.fn.finddir(marker, dir .. ';')
+    local root = found ~= '' and vim.fn.fnamemodify(found, ':p:h' .. (vim.fn.isdirectory(found) == 1 and ':h' or ''))
+    if root and (not nearest or #root > #nearest) then
+      nearest = root
+    end
+  end
+  return nearest or dir
 end
 
 local function on_board(_, board, ctx)
   state.board, state.board_client = board, ctx and ctx.client_id
   if board.done then
     state.running[board.reviewId] = nil
-    if state.config.notify then
+    if config().notify then
       vim.notify('manyeyes: ' .. (board.message or 'done'), vim.log.levels.INFO)
     end
   else
@@ -66,12 +83,13 @@ local function dismiss_with_reason(command, ctx)
 end
 
 local function client_config(root)
+  local options = config()
   return {
     name = 'manyeyes',
-    cmd = state.config.cmd,
+    cmd = options.cmd,
     root_dir = root,
-    init_options = { settings = state.config.settings, trusted = state.config.trusted },
-    settings = { manyeyes = state.config.settings },
+    init_options = { settings = options.settings, trusted = options.trusted },
+    settings = { manyeyes = options.settings },
     handlers = { ['manyeyes/board'] = on_board },
     commands = { ['manyeyes.dismiss'] = dismiss_with_reason },
     flags = { debounce_text_changes = 150 },
@@ -80,11 +98,10 @@ end
 
 -- The configuration lsp/manyeyes.lua gives vim.lsp.config (0.11+): the same client, found by root markers.
 function M.lsp_config()
-  state.config = state.config or vim.deepcopy(defaults)
-  local config = client_config(nil)
-  config.filetypes = state.config.filetypes
-  config.root_markers = { '.git', 'pyproject.toml' }
-  return config
+  local lsp = client_config(nil)
+  lsp.filetypes = config().filetypes
+  lsp.root_markers = ROOT_MARKERS
+  return lsp
 end
 
 -- The client for a buffer's root, started once per root and attached to the buffer.
@@ -269,9 +286,9 @@ function M.board(opts)
     vim.api.nvim_buf_set_keymap(buf, 'n', '<CR>', '', { noremap = true, silent = true,
       callback = open_rejected_under_cursor })
   end
-  vim.api.nvim_buf_set_option(buf, 'modifiable', true)
+  vim.bo[buf].modifiable = true
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.api.nvim_buf_set_option(buf, 'modifiable', false)
+  vim.bo[buf].modifiable = false
   local options = { relative = 'editor', width = math.min(width, vim.o.columns - 4),
     height = math.min(#lines, vim.o.lines - 4), row = 1, col = 2, style = 'minimal', border = 'rounded' }
   if M._board_win and vim.api.nvim_win_is_valid(M._board_win) then
@@ -335,15 +352,37 @@ function M.refactor_goals(bufnr)
   return goals
 end
 
-function M.setup(opts)
-  state.config = vim.tbl_deep_extend('force', defaults, opts or {})
-  local group = vim.api.nvim_create_augroup('manyeyes', { clear = true })
-  vim.api.nvim_create_autocmd('FileType', {
-    group = group,
-    pattern = state.config.filetypes,
-    callback = function(args) M.attach(args.buf) end,
-  })
+-- :Manyeyes {review|selection|changes|refactor|cancel|board}: one command, completed, for the whole plugin.
+local SUBCOMMANDS = {
+  review = function() M.review() end,
+  selection = function(a) M.review_selection(a.line1, a.line2) end,
+  changes = function() M.review_changes() end,
+  refactor = function(a, rest) M.refactor(a.line1, a.line2, rest or '') end,
+  cancel = function() M.cancel() end,
+  board = function() M.board({ focus = true }) end,
+}
+
+local function complete(lead, line)
+  local words = vim.split(line, '%s+', { trimempty = true })
+  local choices = #words >= 2 and words[2] == 'refactor' and (#words > 2 or lead == '') and M.refactor_goals()
+    or vim.tbl_keys(SUBCOMMANDS)
+  table.sort(choices)
+  return vim.tbl_filter(function(choice) return choice:find(lead, 1, true) == 1 end, choices)
+end
+
+-- The user commands and <Plug> mappings, defined by plugin/manyeyes.lua when Neovim starts (so nothing waits for
+-- setup()), and again by setup() for a runtimepath added later. Idempotent.
+function M.define_commands()
   local command = vim.api.nvim_create_user_command
+  command('Manyeyes', function(a)
+    local name, rest = a.args:match('^(%S+)%s*(.*)$')
+    local run = SUBCOMMANDS[name or '']
+    if not run then
+      vim.notify('manyeyes: :Manyeyes ' .. table.concat(vim.tbl_keys(SUBCOMMANDS), '|'), vim.log.levels.ERROR)
+      return
+    end
+    run(a, rest)
+  end, { nargs = '+', range = true, complete = complete, desc = 'manyeyes: review, refactor, cancel, board' })
   command('ManyeyesReview', M.review, { desc = 'manyeyes: review the current file' })
   command('ManyeyesReviewSelection', function(a) M.review_selection(a.line1, a.line2) end,
     { range = true, desc = 'manyeyes: review the selected lines' })
@@ -356,6 +395,26 @@ function M.setup(opts)
   command('ManyeyesCancel', M.cancel, { desc = 'manyeyes: cancel the running review' })
   command('ManyeyesBoard', function() M.board({ focus = true }) end,
     { desc = 'manyeyes: show the agent board (x cancels the agent under the cursor)' })
+  local map = vim.keymap.set
+  map('n', '<Plug>(manyeyes-review)', M.review, { desc = 'manyeyes: review the file' })
+  map('n', '<Plug>(manyeyes-review-changes)', M.review_changes, { desc = 'manyeyes: review the git changes' })
+  map('n', '<Plug>(manyeyes-cancel)', M.cancel, { desc = 'manyeyes: cancel the review' })
+  map('n', '<Plug>(manyeyes-board)', function() M.board({ focus = true }) end, { desc = 'manyeyes: the board' })
+  map('x', '<Plug>(manyeyes-review-selection)', ':ManyeyesReviewSelection<CR>', { silent = true })
+  map('x', '<Plug>(manyeyes-refactor)', ':ManyeyesRefactor<CR>', { silent = true })
+end
+
+-- Optional: settings for the server, and the server started for every buffer of `filetypes` as it opens. Without
+-- it the commands still work (they start the server on first use), and on 0.11+ vim.lsp.enable('manyeyes') does.
+function M.setup(opts)
+  state.config = vim.tbl_deep_extend('force', defaults, opts or {})
+  local group = vim.api.nvim_create_augroup('manyeyes', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    pattern = state.config.filetypes,
+    callback = function(args) M.attach(args.buf) end,
+  })
+  M.define_commands()
 end
 
 return M

@@ -6,6 +6,8 @@
 //                 needs confirmation, run.mjs clicks Apply in VS Code's refactor preview, the buffer is checked
 //   custom-concern  Review File with a model in a project that defines its own concern (pyproject.toml): its
 //                 agent on the board, its finding a diagnostic, its name among the refactor goals
+//   controls      Review File, Restart Server, Review File again (the new server), Show Logs: run.mjs reads the
+//                 output channel (the server's info log) and the language status item's hover
 //   dismiss       Review File, then the Dismiss quick fix on the shell finding: run.mjs types the reason into
 //                 the input box the extension opens; the finding goes and the record keeps the reason
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
@@ -164,6 +166,18 @@ async function customConcern(result) {
   result.goals = await api.refactorGoals();
 }
 
+async function controls(result) {
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  result.first = (await reviewFile(api, uri)).board.message;
+  await vscode.commands.executeCommand('manyeyes.restart');
+  result.afterRestart = (await reviewFile(api, uri)).board.message; // the new server reviews
+  result.status = api.statusText();
+  await vscode.commands.executeCommand('manyeyes.showLogs');
+  askRunner({ controls: true }); // the runner reads the output channel and the language status as rendered
+}
+
 async function dismiss(result) {
   const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
   const document = await vscode.workspace.openTextDocument(uri);
@@ -192,7 +206,9 @@ function askRunner(request) {
   fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
 }
 
-const SCENARIOS = { review, refactor, 'cancel-agent': cancelAgent, dismiss, 'custom-concern': customConcern };
+const SCENARIOS = {
+  review, refactor, 'cancel-agent': cancelAgent, dismiss, 'custom-concern': customConcern, controls,
+};
 
 exports.activate = async function activate() {
   const out = process.env.MANYEYES_E2E_OUT;
