@@ -41,7 +41,7 @@ class ConcernSpec:
     severity: Severity | None = None  # the most severe its findings may be, unless also a security finding
     impact: int = 1  # how a finding of it ranks beside the same severity of another concern (higher first)
     paths: tuple[str, ...] = ()  # the workspace paths it applies to (globs); empty: every file
-    default_on: bool = True
+    default_on: bool = True  # a project's concern defined with `enabled = false` runs only when named
     source: str = "built-in"  # or the settings file that defines it
     custom_brief: str | None = None  # a project concern's prompt text; None: prompts/<name>.md
 
@@ -107,10 +107,6 @@ class Registry:
     def enabled(self, settings: Settings) -> list[ConcernSpec]:
         """The concerns a review runs, in the settings' order: those listed that are known here."""
         return [self.specs[c] for c in settings.concerns if c in self.specs]
-
-
-def built_in_registry() -> Registry:
-    return Registry()
 
 
 def load_registry(settings: Settings, workspace: Path | None, trusted: bool) -> Registry:

@@ -88,9 +88,6 @@ class Instructions:
         """The instructions for one task, in precedence order (its budget is the planner's to apply)."""
         return [i for i in self.items if i.text and i.applies(path, concern)]
 
-    def by_id(self, identifier: str) -> Instruction | None:
-        return next((i for i in self.items if i.id == identifier), None)
-
     def ignoring(self, finding: Finding) -> tuple[Instruction, Ignored] | None:
         """The first instruction that says never to report this finding."""
         for instruction in self.items:

@@ -21,18 +21,11 @@ class Lessons:
     def __init__(self, records: list[Suppression]):
         self._taught = [r for r in records if r.reason and r.path]
 
-    def __bool__(self) -> bool:
-        return bool(self._taught)
-
     def for_task(self, path: str, concern: Concern) -> list[Suppression]:
         """The dismissals an agent on `path` for `concern` should know, nearest first: the same file, then the
         same folder."""
         folder = PurePosixPath(path).parent
-        nearby = [
-            r
-            for r in self._taught
-            if concern.value in r.concerns and (r.path == path or PurePosixPath(r.path).parent == folder)
-        ]
+        nearby = [r for r in self._taught if concern.value in r.concerns and PurePosixPath(r.path).parent == folder]
         unique: dict[tuple[str, str, str], Suppression] = {}
         for record in nearby:
             unique.setdefault((record.rule, record.title, record.reason), record)  # the same lesson once
