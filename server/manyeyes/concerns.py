@@ -96,13 +96,19 @@ BUILT_IN: dict[Concern, ConcernSpec] = {
 }
 
 
+def spec_of(concern: Concern, specs: dict[Concern, ConcernSpec] | None = None) -> ConcernSpec:
+    """A concern's spec: from `specs` (a registry's, with the project's own), else the built-in one, else a bare
+    one (a concern no registry knows: no brief of its own, no cap, not a refactor goal)."""
+    return (specs or {}).get(concern) or BUILT_IN.get(concern) or ConcernSpec(concern, concern.value, None)
+
+
 @dataclass
 class Registry:
     specs: dict[Concern, ConcernSpec] = field(default_factory=lambda: dict(BUILT_IN))
     notes: list[str] = field(default_factory=list)  # custom concerns that cannot run, and why
 
     def spec(self, concern: Concern) -> ConcernSpec:
-        return self.specs.get(concern) or ConcernSpec(concern, concern.value, None)
+        return spec_of(concern, self.specs)
 
     def enabled(self, settings: Settings) -> list[ConcernSpec]:
         """The concerns a review runs, in the settings' order: those listed that are known here."""

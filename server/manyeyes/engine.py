@@ -61,11 +61,11 @@ from manyeyes.synthesis.suppressions import (
     IN_CHANGE_COMMENT_NOTE,
     SUPPRESSIONS_FILE,
     UNTRUSTED_COMMENT_NOTE,
+    Suppressions,
     added_by_change,
     in_change_note,
     inline_ignores,
     mark_untrusted_dismissals,
-    read_suppressions,
 )
 
 
@@ -227,7 +227,7 @@ class ReviewRun:
             self.consolidated,
             min_severity=self.settings.min_severity,
             max_per_file=self.settings.max_findings_per_file,
-            suppressed=self._dismissed(notes),
+            suppressed=self._dismissed(plan.suppressions, notes),
             min_confidence=self.settings.min_confidence,
         )
         return ReviewResult(
@@ -311,10 +311,9 @@ class ReviewRun:
         self.consolidated = [f for f in self.consolidated if f.fingerprint not in silenced]
         return len(silenced)
 
-    def _dismissed(self, notes: list[str]) -> set[str]:
+    def _dismissed(self, suppressions: Suppressions, notes: list[str]) -> set[str]:
         """The workspace's dismissals; in an untrusted workspace they only mark the findings they name, and those
         the change under review adds mark them too."""
-        suppressions = read_suppressions(self.request.workspace)
         notes.extend(suppressions.notes)
         if not self.request.trusted:
             mark_untrusted_dismissals(self.consolidated, suppressions.fingerprints)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from manyeyes.concerns import ConcernSpec, Registry, load_registry
+from manyeyes.concerns import ConcernSpec, Registry, load_registry, spec_of
 from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
@@ -34,7 +34,7 @@ from manyeyes.plan.lessons import Lessons
 from manyeyes.plan.slicing import Chunk, slice_document
 from manyeyes.plan.triage import triage
 from manyeyes.safety.secret_files import SECRETS_FILE_REASON, is_secrets_file
-from manyeyes.synthesis.suppressions import read_suppressions
+from manyeyes.synthesis.suppressions import Suppressions, read_suppressions
 
 CONFIG_MAX_LINES = 500  # a configuration file longer than this is data: no model reviews it
 
@@ -70,7 +70,7 @@ class Task:
     @property
     def spec(self) -> ConcernSpec:
         """Its concern in the registry: the brief its agent reads, the refactor goal, the severity cap."""
-        return self.concern_spec or Registry().spec(self.concern)
+        return self.concern_spec or spec_of(self.concern)
 
     @property
     def stood_down(self) -> bool:
@@ -87,6 +87,7 @@ class Plan:
     tests: ctx.TestIndex
     instructions: Instructions = field(default_factory=Instructions)
     concerns: Registry = field(default_factory=Registry)
+    suppressions: Suppressions = field(default_factory=Suppressions)  # the workspace's dismissals, read once
 
 
 def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx.TestIndex | None = None) -> Plan:
@@ -94,7 +95,8 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
     tests = workspace_tests or ctx.TestIndex.scan(request.workspace, settings)
     reviewed = [d.path for d in loaded.documents]
     instructions = load_instructions(request.workspace, settings, request.trusted, reviewed)
-    lessons = _lessons(request, settings)
+    suppressions = read_suppressions(request.workspace)
+    lessons = _lessons(request, settings, suppressions)
     registry = load_registry(settings, request.workspace, request.trusted)
     enabled = registry.enabled(settings)
     tasks: list[Task] = []
@@ -129,7 +131,7 @@ def plan_review(request: ReviewRequest, settings: Settings, workspace_tests: ctx
                 tasks.append(task)
     _count_sharers(tasks)
     notes.extend(_instructions_left_out(tasks))
-    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests, instructions, registry)
+    return Plan(loaded.documents, tasks, _dedupe(not_reviewed), notes, tests, instructions, registry, suppressions)
 
 
 def _needing_a_model(enabled: list[ConcernSpec], settings: Settings) -> list[str]:
@@ -141,11 +143,11 @@ def _needing_a_model(enabled: list[ConcernSpec], settings: Settings) -> list[str
     ]
 
 
-def _lessons(request: ReviewRequest, settings: Settings) -> Lessons:
+def _lessons(request: ReviewRequest, settings: Settings, suppressions: Suppressions) -> Lessons:
     """The team's dismissals with reasons, for the agents (trusted workspaces, with a model, instructions on)."""
     if settings.offline or not request.trusted or not settings.instructions:
         return Lessons([])
-    return Lessons(read_suppressions(request.workspace).records)
+    return Lessons(suppressions.records)
 
 
 def _instructions_left_out(tasks: list[Task]) -> list[str]:

@@ -19,7 +19,7 @@ later step adjusts (an unconfirmed hit, a dismissed one) is never graded back.
 
 from __future__ import annotations
 
-from manyeyes.concerns import BUILT_IN, ConcernSpec
+from manyeyes.concerns import ConcernSpec, spec_of
 from manyeyes.models import Concern, Finding, Severity
 from manyeyes.plan.context import is_test_path
 from manyeyes.synthesis.rules import canonical
@@ -94,7 +94,7 @@ UNVERIFIED_MODEL_CAP = 0.75  # a model's own confidence, unchecked by verificati
 
 def concern_impact(concerns: list[Concern]) -> int:
     """How a finding's concerns rank it beside others of the same severity (concerns.py: security first)."""
-    return max((_spec(c).impact for c in concerns), default=0)
+    return max((spec_of(c).impact for c in concerns), default=0)
 
 
 def grade(findings: list[Finding], specs: dict[Concern, ConcernSpec] | None = None) -> list[Finding]:
@@ -109,10 +109,6 @@ def grade(findings: list[Finding], specs: dict[Concern, ConcernSpec] | None = No
         finding.confidence = _confidence(finding)
         graded.append(finding)
     return graded
-
-
-def _spec(concern: Concern, specs: dict[Concern, ConcernSpec] | None = None) -> ConcernSpec:
-    return (specs or {}).get(concern) or BUILT_IN.get(concern) or ConcernSpec(concern, concern.value, None)
 
 
 def override(findings: list[Finding], overrides: dict[str, Severity]) -> None:
@@ -162,7 +158,7 @@ def _concern_cap(finding: Finding, specs: dict[Concern, ConcernSpec]) -> Severit
     loosest of them, unless the finding is also a security finding."""
     if Concern.security in finding.concerns:
         return None
-    caps = [_spec(c, specs).severity for c in finding.concerns]
+    caps = [spec_of(c, specs).severity for c in finding.concerns]
     return None if None in caps else max(caps, key=lambda s: s.rank)
 
 
