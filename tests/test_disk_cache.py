@@ -344,16 +344,17 @@ def test_a_cached_model_answer_that_does_not_decode_is_asked_again(workspace, ap
 def test_the_server_session_follows_the_cache_settings(tmp_path, fresh_answer_cache):
     from manyeyes.lsp.session import Session
 
-    session = Session(workspace=tmp_path)
-    layered = session.cache
+    session = Session()
+    session.set_folders([tmp_path])
+    layered = session.cache_for(session.settings_for(tmp_path))
     assert isinstance(layered, LayeredCache) and layered.front is session.memory
     assert session.disk.path == fresh_answer_cache / CACHE_FILE and session.disk.max_bytes == 200 * MB
     session.configured_settings = {"cache_max_mb": 5}
     session.reload_settings()
-    assert session.cache.back is session.disk and session.disk.max_bytes == 5 * MB
+    assert session.cache_for(session.settings_for(tmp_path)).back is session.disk and session.disk.max_bytes == 5 * MB
     session.configured_settings = {"cache": False}
     session.reload_settings()
-    assert session.cache is session.memory
+    assert session.cache_for(session.settings_for(tmp_path)) is session.memory
 
 
 def test_the_memory_cache_in_front_fills_from_the_disk(tmp_path):

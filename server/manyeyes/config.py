@@ -92,7 +92,7 @@ class Settings(BaseModel):
     # the first round's tokens), "always" (every task all its voters), "off".
     votes: VoteCount | dict[Concern, VoteCount] = DEFAULT_VOTES
     voting: Literal["off", "escalate", "always"] = "escalate"
-    escalation_share: float = Field(default=1.0, ge=0.0, le=10.0)
+    escalation_share: float = Field(default=1.25, ge=0.0, le=10.0)
     verifier_model: str | None = None  # who checks findings no analyzer backs; never a finding's own finder
     api_base: str | None = None
     api_key_env: str | None = None  # name of the environment variable that holds the key

@@ -41,3 +41,13 @@ def test_where_code_goes_is_a_machine_setting_restricted_in_untrusted_workspaces
         "manyeyes.server.command",
     ):
         assert properties[key]["scope"] == "machine" and key in restricted
+
+
+def test_the_extension_sends_the_files_the_server_reviews():
+    from manyeyes.plan.documents import language_of, reviewed_files
+
+    listed = json.loads(MANIFEST.read_text())["reviewedFiles"]
+    assert listed == reviewed_files(), "refresh editors/vscode/package.json's reviewedFiles from the server"
+    for name in ("app.py", "Dockerfile", "Dockerfile.dev", ".env", ".env.local", "config/dev.yaml"):
+        assert language_of(Path(name)) is not None, name
+    assert language_of(Path("README.md")) is None and "md" not in listed["suffixes"]

@@ -260,7 +260,7 @@ def test_a_project_may_lower_the_votes_but_not_raise_them_or_pick_the_verifier(w
     assert (settings.votes, settings.voting, settings.escalation_share, settings.verifier_model) == (
         3,
         "escalate",
-        1.0,
+        1.25,
         None,
     )
     assert len(loaded.warnings) == 4

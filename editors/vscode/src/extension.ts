@@ -8,6 +8,7 @@ import {
 import { BoardModel, BoardNotification, Card, VerificationCard } from './board';
 import { ConcernsAnswer, refactorGoals } from './concerns';
 import { askingForReasons, DISMISS_WITH_REASON, dismissArguments, SERVER_DISMISS } from './dismiss';
+import { documentSelector } from './documents';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
@@ -108,7 +109,7 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
   const serverOptions: ServerOptions = { command, args, options: { env } };
   const settings = serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined);
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file' }],
+    documentSelector: documentSelector(),
     outputChannel: log,
     traceOutputChannel: log,
     initializationOptions: { settings, trusted: vscode.workspace.isTrusted },
@@ -119,11 +120,14 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
         return actions ? askingForReasons(actions) : actions;
       },
       workspace: {
-        // The server gets its settings, not the extension's own (how to start it) nor a key that is not set.
+        // The server gets its settings, not the extension's own (how to start it) nor a key that is not set; each
+        // item as its scope (a workspace folder) has them, so every folder reviews with its own.
         configuration: async (params, token, next) => {
           const answers = await next(params, token);
           return Array.isArray(answers)
-            ? answers.map(() => serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined))
+            ? params.items.map((item) => serverSettings(
+              vscode.workspace.getConfiguration('manyeyes', item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined),
+              secret ? KEY_ENV : undefined))
             : answers;
         },
       },
@@ -179,6 +183,20 @@ function editorArgs(): { uri: string; range: object } | undefined {
   return { uri: editor.document.uri.toString(), range };
 }
 
+/** The folder whose git changes to review: the active file's, the only one, or the one the user picks. */
+async function changesFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const holding = active && vscode.workspace.getWorkspaceFolder(active);
+  if (holding || folders.length <= 1) {
+    if (!holding && !folders.length) {
+      void vscode.window.showWarningMessage('manyeyes: open a folder to review its git changes');
+    }
+    return holding || folders[0];
+  }
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Review the git changes of which folder?' });
+}
+
 /** What the extension offers other extensions (its end-to-end driver among them): the board as the user sees it. */
 export interface ManyeyesApi {
   currentBoard(): BoardNotification | undefined;
@@ -196,8 +214,8 @@ function showStatus(status: vscode.LanguageStatusItem): void {
 
 export async function activate(context: vscode.ExtensionContext): Promise<ManyeyesApi> {
   const view = new BoardView();
-  // A language status item, shown with the languages the server reviews (the `{}` entry of the status bar).
-  const status = vscode.languages.createLanguageStatusItem('manyeyes.status', [{ scheme: 'file' }, { scheme: 'untitled' }]);
+  // A language status item, shown with the files the server reviews (the `{}` entry of the status bar).
+  const status = vscode.languages.createLanguageStatusItem('manyeyes.status', documentSelector());
   status.name = 'manyeyes';
   status.command = { title: 'Show Board', command: 'manyeyes.showBoard' };
   status.detail = 'starting the server';
@@ -226,11 +244,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
     const args = editorArgs();
     return args && execute('manyeyes.review.selection', [args.uri, args.range]);
   });
-  register('manyeyes.reviewChanges', () => execute('manyeyes.review.changes', []));
+  register('manyeyes.reviewChanges', async () => {
+    const folder = await changesFolder();
+    return folder && execute('manyeyes.review.changes', [folder.uri.toString()]);
+  });
   // A keybinding can name the goal ("args": "security"); otherwise the user picks one.
   register('manyeyes.refactorSelection', async (given?: unknown) => {
     const args = editorArgs();
-    const goals = refactorGoals(await execute('manyeyes.concerns', []) as ConcernsAnswer | undefined);
+    const goals = refactorGoals(await execute('manyeyes.concerns', args ? [args.uri] : []) as ConcernsAnswer | undefined);
     const goal = typeof given === 'string' && goals.includes(given)
       ? given
       : args && await vscode.window.showQuickPick(goals, { placeHolder: 'Refactor for which concern?' });
@@ -262,7 +283,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
     currentBoard: () => board.current(),
     boardNotifications: () => board.received,
     statusText: () => status.text,
-    refactorGoals: async () => refactorGoals(await execute('manyeyes.concerns', []) as ConcernsAnswer | undefined),
+    refactorGoals: async () => {
+      const active = vscode.window.activeTextEditor?.document.uri.toString();
+      return refactorGoals(await execute('manyeyes.concerns', active ? [active] : []) as ConcernsAnswer | undefined);
+    },
   };
 }
 

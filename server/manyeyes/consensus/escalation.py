@@ -13,8 +13,9 @@ Low and informational findings and hits never escalate: the verifier checks the 
 more than they are worth. Then, round after round, an escalated task whose voters disagree (a medium or worse
 finding that not all of them made) gets one more voter to break the tie, up to `votes` voters. All the extra
 votes together may spend `escalation_share` times what the first round spent (a vote is estimated at what its
-task's first sample cost), so by default a review costs at most about twice one sample; tasks that qualify but
-do not fit are counted, not run. `voting = "always"` gives every task all its `votes` at once (within the run's
+task's first sample cost): by default 1.25, a review measured at 1.55 to 1.83 times one sample (1.0 left
+nothing for the tie-breaking third voters, docs/evaluation.md); tasks that qualify but do not fit are counted,
+not run. `voting = "always"` gives every task all its `votes` at once (within the run's
 budget only), `"off"` none. Deterministic: the same answers escalate the same tasks, so a re-run reads its votes
 from the cache too.
 """

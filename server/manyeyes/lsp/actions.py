@@ -73,9 +73,9 @@ def register(server) -> None:
         finding = ls.session.finding(uri, fingerprint)
         if finding is None:
             raise JsonRpcInvalidParams(f"no finding {fingerprint} in {uri}")
-        workspace = ls.session.workspace or _parent(uri)
-        add_suppression(workspace, finding, reason)  # with a reason, it teaches later reviews (plan/lessons.py)
-        ls.session.suppressed.add(fingerprint)
+        folder = ls.session.folder_of(uri)  # a finding belongs to the folder of its file
+        add_suppression(folder.root or _parent(uri), finding, reason)  # with a reason, later reviews learn from it
+        folder.suppressed.add(fingerprint)
         diagnostics.publish(ls, uri)
         return {"dismissed": fingerprint}
 

@@ -47,12 +47,12 @@ def snapshot(server, uri: str) -> tuple[int | None, str]:
         return document.version, document.source
     if uri in server.protocol.untracked:
         raise JsonRpcInvalidParams(f"{uri} is not reviewed: " + _NOT_TRACKED.format(MAX_DOCUMENT_CHARS))
-    workspace = server.session.workspace
-    if workspace is None:
-        raise JsonRpcInvalidParams(f"{uri} is not open in the editor and no workspace folder is open")
+    folder = server.session.folder_of(uri)
+    if folder.root is None:
+        raise JsonRpcInvalidParams(f"{uri} is not reviewed: not open in the editor, outside the workspace folders")
     try:
         path = Path(to_fs_path(uri) or "")
-        return None, reading.read_text(path, server.session.settings.max_file_bytes, root=workspace)
+        return None, reading.read_text(path, server.session.settings_for(folder).max_file_bytes, root=folder.root)
     except reading.Unreadable as exc:
         raise JsonRpcInvalidParams(f"{uri} is not reviewed: {exc.reason}") from None
 

@@ -1,8 +1,11 @@
-"""Session set-up and document life: initialize, settings from the editor, open/change/save/close.
+"""Session set-up and document life: initialize, workspace folders, settings from the editor, open/change/save/
+close.
 
 Settings arrive as `initializationOptions` ({"settings": {...}, "trusted": bool}), from `workspace/configuration`
-(section "manyeyes") and on `workspace/didChangeConfiguration`; they merge with the engine's sources in its
-documented order, the editor's values last. A settings change re-filters what is already known at once.
+(section "manyeyes", asked once per workspace folder with its URI as the scope, and once unscoped for files in no
+folder) and on `workspace/didChangeConfiguration`; each folder merges them with its own project files in the
+engine's documented order, the editor's values last. A settings change re-filters what is already known at once.
+Folders come and go with `workspace/didChangeWorkspaceFolders`: a removed folder's reviews stop, its findings go.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def register(server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls, params: types.InitializeParams):
         session = ls.session
-        session.workspace = _workspace_root(params)
+        session.set_folders(_workspace_roots(params))
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         session.trusted = options.get("trusted", True) is not False
         session.pull_diagnostics = diagnostics.client_pulls(params.capabilities)
@@ -43,13 +46,23 @@ def register(server) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls, params: types.InitializedParams):
         await pull_configuration(ls)
-        if not ls.session.settings.offline:
+        if any(not ls.session.settings_for(folder).offline for folder in ls.session.every_folder()):
             _preload_litellm()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def folders_changed(ls, params: types.DidChangeWorkspaceFoldersParams):
+        session = ls.session
+        removed = {_root(f.uri) for f in params.event.removed or []}
+        added = [root for f in params.event.added or [] if (root := _root(f.uri)) is not None]
+        kept = [f.root for f in session.folders if f.root not in removed]
+        for folder in session.set_folders([*kept, *added]):
+            _forget(ls, folder)
+        await pull_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls, params: types.DidChangeConfigurationParams):
         settings = params.settings.get("manyeyes") if isinstance(params.settings, dict) else None
-        if isinstance(settings, dict):
+        if isinstance(settings, dict):  # the window's values; each folder's are asked for again below
             ls.session.configured_settings = editor_settings(settings)
         await pull_configuration(ls)
         for uri in list(ls.session.files):
@@ -57,9 +70,9 @@ def register(server) -> None:
 
     @server.command(CONCERNS_COMMAND)
     def concerns(ls, *args):
-        """The concerns reviews here know, for the editors' pickers and boards: a project's own included, so a
-        new one needs no client release."""
-        return concerns_json(ls.session)
+        """The concerns reviews know, for the editors' pickers and boards: a project's own included, so a new one
+        needs no client release. With a document or folder URI, that folder's; else the first folder's."""
+        return concerns_json(ls.session, _folder_argument(ls.session, args))
 
     @server.command(HEALTH_COMMAND)
     async def health(ls, *args):
@@ -76,9 +89,9 @@ def register(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls, params: types.DidSaveTextDocumentParams):
-        if not ls.session.settings.review_on_save:
-            return
         uri = params.text_document.uri
+        if not ls.session.settings_for(uri).review_on_save:
+            return
         if uri in pending_saves:
             pending_saves.pop(uri).cancel()
         loop = asyncio.get_running_loop()
@@ -93,25 +106,35 @@ def register(server) -> None:
 
 
 def health_json(session) -> dict:
+    """The first folder's figures at the top (what a one-folder editor shows), every folder under "folders"."""
     from manyeyes import __version__
-    from manyeyes.llm.keys import missing_key
 
-    settings = session.settings
-    models = sorted(settings.all_models())
+    folders = [_folder_health(session, folder) for folder in session.folders or [session.outside]]
     return {
         "version": __version__,
         "python": sys.version.split()[0],
-        "workspace": str(session.workspace) if session.workspace else None,
         "trusted": session.trusted,
-        "models": models,  # empty: the offline panel reviews
-        "keyProblems": [problem for model in models if (problem := missing_key(settings, model))],
+        **folders[0],
+        "folders": folders,
         "lastError": session.last_error,
     }
 
 
-def concerns_json(session) -> dict:
-    registry = session.concerns()
-    running = {spec.name for spec in registry.enabled(session.settings)}
+def _folder_health(session, folder) -> dict:
+    from manyeyes.llm.keys import missing_key
+
+    settings = session.settings_for(folder)
+    models = sorted(settings.all_models())
+    return {
+        "workspace": str(folder.root) if folder.root else None,
+        "models": models,  # empty: the offline panel reviews
+        "keyProblems": [problem for model in models if (problem := missing_key(settings, model))],
+    }
+
+
+def concerns_json(session, folder) -> dict:
+    registry = session.concerns(folder)
+    running = {spec.name for spec in registry.enabled(session.settings_for(folder))}
     listed = [
         {
             "name": spec.name.value,
@@ -139,18 +162,24 @@ async def _review_saved(server, uri: str) -> None:
 
 
 async def pull_configuration(server) -> None:
-    """Ask the editor for the "manyeyes" section when it can answer; merge; warn once per problem."""
+    """Ask the editor for the "manyeyes" section, unscoped and for each folder, when it can answer; merge; warn
+    once per problem."""
+    session = server.session
     capabilities = server.client_capabilities
     if capabilities.workspace and capabilities.workspace.configuration:
+        folders = list(session.folders)
+        items = [types.ConfigurationItem(section="manyeyes")]
+        items += [types.ConfigurationItem(section="manyeyes", scope_uri=folder.uri) for folder in folders]
         try:
-            answer = await server.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="manyeyes")])
-            )
-            if answer and isinstance(answer[0], dict):
-                server.session.configured_settings = editor_settings(answer[0])
+            answers = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
         except Exception as exc:
             log.warning("workspace/configuration failed: %s", exc)
-    _warn(server, server.session.reload_settings(), show=True)
+            answers = None
+        if isinstance(answers, (list, tuple)) and len(answers) == len(items):
+            session.configured_settings = editor_settings(answers[0])
+            for folder, answer in zip(folders, answers[1:]):
+                folder.configured = editor_settings(answer)
+    _warn(server, session.reload_settings(), show=True)
 
 
 def editor_settings(raw) -> dict:
@@ -160,11 +189,38 @@ def editor_settings(raw) -> dict:
     return {_CAMEL.sub("_", key).lower().replace("-", "_"): value for key, value in raw.items() if value is not None}
 
 
-def _workspace_root(params: types.InitializeParams) -> Path | None:
-    uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
-    if uri:
-        return Path(to_fs_path(uri))
-    return Path(params.root_path) if params.root_path else None
+def _workspace_roots(params: types.InitializeParams) -> list[Path]:
+    """Every workspace folder; a client that names none may still give one root (rootUri, then rootPath)."""
+    if params.workspace_folders:
+        return [root for folder in params.workspace_folders if (root := _root(folder.uri)) is not None]
+    if params.root_uri:
+        return [root] if (root := _root(params.root_uri)) is not None else []
+    return [Path(params.root_path)] if params.root_path else []
+
+
+def _root(uri: str) -> Path | None:
+    from manyeyes.lsp.documents import file_uri_problem
+
+    if file_uri_problem(uri):
+        log.warning("workspace folder %s ignored: %s", uri[:200], file_uri_problem(uri))
+        return None
+    return Path(to_fs_path(uri))
+
+
+def _folder_argument(session, args: tuple):
+    """The folder a command's first argument (a document or folder URI) names; the first folder without one."""
+    if args and isinstance(args[0], str) and args[0]:
+        return session.folder_of(args[0])
+    return session.folders[0] if session.folders else session.outside
+
+
+def _forget(server, folder) -> None:
+    """A folder left the workspace: its reviews stop and its files' findings are withdrawn."""
+    for running in [r for r in server.session.runs.values() if r.folder is folder]:
+        reviews.cancel(server, running.review_id)
+    for uri in [uri for uri in server.session.files if server.session.folder_of(uri) is server.session.outside]:
+        if folder.holds(Path(to_fs_path(uri))):
+            diagnostics.clear(server, uri)
 
 
 def _touches(changes, lines: tuple[int, int]) -> bool:

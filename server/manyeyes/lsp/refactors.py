@@ -35,7 +35,7 @@ def register(server) -> None:
     async def refactor_selection(ls, *args):
         uri = reviews.uri_argument(args, 0, COMMAND)
         selection = reviews.range_argument(args, 1, COMMAND)
-        goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls))
+        goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls, uri))
         return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
 
 
@@ -50,19 +50,23 @@ def parse_goal(value, goals: list[Concern]) -> list[Concern]:
     return [chosen]
 
 
-def refactor_goals(server) -> list[Concern]:
-    """The running concerns a refactor can aim at: the built-in four and the project's that name a goal."""
-    return [spec.name for spec in server.session.concerns().enabled(server.session.settings) if spec.refactor_goal]
+def refactor_goals(server, uri: str) -> list[Concern]:
+    """The running concerns a refactor of this document can aim at: the built-in four and its folder's own that
+    name a goal."""
+    folder = server.session.folder_of(uri)
+    registry = server.session.concerns(folder)
+    return [spec.name for spec in registry.enabled(server.session.settings_for(folder)) if spec.refactor_goal]
 
 
 async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
     session = server.session
     version, text = documents.snapshot(server, uri)
-    request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines)
+    folder = session.folder_of(uri)
+    request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines, folder)
     from manyeyes.refactor import RefactorRun
 
-    run = RefactorRun(request, session.settings, goal)
-    job = RunningReview(session.next_review_id(), [uri], run, lines=lines)
+    run = RefactorRun(request, session.settings_for(folder), goal)
+    job = RunningReview(session.next_review_id(), [uri], run, folder, lines=lines)
     session.runs[job.review_id] = job
     progress = await reviews.begin_progress(server, job.review_id, "manyeyes refactor")
     job.task = asyncio.get_running_loop().create_task(_run(server, job, uri, version, text, progress))
@@ -172,7 +176,7 @@ def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
             )
         )
     if wanted.start != wanted.end:
-        for goal in ["all", *(c.value for c in refactor_goals(server))]:
+        for goal in ["all", *(c.value for c in refactor_goals(server, uri))]:
             label = "all concerns" if goal == "all" else goal
             actions.append(
                 types.CodeAction(

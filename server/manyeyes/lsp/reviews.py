@@ -21,7 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from manyeyes.errors import ManyeyesError
 from manyeyes.llm.errors import KEY_REJECTED
 from manyeyes.lsp import convert, diagnostics, documents
-from manyeyes.lsp.session import ReviewedFile, RunningReview
+from manyeyes.lsp.session import Folder, ReviewedFile, RunningReview
 from manyeyes.vocabulary import ReviewKind
 
 if TYPE_CHECKING:  # the engine is imported by the first review, not at start
@@ -58,7 +58,7 @@ def register(server) -> None:
             raise JsonRpcInvalidParams(
                 "reviewing git changes needs a trusted workspace (git can run the repository's own commands)"
             )
-        return await start_review(ls, [], ReviewKind.diff)
+        return await start_review(ls, [], ReviewKind.diff, folder=changes_folder(ls.session, args))
 
     @server.command("manyeyes.review.cancel")
     def review_cancel(ls, *args):
@@ -82,19 +82,40 @@ def register(server) -> None:
             cancel(ls, params.token)
 
 
-async def start_review(server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None) -> dict:
-    session = server.session
-    if session.workspace is None and not uris:
+def changes_folder(session, args: tuple) -> Folder:
+    """The folder whose git changes to review: the one holding the URI given (a folder's, or a file's in it), or
+    the only one open."""
+    if args and args[0] is not None:
+        uri = uri_argument(args, 0, "manyeyes.review.changes")
+        folder = session.folder_of(uri)
+        if folder.root is None:
+            raise JsonRpcInvalidParams(f"{uri} is in no workspace folder")
+        return folder
+    if not session.folders:
         raise JsonRpcInvalidParams("no workspace folder is open")
+    if len(session.folders) > 1:
+        names = ", ".join(f.name for f in session.folders)
+        raise JsonRpcInvalidParams(f"{len(session.folders)} workspace folders are open ({names}): give the URI of one")
+    return session.folders[0]
+
+
+async def start_review(
+    server, uris: list[str], kind: ReviewKind, lines: tuple[int, int] | None = None, folder: Folder | None = None
+) -> dict:
+    """Review documents (`uris`, each reviewed in its folder, with its folder's settings) or, with `folder`, that
+    folder's git changes."""
+    session = server.session
+    folder = folder or session.folder_of(uris[0])
     for uri in uris:
         for running in session.runs_for(uri):
             cancel(server, running.review_id)  # superseded by this request
     snapshots = {uri: documents.snapshot(server, uri) for uri in uris}
-    request = build_request(server, kind, snapshots, lines)
+    request = build_request(server, kind, snapshots, lines, folder)
     from manyeyes.engine import ReviewRun
 
-    run = ReviewRun(request, session.settings, cache=session.cache)
-    review = RunningReview(session.next_review_id(), uris, run, lines=lines)
+    settings = session.settings_for(folder)
+    run = ReviewRun(request, settings, cache=session.cache_for(settings))
+    review = RunningReview(session.next_review_id(), uris, run, folder, lines=lines)
     session.runs[review.review_id] = review
     progress = await begin_progress(server, review.review_id, "manyeyes review")
     review.task = asyncio.get_running_loop().create_task(_run(server, review, snapshots, progress))
@@ -109,14 +130,14 @@ def cancel(server, review_id: str) -> None:
             review.task.cancel()
 
 
-def build_request(server, kind: ReviewKind, snapshots: dict, lines) -> ReviewRequest:
+def build_request(server, kind: ReviewKind, snapshots: dict, lines, folder: Folder) -> ReviewRequest:
     from manyeyes.models import ReviewRequest
     from manyeyes.plan.documents import relative_to_workspace
 
     paths = [Path(to_fs_path(uri)) for uri in snapshots]
-    workspace = server.session.workspace
+    workspace = folder.root
     if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
-        workspace = paths[0].parent  # a file opened from outside the workspace folder is still reviewable
+        workspace = paths[0].parent  # a file opened from outside the workspace folders is still reviewable
     overrides = {to_fs_path(uri): text for uri, (_, text) in snapshots.items()}
     overrides.update(_open_documents(server) if kind is ReviewKind.diff else {})
     return ReviewRequest(

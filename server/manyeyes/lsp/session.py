@@ -60,39 +60,76 @@ class RunningReview:
     review_id: str
     uris: list[str]
     run: ReviewRun | RefactorRun
+    folder: Folder
     task: asyncio.Task | None = None
     lines: tuple[int, int] | None = None  # a selection review: only these lines are being replaced
 
 
 @dataclass
+class Folder:
+    """A workspace folder, or with no root the files outside every folder: the settings its reviews use (its own
+    project files, and what the editor configures for it) and the findings dismissed in it."""
+
+    root: Path | None
+    configured: dict[str, Any] = field(default_factory=dict)  # workspace/configuration scoped to this folder
+    loaded: LoadedSettings | None = None
+    suppressed: set[str] = field(default_factory=set)  # fingerprints dismissed here (read, and by the user)
+
+    @property
+    def uri(self) -> str | None:
+        from pygls.uris import from_fs_path
+
+        return from_fs_path(str(self.root)) if self.root else None
+
+    @property
+    def name(self) -> str:
+        return self.root.name if self.root else "files outside the workspace folders"
+
+    def holds(self, path: Path) -> bool:
+        return self.root is not None and path.is_relative_to(self.root)
+
+
+@dataclass
 class Session:
-    workspace: Path | None = None
-    trusted: bool = True
+    folders: list[Folder] = field(default_factory=list)  # the workspace folders, in the editor's order
+    outside: Folder = field(default_factory=lambda: Folder(None))  # files in no folder: no project settings
+    trusted: bool = True  # the editor's workspace trust: one answer for the window, every folder follows it
     pull_diagnostics: bool = False  # decided at initialize: push unless the client pulls with refresh
     initial_settings: dict[str, Any] = field(default_factory=dict)  # from initializationOptions
-    configured_settings: dict[str, Any] = field(default_factory=dict)  # from workspace/configuration, wins
-    loaded: LoadedSettings | None = None  # merged at `initialized` (or on first use)
+    configured_settings: dict[str, Any] = field(default_factory=dict)  # unscoped workspace/configuration
     files: dict[str, ReviewedFile] = field(default_factory=dict)
     runs: dict[str, RunningReview] = field(default_factory=dict)  # review id -> run
-    suppressed: set[str] = field(default_factory=set)
     shown_messages: set[str] = field(default_factory=set)  # each user-fixable problem is shown once
     last_error: str | None = None  # the last review that could not run, and why (:checkhealth shows it)
-    memory: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews
+    memory: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews and folders
     disk: DiskCache | None = None  # the user's, shared with the CLI; opened when the `cache` setting is on
     refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite
     _counter: int = 0
 
-    @property
-    def settings(self) -> Settings:
-        if self.loaded is None:
-            self.reload_settings()
-        return self.loaded.settings
+    def set_folders(self, roots: list[Path]) -> list[Folder]:
+        """The workspace folders are now `roots` (a folder kept keeps its state); returns the folders removed."""
+        known = {folder.root: folder for folder in self.folders}
+        self.folders = [known.pop(root, None) or Folder(root) for root in dict.fromkeys(roots)]
+        return list(known.values())
 
-    @property
-    def cache(self) -> Cache:
+    def folder_of(self, where: str | Path) -> Folder:
+        """The innermost workspace folder holding a file (a URI or a path); `outside` for any other document."""
+        path = _path(where)
+        holding = [f for f in self.folders if path is not None and f.holds(path)]
+        return max(holding, key=lambda f: len(f.root.parts)) if holding else self.outside
+
+    def settings_for(self, where: str | Path | Folder) -> Settings:
+        folder = where if isinstance(where, Folder) else self.folder_of(where)
+        if folder.loaded is None:
+            self._load(folder)
+        return folder.loaded.settings
+
+    def every_folder(self) -> list[Folder]:
+        return [*self.folders, self.outside]
+
+    def cache_for(self, settings: Settings) -> Cache:
         """For a review: the memory cache, in front of the one on disk while the `cache` setting is on (read at
         each review, so a settings change applies to the next one)."""
-        settings = self.settings
         if not settings.cache:
             return self.memory
         if self.disk is None:
@@ -101,21 +138,30 @@ class Session:
         return LayeredCache(self.memory, self.disk)
 
     def reload_settings(self) -> list[str]:
-        """Merge every source again; returns the warnings (bad values fall back, nothing raises)."""
+        """Merge every source again, for every folder; returns the warnings, each naming its folder when there
+        are several (bad values fall back, nothing raises)."""
+        warnings = []
+        for folder in self.every_folder():
+            said = self._load(folder)
+            named = len(self.folders) > 1 and folder.root is not None
+            warnings.extend(f"{folder.name}: {w}" if named else w for w in said if w not in warnings)
+        return warnings
+
+    def _load(self, folder: Folder) -> list[str]:
         from manyeyes.config import load_settings
         from manyeyes.synthesis.suppressions import load_suppressions
 
-        editor = {**self.initial_settings, **self.configured_settings}
-        self.loaded = load_settings(self.workspace, editor, trusted=self.trusted)
-        if self.workspace and self.trusted:  # an untrusted repository's dismissals hide nothing (engine.py)
-            self.suppressed |= load_suppressions(self.workspace)
-        return self.loaded.warnings
+        editor = {**self.initial_settings, **self.configured_settings, **folder.configured}
+        folder.loaded = load_settings(folder.root, editor, trusted=self.trusted)
+        if folder.root and self.trusted:  # an untrusted repository's dismissals hide nothing (engine.py)
+            folder.suppressed |= load_suppressions(folder.root)
+        return folder.loaded.warnings
 
-    def concerns(self) -> Registry:
-        """The concerns a review here runs (built-in and the workspace's own), read with the current settings."""
+    def concerns(self, folder: Folder) -> Registry:
+        """The concerns a review in this folder runs (built-in and the folder's own), with its current settings."""
         from manyeyes.concerns import load_registry
 
-        return load_registry(self.settings, self.workspace, self.trusted)
+        return load_registry(self.settings_for(folder), folder.root, self.trusted)
 
     def next_review_id(self) -> str:
         self._counter += 1
@@ -125,18 +171,20 @@ class Session:
         return [r for r in self.runs.values() if uri in r.uris]
 
     def visible(self, uri: str) -> Synthesis | None:
-        """The findings of a file as the settings and dismissals say they should be shown."""
+        """The findings of a file as its folder's settings and dismissals say they should be shown."""
         reviewed = self.files.get(uri)
         if reviewed is None:
             return None
         from manyeyes.synthesis.merge import select
 
+        folder = self.folder_of(uri)
+        settings = self.settings_for(folder)
         return select(
             reviewed.findings,
-            min_severity=self.settings.min_severity,
-            max_per_file=self.settings.max_findings_per_file,
-            suppressed=self.suppressed,
-            min_confidence=self.settings.min_confidence,
+            min_severity=settings.min_severity,
+            max_per_file=settings.max_findings_per_file,
+            suppressed=folder.suppressed,
+            min_confidence=settings.min_confidence,
         )
 
     def finding(self, uri: str, fingerprint: str) -> Finding | None:
@@ -144,3 +192,15 @@ class Session:
         if reviewed is None:
             return None
         return next((f for f in reviewed.findings if f.fingerprint == fingerprint), None)
+
+
+def _path(where: str | Path) -> Path | None:
+    """A file's path from a path or a file: URI; None for any other document (untitled, a diff view)."""
+    if isinstance(where, Path):
+        return where
+    if not where.startswith("file:"):
+        return None
+    from pygls.uris import to_fs_path
+
+    path = to_fs_path(where)
+    return Path(path) if path else None

@@ -77,6 +77,16 @@ CONFIG_LANGUAGES = frozenset({"yaml", "toml", "json", "ini", "properties", "xml"
 TEMPLATE_LANGUAGES = frozenset({"html", "jinja", "template", "handlebars", "ejs", "erb"})
 
 
+def reviewed_files() -> dict[str, list[str]]:
+    """What language_of knows, for an editor's document selector (the VS Code extension's manifest holds a copy,
+    checked by tests/editors/test_vscode_settings.py): suffixes, whole names, and name prefixes."""
+    return {
+        "suffixes": sorted(suffix.lstrip(".") for suffix in LANGUAGES),
+        "names": sorted([*_NAMED, ".env"]),
+        "prefixes": [".env.", "Dockerfile."],
+    }
+
+
 def language_of(path: Path) -> str | None:
     """The language a file is reviewed as, by its name; None for a type no reviewer reads (prose, images, ...)."""
     name = path.name

@@ -162,8 +162,11 @@ function M.review_selection(line1, line2)
   execute(bufnr, 'manyeyes.review.selection', { vim.uri_from_bufnr(bufnr), range_of(line1, line2, bufnr) })
 end
 
+-- The git changes of the current buffer's workspace folder (the server asks which one when it has several).
 function M.review_changes()
-  execute(vim.api.nvim_get_current_buf(), 'manyeyes.review.changes', {})
+  local bufnr = vim.api.nvim_get_current_buf()
+  local named = vim.api.nvim_buf_get_name(bufnr) ~= '' and vim.bo[bufnr].buftype == ''
+  execute(bufnr, 'manyeyes.review.changes', named and { vim.uri_from_bufnr(bufnr) } or {})
 end
 
 function M.refactor(line1, line2, goal)
@@ -337,7 +340,7 @@ function M.refactor_goals(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local goals = { 'all' }
   local client = attached_client(bufnr)
-  local params = { command = 'manyeyes.concerns', arguments = {} }
+  local params = { command = 'manyeyes.concerns', arguments = { vim.uri_from_bufnr(bufnr) } } -- its folder's
   local answer = client and (vim.fn.has('nvim-0.11') == 1 and client:request_sync('workspace/executeCommand', params,
     2000, bufnr) or client.request_sync('workspace/executeCommand', params, 2000, bufnr))
   local listed = answer and answer.result and answer.result.concerns
