@@ -188,11 +188,14 @@ async function changesFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   const folders = vscode.workspace.workspaceFolders ?? [];
   const holding = active && vscode.workspace.getWorkspaceFolder(active);
-  if (holding || folders.length <= 1) {
-    if (!holding && !folders.length) {
+  if (holding) {
+    return holding;
+  }
+  if (folders.length <= 1) {
+    if (!folders.length) {
       void vscode.window.showWarningMessage('manyeyes: open a folder to review its git changes');
     }
-    return holding || folders[0];
+    return folders[0];
   }
   return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Review the git changes of which folder?' });
 }

@@ -21,6 +21,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from manyeyes.lsp import diagnostics, reviews
+from manyeyes.lsp.session import file_path
 from manyeyes.vocabulary import ReviewKind
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def register(server) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls, params: types.InitializedParams):
         await pull_configuration(ls)
-        if any(not ls.session.settings_for(folder).offline for folder in ls.session.every_folder()):
+        if any(not ls.session.settings_for(folder).offline for folder in ls.session.active_folders()):
             _preload_litellm()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -109,7 +110,7 @@ def health_json(session) -> dict:
     """The first folder's figures at the top (what a one-folder editor shows), every folder under "folders"."""
     from manyeyes import __version__
 
-    folders = [_folder_health(session, folder) for folder in session.folders or [session.outside]]
+    folders = [_folder_health(session, folder) for folder in session.active_folders()]
     return {
         "version": __version__,
         "python": sys.version.split()[0],
@@ -216,10 +217,11 @@ def _folder_argument(session, args: tuple):
 
 def _forget(server, folder) -> None:
     """A folder left the workspace: its reviews stop and its files' findings are withdrawn."""
-    for running in [r for r in server.session.runs.values() if r.folder is folder]:
+    session = server.session
+    for running in [r for r in session.runs.values() if r.folder is folder]:
         reviews.cancel(server, running.review_id)
-    for uri in [uri for uri in server.session.files if server.session.folder_of(uri) is server.session.outside]:
-        if folder.holds(Path(to_fs_path(uri))):
+    for uri in [uri for uri in session.files if session.folder_of(uri) is session.outside]:
+        if folder.holds(file_path(uri)):  # no folder left holds it (a nested folder's parent keeps its files)
             diagnostics.clear(server, uri)
 
 

@@ -21,7 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from manyeyes.errors import ManyeyesError
 from manyeyes.llm.errors import KEY_REJECTED
 from manyeyes.lsp import convert, diagnostics, documents
-from manyeyes.lsp.session import Folder, ReviewedFile, RunningReview
+from manyeyes.lsp.session import Folder, ReviewedFile, RunningReview, file_path
 from manyeyes.vocabulary import ReviewKind
 
 if TYPE_CHECKING:  # the engine is imported by the first review, not at start
@@ -152,7 +152,8 @@ def _open_documents(server) -> dict[str, str]:
 
 def _path_of(uri: str) -> str | None:
     """The file system path of a file: URI, or None for any other document (untitled, a diff view, ...)."""
-    return to_fs_path(uri) if uri.startswith("file:") else None
+    path = file_path(uri)
+    return str(path) if path else None
 
 
 async def begin_progress(server, token: str, title: str) -> str | None:

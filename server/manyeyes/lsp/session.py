@@ -85,8 +85,8 @@ class Folder:
     def name(self) -> str:
         return self.root.name if self.root else "files outside the workspace folders"
 
-    def holds(self, path: Path) -> bool:
-        return self.root is not None and path.is_relative_to(self.root)
+    def holds(self, path: Path | None) -> bool:
+        return self.root is not None and path is not None and path.is_relative_to(self.root)
 
 
 @dataclass
@@ -114,8 +114,8 @@ class Session:
 
     def folder_of(self, where: str | Path) -> Folder:
         """The innermost workspace folder holding a file (a URI or a path); `outside` for any other document."""
-        path = _path(where)
-        holding = [f for f in self.folders if path is not None and f.holds(path)]
+        path = file_path(where)
+        holding = [f for f in self.folders if f.holds(path)]
         return max(holding, key=lambda f: len(f.root.parts)) if holding else self.outside
 
     def settings_for(self, where: str | Path | Folder) -> Settings:
@@ -124,8 +124,9 @@ class Session:
             self._load(folder)
         return folder.loaded.settings
 
-    def every_folder(self) -> list[Folder]:
-        return [*self.folders, self.outside]
+    def active_folders(self) -> list[Folder]:
+        """The folders reviews run in: the workspace's, or with none open, the files outside any."""
+        return self.folders or [self.outside]
 
     def cache_for(self, settings: Settings) -> Cache:
         """For a review: the memory cache, in front of the one on disk while the `cache` setting is on (read at
@@ -138,13 +139,16 @@ class Session:
         return LayeredCache(self.memory, self.disk)
 
     def reload_settings(self) -> list[str]:
-        """Merge every source again, for every folder; returns the warnings, each naming its folder when there
-        are several (bad values fall back, nothing raises)."""
-        warnings = []
-        for folder in self.every_folder():
-            said = self._load(folder)
-            named = len(self.folders) > 1 and folder.root is not None
-            warnings.extend(f"{folder.name}: {w}" if named else w for w in said if w not in warnings)
+        """Merge every source again, for every folder; returns the warnings, once each, naming the folder when
+        there are several (bad values fall back, nothing raises). Files outside the folders are merged again when
+        one is next reviewed: no extra read at start."""
+        self.outside.loaded = None
+        warnings, seen = [], set()
+        for folder in self.active_folders():
+            for warning in self._load(folder):
+                if warning not in seen:  # a bad user setting is one problem, not one per folder
+                    seen.add(warning)
+                    warnings.append(f"{folder.name}: {warning}" if len(self.folders) > 1 else warning)
         return warnings
 
     def _load(self, folder: Folder) -> list[str]:
@@ -194,7 +198,7 @@ class Session:
         return next((f for f in reviewed.findings if f.fingerprint == fingerprint), None)
 
 
-def _path(where: str | Path) -> Path | None:
+def file_path(where: str | Path) -> Path | None:
     """A file's path from a path or a file: URI; None for any other document (untitled, a diff view)."""
     if isinstance(where, Path):
         return where
