@@ -9,6 +9,7 @@ import urllib.request
 
 import anyio
 import pytest
+from manyeyes.agents.analyzers import semgrep
 from manyeyes.agents.model import render_messages
 from manyeyes.cli_board import TerminalBoard
 from manyeyes.config import ModelPrice, load_settings
@@ -283,7 +284,7 @@ def test_prices_are_the_users_word_never_a_projects(tmp_path):
     assert any("'prices' can only be set in user config" in w for w in loaded.warnings)
 
 
-def test_staggering_earns_the_cache_that_sending_all_at_once_misses(workspace, fake, settings):
+def test_staggering_earns_the_cache_that_sending_all_at_once_misses(workspace, fake, settings, monkeypatch):
     """A chunk whose shared prefix is long enough to cache (1,024 tokens): its first agent goes alone, the other
     three after its answer and read its prefix; sent together, all four miss (the fake, like a provider, has not
     cached a prompt it is still reading)."""
@@ -291,7 +292,10 @@ def test_staggering_earns_the_cache_that_sending_all_at_once_misses(workspace, f
         f"    total += rows[{i}] * {i}  # weight the row by its position, then add it\n" for i in range(70)
     )
     write(workspace, "app.py", long_function + "    return total\n")
-    fake.latency = 2.0  # long enough for requests sent together to overlap, whatever their analyzers take
+    # The security agent waits for the analyzers' evidence; semgrep's start-up (seconds) would let it go after
+    # the others' answers and read their cache, which is not what "sent together" means here.
+    monkeypatch.setattr(semgrep, "find_semgrep", lambda: None)
+    fake.latency = 2.0  # long enough for requests sent together to overlap, whatever the other analyzers take
     review(workspace, settings(stagger_fanout=False, concurrency=8))
     assert len(fake.cached_tokens) == 4 and set(fake.cached_tokens) == {0}
     fake.requests.clear(), fake.cached_tokens.clear(), fake._prefixes.clear()

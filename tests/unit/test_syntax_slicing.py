@@ -14,8 +14,14 @@ SAMPLES = {
         'const express = require("express");\n'
         "function handler(req, res) {\n  res.send(eval(req.query.x));\n}\n"
         "class Store {\n  get(k) { return k; }\n}\n"
-        "const run = (cmd) => {\n  return cmd;\n};\n",
-        [("function handler", 2, 4), ("class Store", 5, 7), ("function run", 8, 10)],
+        "const run = (cmd) => {\n  return cmd;\n};\n"
+        "module.exports.search = function (req, res) {\n  res.send(req.query.q);\n};\n",
+        [
+            ("function handler", 2, 4),
+            ("class Store", 5, 7),
+            ("function run", 8, 10),
+            ("function module.exports.search", 11, 13),
+        ],
     ),
     "api.ts": (
         'import { exec } from "child_process";\n'

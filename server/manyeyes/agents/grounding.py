@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
+from manyeyes.agents.analyzers.taint import TAINT_NOTE
 from manyeyes.agents.base import Agent, AgentReport
 from manyeyes.agents.parsing import Parsed, RawDismissal
 from manyeyes.models import Finding
@@ -70,11 +71,18 @@ def render_evidence(task: Task) -> str:
     lines = ["", EVIDENCE_HEADING]
     for (rule, source), hits in _by_rule_in_code_order(task.context.evidence):
         if len(hits) <= MAX_HITS_LISTED_PER_RULE:
-            lines += [f"- line {h.span.start_line}, rule {rule} ({source}): {h.title}" for h in hits]
+            lines += [f"- line {h.span.start_line}, rule {rule} ({source}): {h.title}{_taint(h)}" for h in hits]
         else:
             where = line_ranges([h.span.start_line for h in hits])
             lines.append(f"- lines {where}, rule {rule} ({source}), {len(hits)} hits like: {hits[0].title}")
     return "\n".join(lines) + "\n"
+
+
+def _taint(hit: Finding) -> str:
+    """What the taint rules said of a hit (where its request data comes from, or that none reaches it): the model
+    confirms or dismisses with that evidence."""
+    said = next((note for note in hit.notes if note.startswith(TAINT_NOTE)), None)
+    return f" ({said[len(TAINT_NOTE) :].rstrip('.')})" if said else ""
 
 
 def _by_rule_in_code_order(hits: list[Finding]) -> list[tuple[tuple[str, str], list[Finding]]]:

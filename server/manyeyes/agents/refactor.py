@@ -52,7 +52,6 @@ def code_messages(task: Task, user: str) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-
 async def ask_for_code(client: ModelClient, model: str, messages: list[dict], report: AgentReport) -> Proposal | None:
     """One model call for a rewrite; tokens and cost go on the report, failures become its error."""
     try:

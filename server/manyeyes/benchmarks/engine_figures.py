@@ -14,6 +14,10 @@ from pathlib import Path
 import anyio
 
 from manyeyes.agents.analyzers.ruff import ruff_command
+from manyeyes.agents.analyzers.semgrep import command as semgrep_command
+from manyeyes.agents.analyzers.semgrep import environment as semgrep_environment
+from manyeyes.agents.analyzers.semgrep import find_semgrep
+from manyeyes.agents.analyzers.semgrep import rules_file as semgrep_rules
 from manyeyes.benchmarks import Figure
 from manyeyes.config import Settings
 from manyeyes.devtools.fake_provider import FakeProvider
@@ -78,24 +82,41 @@ def fanout(latency: float, repeats: int) -> list[Figure]:
     ]
 
 
-def offline_panel(packages: tuple[str, ...], repeats: int) -> list[Figure]:
+def offline_panel(packages: tuple[str, ...], javascript: tuple[str, ...], repeats: int) -> list[Figure]:
+    """The panel on a mixed-language corpus (standard library Python, and npm's own JavaScript where npm is
+    installed) against the same tools run one after another."""
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp)
-        lines = stdlib_corpus(corpus, packages)
+        python_lines = stdlib_corpus(corpus, packages)
+        js_lines = npm_corpus(corpus / "npm", javascript)
         tools, panel = [], []
         for _ in range(repeats):
             tools.append(_back_to_back(corpus))
             request = ReviewRequest(workspace=corpus, paths=[corpus])
             panel.append(timed_review(request, Settings(max_findings_per_file=10_000))[0])
     t, p = min(tools), min(panel)
+    mixed = f"{python_lines:,} lines of Python + {js_lines:,} of JavaScript" if js_lines else f"{python_lines:,} lines"
+    semgrep_too = "+semgrep" if find_semgrep() else " (semgrep not installed)"
     return [
         Figure(
-            f"offline panel on {lines:,} lines / bandit+ruff+radon back to back",
+            f"offline panel on {mixed} / bandit+ruff+radon{semgrep_too} back to back",
             f"{p / t:.2f} ({p:.2f}s / {t:.2f}s)",
-            "below 1.0",
-            p / t < 1,
+            "at most 0.8",
+            p / t <= 0.8,
         )
     ]
+
+
+def npm_corpus(target: Path, folders: tuple[str, ...]) -> int:
+    """npm's own JavaScript (lib/ folders), copied to `target` when npm is installed; returns its line count."""
+    npm = shutil.which("npm")
+    lib = Path(npm).resolve().parent.parent / "lib" if npm else None
+    if lib is None or not lib.is_dir():
+        return 0
+    for folder in folders:
+        if (lib / folder).is_dir():
+            shutil.copytree(lib / folder, target / folder)
+    return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in target.rglob("*.js"))
 
 
 def stdlib_corpus(target: Path, packages: tuple[str, ...], skip_tests: bool = False) -> int:
@@ -114,8 +135,13 @@ def _back_to_back(corpus: Path) -> float:
         [sys.executable, "-m", "radon", "cc", "-j", "."],
     ]
     started = time.perf_counter()
-    for command in commands:
-        subprocess.run(command, cwd=corpus, capture_output=True, check=False)
+    with tempfile.TemporaryDirectory() as state:
+        executable = find_semgrep()
+        if executable:
+            sources = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*") if p.suffix in (".py", ".js"))
+            commands.append(semgrep_command(executable, sources, semgrep_rules(Path(state))))
+        for command in commands:
+            subprocess.run(command, cwd=corpus, capture_output=True, check=False, env=semgrep_environment(Path(state)))
     return time.perf_counter() - started
 
 

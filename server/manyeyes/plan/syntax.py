@@ -197,9 +197,18 @@ def _definition(node) -> Definition | None:
         declarator = next((c for c in node.named_children if c.type == "variable_declarator"), None)
         value = declarator.child_by_field_name("value") if declarator is not None else None
         if value is not None and value.type in _FUNCTION_VALUES:
-            kind = "class" if value.type == "class" else "function"
-            return Definition(kind, _name(declarator), start, end)
+            return Definition(_kind_of_value(value), _name(declarator), start, end)
+    if node.type == "expression_statement":  # `module.exports.handler = function (req, res) {...}`
+        assignment = next((c for c in node.named_children if c.type == "assignment_expression"), None)
+        value = assignment.child_by_field_name("right") if assignment is not None else None
+        if value is not None and value.type in _FUNCTION_VALUES:
+            target = assignment.child_by_field_name("left")
+            return Definition(_kind_of_value(value), target.text.decode("utf-8", "replace"), start, end)
     return None
+
+
+def _kind_of_value(value) -> str:
+    return "class" if value.type == "class" else "function"
 
 
 def _name(node) -> str:

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from manyeyes.models import Concern, Finding, Fix, Severity, Source, Span
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
+
+if TYPE_CHECKING:
+    from manyeyes.agents.analyzers.taint import FlowIndex
 
 SUBPROCESS_TIMEOUT_S = 300
 
@@ -26,6 +29,7 @@ class AnalyzerRun:
     findings: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # files it could not analyze, and why
     failed: str | None = None  # the analyzer itself did not run
+    flows: FlowIndex | None = None  # a taint analyzer's flows and sources, which judge other analyzers' hits
 
 
 @dataclass
@@ -125,7 +129,7 @@ def make_finding(
 
 
 # The package each analyzer's results come from: its version is part of every finding's source.
-_PACKAGES = {"bandit": "bandit", "ruff": "ruff", "radon": "radon"}
+_PACKAGES = {"bandit": "bandit", "ruff": "ruff", "radon": "radon", "semgrep": "semgrep"}
 
 
 @cache

@@ -20,6 +20,8 @@ from manyeyes.agents.analyzers.patterns import Patterns
 from manyeyes.agents.analyzers.radon import Radon
 from manyeyes.agents.analyzers.ruff import Ruff
 from manyeyes.agents.analyzers.secrets import Secrets
+from manyeyes.agents.analyzers.semgrep import Semgrep
+from manyeyes.agents.analyzers.taint import judge
 from manyeyes.agents.analyzers.testgap import TestGap
 from manyeyes.models import Concern, Finding
 from manyeyes.plan.context import TestIndex
@@ -28,7 +30,12 @@ from manyeyes.synthesis import policy
 
 
 def default_analyzers() -> list[Analyzer]:
-    return [Bandit(), Patterns(), Hidden(), Secrets(), Ruff(), Radon(), TestGap()]
+    return [Bandit(), Semgrep(), Patterns(), Hidden(), Secrets(), Ruff(), Radon(), TestGap()]
+
+
+# The analyzer whose taint flows judge the sink-only hits of the others (taint.py).
+TAINT_ANALYZER = "semgrep"
+JUDGED_BY_TAINT = frozenset({"bandit", "patterns"})
 
 
 class OfflinePanel:
@@ -69,6 +76,7 @@ class OfflinePanel:
         """The concern's findings in one file, and the analyzer failures that make them incomplete."""
         findings: list[Finding] = []
         failures: list[str] = []
+        await self.start_all([concern])  # the concern's analyzers side by side, not one after another
         for analyzer in self._for([concern]):
             run = await self._run(analyzer)
             if run.failed:
@@ -101,8 +109,19 @@ class OfflinePanel:
         lock = self._locks.setdefault(analyzer.name, anyio.Lock())
         async with lock:
             if analyzer.name not in self._runs:
-                self._runs[analyzer.name] = await anyio.to_thread.run_sync(self._run_sync, analyzer)
+                run = await anyio.to_thread.run_sync(self._run_sync, analyzer)
+                if analyzer.name in JUDGED_BY_TAINT:
+                    await self._judge(run)
+                self._runs[analyzer.name] = run
         return self._runs[analyzer.name]
+
+    async def _judge(self, run: AnalyzerRun) -> None:
+        """Sink-only hits judged by the taint analyzer's flows, once, before anyone reads them."""
+        taint = next((a for a in self.analyzers if a.name == TAINT_ANALYZER), None)
+        if taint is not None and run.findings:
+            flows = (await self._run(taint)).flows
+            if flows is not None:
+                judge(run.findings, flows, self._documents)
 
     def _run_sync(self, analyzer: Analyzer) -> AnalyzerRun:
         scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests, trusted=self._trusted)

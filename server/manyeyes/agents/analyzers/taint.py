@@ -1,0 +1,122 @@
+"""Taint joins the sink-only hits: what semgrep's taint rules learned about a function judges bandit's hits in it.
+
+bandit (and the line patterns) flag a dangerous call by its shape: SQL built as a string, eval, a shell, pickle.
+Whether anyone outside can reach it is what a taint rule answers. Inside a function that reads request data:
+
+- a taint flow that ends on the hit's lines backs it: the taint finding merges with it in synthesis (the rules
+  are declared equivalent in synthesis/rules.py) and the explanation names the source;
+- no flow of that kind to the hit demotes it below the default `min_confidence`, with a note saying why: the
+  request data the function reads does not reach the call (a statement built from constants, a parameterized
+  query beside it). Whoever lowers `min_confidence` still sees it, and a model agent grounded on it can raise it.
+
+A hit in a function that reads no request data is left as it is: the OSS engine follows data within one
+function, so it cannot say whether a caller passes untrusted input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from manyeyes.models import Finding, Span
+from manyeyes.plan import syntax
+from manyeyes.plan.documents import Document
+from manyeyes.synthesis.rules import canonical
+
+# A sink-only rule -> the kind of sink the taint rules name in their metadata (equivalent rules share it).
+SINK_KINDS = {
+    "B608": "sql",
+    "B611": "sql",  # Django's RawSQL
+    "B610": "sql",  # Django's extra()
+    "B602": "shell",  # and B605, MEP-shell (one group)
+    "B604": "shell",
+    "B609": "shell",
+    "B307": "code",  # and B102, MEP-eval
+    "B301": "deserialize",  # and B506, MEP-deserialize
+    "B302": "deserialize",
+    "B320": "xml",
+    "B410": "xml",
+}
+_KIND_OF_GROUP = {canonical(rule): kind for rule, kind in SINK_KINDS.items()}
+TAINT_NOTE = "Taint: "  # how the evidence shown to a model agent finds these notes (grounding.py)
+DEMOTED_CONFIDENCE = 0.3  # below the default min_confidence (0.5): shown only to whoever asks for more
+
+
+@dataclass(frozen=True)
+class Flow:
+    path: str
+    kind: str  # the sink's kind: sql, shell, code, path, html, ...
+    rule: str
+    span: Span
+
+
+@dataclass
+class FlowIndex:
+    """What one semgrep run found: taint flows by file, and the lines where request data is read."""
+
+    flows: dict[str, list[Flow]] = field(default_factory=dict)
+    sources: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def add_flow(self, flow: Flow) -> None:
+        self.flows.setdefault(flow.path, []).append(flow)
+
+    def add_source(self, path: str, start: int, end: int) -> None:
+        self.sources.setdefault(path, []).append((start, end))
+
+    def sources_in(self, path: str, start: int, end: int) -> list[int]:
+        """Lines in [start, end] where request data is read."""
+        return sorted({a for a, b in self.sources.get(path, []) if start <= a and b <= end})
+
+    def flow_to(self, path: str, kind: str, span: Span) -> Flow | None:
+        return next(
+            (
+                f
+                for f in self.flows.get(path, [])
+                if f.kind == kind and f.span.start_line <= span.end_line and span.start_line <= f.span.end_line
+            ),
+            None,
+        )
+
+
+def enclosing_function(document: Document, line: int) -> tuple[int, int] | None:
+    """The lines of the innermost function or method holding `line`, by the document's syntax tree."""
+    definitions = syntax.parse(document).definitions or []
+    found = None
+    while definitions:
+        holder = next((d for d in definitions if d.start <= line <= d.end), None)
+        if holder is None:
+            break
+        if holder.kind == "function":
+            found = (holder.start, holder.end)
+        definitions = list(holder.members)
+    return found
+
+
+def first_source(index: FlowIndex, document: Document, line: int) -> int | None:
+    """The first line before `line`, in its function, where request data is read (for a flow's message)."""
+    function = enclosing_function(document, line)
+    if function is None:
+        return None
+    lines = index.sources_in(document.path, function[0], line)
+    return lines[0] if lines else None
+
+
+def judge(findings: list[Finding], index: FlowIndex, documents: dict[str, Document]) -> None:
+    """Demote, in place, the sink-only hits that request data read in their function does not reach."""
+    for finding in findings:
+        kind = next((_KIND_OF_GROUP[canonical(r)] for r in finding.rules if canonical(r) in _KIND_OF_GROUP), None)
+        document = documents.get(finding.path)
+        if kind is None or document is None:
+            continue
+        function = enclosing_function(document, finding.span.start_line)
+        if function is None or not index.sources_in(finding.path, *function):
+            continue  # no request data read here: the taint rules cannot judge it
+        if index.flow_to(finding.path, kind, finding.span) is None:
+            finding.confidence = min(finding.confidence, DEMOTED_CONFIDENCE)
+            finding.notes.append(
+                f"{TAINT_NOTE}this function reads request data, but semgrep's taint rules found no path from it to "
+                f"this {kind} call (demoted: the value looks built from constants or passed as a parameter)."
+            )
+
+
+def flow_note(source_line: int) -> str:
+    return f"{TAINT_NOTE}request data read at line {source_line} reaches this call."

@@ -1,0 +1,219 @@
+"""semgrep in the offline panel: manyeyes' rule packs pass their own fixtures, find planted injections in
+JavaScript, TypeScript and Go at the right lines, judge bandit's sink-only hits, and fail one note at a time."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from manyeyes.agents.analyzers import semgrep
+from manyeyes.agents.analyzers.panel import OfflinePanel
+from manyeyes.agents.analyzers.taint import DEMOTED_CONFIDENCE
+from manyeyes.agents.grounding import render_evidence
+from manyeyes.models import Concern
+from manyeyes.plan.context import TestIndex
+from manyeyes.plan.documents import Document, language_of
+from manyeyes.plan.planner import Task
+from manyeyes.plan.slicing import Chunk
+
+from tests.e2e.test_cli_offline import manyeyes
+
+FIXTURES = Path(__file__).parents[1] / "analyzers" / "semgrep"
+needs_semgrep = pytest.mark.skipif(semgrep.find_semgrep() is None, reason="semgrep has no wheel for this platform")
+
+
+def panel_hits(workspace, files: dict[str, str], trusted: bool = True):
+    """Every security hit of the offline panel over these files, by (path, line), and its failures."""
+    documents = [Document(path=p, text=t, language=language_of(Path(p)) or "text") for p, t in files.items()]
+
+    async def main():
+        async with OfflinePanel(documents, TestIndex(workspace, []), trusted=trusted) as panel:
+            await panel.start_all([Concern.security])
+            found, failures = {}, []
+            for document in documents:
+                hits, failed = await panel.hits(Concern.security, document.path)
+                failures.extend(failed)
+                for hit in hits:
+                    found.setdefault((hit.path, hit.span.start_line), []).append(hit)
+            return found, failures, panel.problems()
+
+    return anyio.run(main)
+
+
+@needs_semgrep
+def test_every_rule_passes_its_fixture(tmp_path):
+    """`semgrep --test`: each `ruleid:` line is reported and nothing else is (the safe look-alikes stay quiet)."""
+    done = subprocess.run(
+        [semgrep.find_semgrep(), "--test", "--config", str(semgrep.RULES), str(FIXTURES), "--metrics=off"],
+        capture_output=True,
+        text=True,
+        env=semgrep.environment(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    rules = sum(text.count("\n  - id: ") for text in (p.read_text() for p in semgrep.RULES.glob("*.yaml")))
+    assert f"{rules}/{rules}: ✓ All tests passed" in done.stdout
+
+
+def annotated(text: str) -> set[tuple[str, int]]:
+    """The (rule, line) pairs a fixture's `ruleid:` comments expect: each names the line after it."""
+    expected = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        marker = re.match(r"\s*(#|//) ruleid: (.*)$", line)
+        if marker:
+            expected |= {(rule.strip(), number + 1) for rule in marker.group(2).split(",")}
+    return expected
+
+
+@needs_semgrep
+def test_the_panel_reports_exactly_what_the_fixtures_expect(workspace):
+    """The product's own path (the native command line, the packs merged into one file) against the same
+    annotations `semgrep --test` checks: nothing lost or added on the way."""
+    files = {p.name: p.read_text() for p in FIXTURES.iterdir()}
+    found, failures, _ = panel_hits(workspace, files)
+    assert failures == []
+    reported = {
+        (path, hit.rules[0], line)
+        for (path, line), hits in found.items()
+        for hit in hits
+        if hit.sources[0].name == "semgrep"
+    }
+    expected = {
+        (path, rule, line)
+        for path, text in files.items()
+        for rule, line in annotated(text)
+        if not rule.endswith("-request-data")
+    }
+    assert reported == expected
+
+
+@needs_semgrep
+def test_planted_injections_in_javascript_typescript_and_go_are_found_at_their_lines(workspace):
+    files = {
+        "web/server.js": (
+            'const { exec } = require("child_process");\n'
+            'app.get("/run", (req, res) => {\n'
+            "  exec(`convert ${req.query.file} out.png`);\n"
+            '  res.send("ok");\n'
+            "});\n"
+        ),
+        "web/view.ts": (
+            "export function show(req: Request, res: Response) {\n"
+            "  const name = req.query.name as string;\n"
+            '  res.send("<p>" + name + "</p>");\n'
+            "}\n"
+        ),
+        "cmd/handler.go": (
+            "package main\n\n"
+            'import (\n\t"net/http"\n\t"os/exec"\n)\n\n'
+            "func run(w http.ResponseWriter, r *http.Request) {\n"
+            '\texec.Command("sh", "-c", r.URL.Query().Get("cmd")).Run()\n'
+            "}\n"
+        ),
+    }
+    found, failures, _ = panel_hits(workspace, files)
+    assert failures == []
+    rules = {place: [h.rules[0] for h in hits] for place, hits in found.items()}
+    assert rules[("web/server.js", 3)] == ["js-command-injection"]
+    assert rules[("web/view.ts", 3)] == ["js-reflected-xss"]
+    assert rules[("cmd/handler.go", 9)] == ["go-command-injection"]
+    go = found[("cmd/handler.go", 9)][0]
+    assert (go.cwe, go.severity.value, go.sources[0].name) == (["CWE-78"], "high", "semgrep")
+
+
+@needs_semgrep
+def test_an_untrusted_repository_cannot_silence_semgrep(workspace):
+    source = {"web/app.js": 'app.get("/", (req, res) => {\n  res.json(eval(req.query.x)); // nosemgrep\n});\n'}
+    honoured, _, _ = panel_hits(workspace, source)
+    assert ("web/app.js", 2) not in honoured
+    ignored, _, _ = panel_hits(workspace, source, trusted=False)
+    assert [h.rules[0] for h in ignored[("web/app.js", 2)]] == ["js-code-injection"]
+
+
+FLASK = """\
+from flask import Flask, request
+app, db = Flask(__name__), connect()
+
+
+@app.route("/orders")
+def orders():
+    owner = request.args.get("owner")
+    rows = db.execute("SELECT * FROM orders WHERE owner = '%s'" % owner)
+    total = db.execute("SELECT count(*) FROM %s" % TABLE)
+    return {"rows": rows, "total": total}
+
+
+def report(table):
+    return db.execute("SELECT * FROM %s" % table)
+"""
+
+
+@needs_semgrep
+def test_a_sink_hit_without_a_flow_is_demoted_and_one_with_a_flow_is_backed(workspace):
+    found, _, _ = panel_hits(workspace, {"app.py": FLASK})
+    by_rule = {(line, h.rules[0]): h for (_, line), hits in found.items() for h in hits}
+    flow, bandit_with_flow = by_rule[(8, "python-sql-injection")], by_rule[(8, "B608")]
+    assert flow.notes == ["Taint: request data read at line 7 reaches this call."]
+    assert bandit_with_flow.confidence > DEMOTED_CONFIDENCE and not bandit_with_flow.notes
+    constant = by_rule[(9, "B608")]  # the handler reads request data, none of it reaches this statement
+    assert constant.confidence == DEMOTED_CONFIDENCE
+    assert "found no path from it to this sql call" in constant.notes[0]
+    # A model agent grounded on these hits reads what taint said of each.
+    document = Document(path="app.py", text=FLASK, language="python")
+    task = Task(id="t", concern=Concern.security, chunk=Chunk(document, 1, 14), agent="openai/m")
+    task.context.evidence = [flow, constant]
+    evidence = render_evidence(task)
+    assert "- line 8, rule python-sql-injection (semgrep): SQL injection: request data in the statement (" in evidence
+    assert "(request data read at line 7 reaches this call)" in evidence
+    assert "- line 9, rule B608 (bandit): " in evidence and "found no path from it to this sql call" in evidence
+    helper = by_rule[(14, "B608")]  # no request data read here: taint cannot judge what a caller passes
+    assert helper.confidence > DEMOTED_CONFIDENCE and not helper.notes
+
+
+@needs_semgrep
+def test_the_flow_and_the_bandit_hit_are_one_finding_in_the_review(workspace):
+    (workspace / "app.py").write_text(FLASK)
+    result = json.loads(manyeyes("review", "app.py", "--format", "json", cwd=workspace).stdout)
+    sql = [f for f in result["findings"] if "CWE-89" in f["cwe"]]
+    # line 9 is demoted below the default min_confidence; line 14's helper stays (a caller may pass anything)
+    assert [(f["span"]["start_line"], sorted(s["name"] for s in f["sources"])) for f in sql] == [
+        (8, ["bandit", "semgrep"]),
+        (14, ["bandit"]),
+    ]
+
+
+def fake_semgrep(tmp_path, body: str) -> str:
+    script = tmp_path / "semgrep"
+    script.write_text(f"#!{sys.executable}\nimport sys, time\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("print('not json')", "semgrep did not run (exit 0): no output"),
+        ("sys.stderr.write('Segmentation fault'); sys.exit(139)", "semgrep did not run (exit 139): Segmentation fault"),
+        (
+            'print(\'{"results": [], "errors": [{"level": "error", "message": "Invalid rule schema"}]}\')',
+            "semgrep's rules did not load: Invalid rule schema",
+        ),
+        ("time.sleep(30)", "semgrep did not finish within 1s"),
+    ],
+)
+def test_a_broken_semgrep_is_one_note_and_bandit_still_reports(workspace, tmp_path, monkeypatch, body, expected):
+    monkeypatch.setattr(semgrep, "find_semgrep", lambda: fake_semgrep(tmp_path, body))
+    monkeypatch.setattr(semgrep, "TIMEOUT_S", 1)
+    found, failures, _ = panel_hits(workspace, {"app.py": "import os\nos.system('ls ' + input())\n"})
+    assert failures == [expected]
+    assert [h.rules[0] for h in found[("app.py", 2)]] == ["B605"]
+
+
+def test_no_semgrep_on_the_platform_is_said_once_and_nothing_else_changes(workspace, monkeypatch):
+    monkeypatch.setattr(semgrep, "find_semgrep", lambda: None)
+    found, failures, problems = panel_hits(workspace, {"app.py": "import os\nos.system('ls ' + input())\n"})
+    assert failures == [] and problems == [semgrep.NOT_INSTALLED]
+    assert [h.rules[0] for h in found[("app.py", 2)]] == ["B605"]
