@@ -205,7 +205,10 @@ def fake_semgrep(tmp_path, body: str) -> str:
     ],
 )
 def test_a_broken_semgrep_is_one_note_and_bandit_still_reports(workspace, tmp_path, monkeypatch, body, expected):
-    monkeypatch.setattr(semgrep, "find_semgrep", lambda: fake_semgrep(tmp_path, body))
+    # Written here, not inside find_semgrep: the panel calls that on a worker thread while bandit forks on
+    # another, and a child forked while the script is still open for writing makes exec fail (ETXTBSY).
+    executable = fake_semgrep(tmp_path, body)
+    monkeypatch.setattr(semgrep, "find_semgrep", lambda: executable)
     monkeypatch.setattr(semgrep, "TIMEOUT_S", 1)
     found, failures, _ = panel_hits(workspace, {"app.py": "import os\nos.system('ls ' + input())\n"})
     assert failures == [expected]
