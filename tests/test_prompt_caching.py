@@ -11,7 +11,7 @@ import anyio
 import pytest
 from manyeyes.agents.analyzers import semgrep
 from manyeyes.agents.model import render_messages
-from manyeyes.cli_board import TerminalBoard
+from manyeyes.cli.board import TerminalBoard
 from manyeyes.config import ModelPrice, load_settings
 from manyeyes.devtools.fake_provider import FakeProvider, agent_of
 from manyeyes.engine import ReviewRun

@@ -1,3 +1,3 @@
-from manyeyes.cli import main
+from manyeyes.cli.main import main
 
 raise SystemExit(main())

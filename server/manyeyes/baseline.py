@@ -9,6 +9,7 @@ any failed agent). Matching is synthesis/newness.py's; this module finds the bas
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from manyeyes.cache import Cache
@@ -18,6 +19,10 @@ from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import ALL_CONCERNS, BaselineReport, Finding, ReviewKind, ReviewRequest
 from manyeyes.plan import gitdiff
 from manyeyes.synthesis.newness import split_new
+
+# Runs a whole review and returns every finding before the filters: the engine's, handed in by the engine (this
+# module runs inside its synthesis, so importing it here would tie the two in a circle).
+Reviewer = Callable[[ReviewRequest, Settings, "CacheOnlyClient", Cache | None], Awaitable[list[Finding]]]
 
 NOT_SENT = "base code is never sent to a model: only answers already in the cache are used"
 
@@ -51,7 +56,12 @@ class Newness:
 
 
 async def keep_new(
-    findings: list[Finding], texts: dict[str, str], request: ReviewRequest, settings: Settings, cache: Cache | None
+    findings: list[Finding],
+    texts: dict[str, str],
+    request: ReviewRequest,
+    settings: Settings,
+    cache: Cache | None,
+    reviewer: Reviewer,
 ) -> Newness:
     """The findings of the reviewed files (`texts`: path -> text reviewed) that their base versions do not have."""
     ref = request.compare_with or ""
@@ -63,7 +73,8 @@ async def keep_new(
         was = {now: old for old, now in renamed.items()}  # path now -> path in the base
         bases = _base_texts(request, ref, [was.get(path, path) for path in compared])
         concerns = [c for c in ALL_CONCERNS if any(c in f.concerns for f in findings)]
-        base_findings = await _review_base(request, settings.model_copy(update={"concerns": concerns}), bases, cache)
+        focused = settings.model_copy(update={"concerns": concerns})
+        base_findings = await _review_base(request, focused, bases, cache, reviewer)
     except ManyeyesError as exc:
         return Newness(findings, None, f"the base ({label}) could not be reviewed, so every finding is shown: {exc}")
     versions = {now: (bases[was.get(now, now)], text) for now, text in compared.items() if was.get(now, now) in bases}
@@ -104,12 +115,10 @@ def _renames(request: ReviewRequest) -> dict[str, str]:
 
 
 async def _review_base(
-    request: ReviewRequest, settings: Settings, bases: dict[str, str], cache: Cache | None
+    request: ReviewRequest, settings: Settings, bases: dict[str, str], cache: Cache | None, reviewer: Reviewer
 ) -> list[Finding]:
     """Every finding of the base versions, before any filter (a base finding hidden by a filter still existed), for
     the concerns `settings` names (those of the findings compared: no other concern's can match)."""
-    from manyeyes.engine import ReviewRun
-
     if not bases:
         return []
     paths = [request.workspace / rel for rel in bases]
@@ -123,6 +132,4 @@ async def _review_base(
     quiet = {"voting": "off", "verify_findings": False, "verify_fixes_with_tests": False}
     if cache is None:
         quiet |= {"model": None, "models": {}, "verifier_model": None}  # nothing to read answers from
-    run = ReviewRun(base_request, settings.model_copy(update=quiet), client=CacheOnlyClient(settings), cache=cache)
-    await run.execute()
-    return run.consolidated
+    return await reviewer(base_request, settings.model_copy(update=quiet), CacheOnlyClient(settings), cache)

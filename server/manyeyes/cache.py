@@ -44,16 +44,12 @@ class LruCache(Generic[V]):
     def __init__(self, max_entries: int = 4096):
         self.max_entries = max_entries
         self._entries: OrderedDict[str, V] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: str) -> V | None:
         value = self._entries.get(key)
         if value is None:
-            self.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return value
 
     def put(self, key: str, value: V) -> None:

@@ -258,3 +258,20 @@ def _outcome_of(task: Task) -> AgentOutcome:
         escalated=task.escalated,
         instructions=[i.source for i in task.context.instructions],
     )
+
+
+class DispatchedRun:
+    """What a front end drives, a review or a refactor alike: follow every agent's state, cancel the whole run or one
+    agent, and `execute()` for the result (each kind of run has its own)."""
+
+    dispatcher: Dispatcher
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.dispatcher.subscribe(subscriber)
+
+    def cancel(self) -> None:
+        self.dispatcher.cancel()
+
+    def cancel_agent(self, task_id: str) -> bool:
+        """Stop one agent; the others finish and the run concludes from what they found."""
+        return self.dispatcher.cancel_task(task_id)

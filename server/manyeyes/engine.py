@@ -30,7 +30,7 @@ from manyeyes.consensus.confidence import reasons
 from manyeyes.consensus.escalation import VotePlanner
 from manyeyes.consensus.verification import independent_verifier, needs_verification, own_finder, verify_findings
 from manyeyes.consensus.votes import tally_votes
-from manyeyes.dispatch import Budget, Completed, Dispatcher, Subscriber
+from manyeyes.dispatch import Budget, Completed, DispatchedRun, Dispatcher, Subscriber
 from manyeyes.llm.keys import check_keys, check_prices
 from manyeyes.llm.loader import load_litellm
 from manyeyes.models import (
@@ -69,7 +69,7 @@ from manyeyes.synthesis.suppressions import (
 )
 
 
-class ReviewRun:
+class ReviewRun(DispatchedRun):
     def __init__(
         self,
         request: ReviewRequest,
@@ -92,19 +92,13 @@ class ReviewRun:
             Budget(settings.run_token_budget, settings.max_cost_usd, self._prompt_cost),
             stagger=settings.stagger_fanout,
         )
-        self.consolidated: list[Finding] = []  # every finding before filters, for front ends that re-filter
+        self._consolidated: list[Finding] = []  # every finding so far, before the filters (the result carries it)
         self.dismissed_by_change = 0  # dismissals the change under review adds, not honoured in its review
         self._phase_listeners: list[Callable[[str], None]] = []
-
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self.dispatcher.subscribe(subscriber)
 
     def on_phase(self, listener: Callable[[str], None]) -> None:
         """Told what the run does after the agents (verification), so a board does not just sit at 100%."""
         self._phase_listeners.append(listener)
-
-    def cancel(self) -> None:
-        self.dispatcher.cancel()
 
     async def execute(self) -> ReviewResult:
         clock = _PhaseClock()
@@ -119,10 +113,12 @@ class ReviewRun:
             async with anyio.create_task_group() as group:
                 group.start_soon(start_analyzers, plan.tasks, panel)
                 completed = await self.dispatcher.run(plan.tasks, agent_for)
+                if self.dispatcher.cancelled:  # nobody waits for the analyzers: closing the panel stops them
+                    group.cancel_scope.cancel()
             votes = VotePlanner(self.settings)
             completed += await self._votes(votes, completed, agent_for)
             for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
-                if item.outcome.state != "done" and not item.task.offline:
+                if item.outcome.state != "done" and not item.task.offline and not self.dispatcher.cancelled:
                     await attach_evidence(item.task, panel)
             problems = panel.problems() + (panel.uncovered(self.settings.concerns) if self._grounding else [])
             clock.lap("dispatch")
@@ -212,19 +208,19 @@ class ReviewRun:
         findings = [f for f in findings if _in_focus(f, documents)]
         findings = _without_ignored(findings, plan.instructions, dismissed)
         policy.override(findings, self.settings.severity_overrides)
-        self.consolidated = await self._consolidate(findings)
+        self._consolidated = await self._consolidate(findings)
         silenced = self._apply_inline_ignores(documents, notes)
         baseline = await self._keep_new(documents, notes)
         verification = await self._verify(documents)
         clock.lap("verify")
-        for finding in self.consolidated:
+        for finding in self._consolidated:
             finding.confidence_reasons = reasons(finding)
         fix_checks = await self._check_fixes(documents, verification, plan.tests)
         clock.lap("fixes")
         if self._cache is not None and self._cache.problem:  # a cache that turned itself off says so
             notes.append(self._cache.problem)
         synthesis = select(
-            self.consolidated,
+            self._consolidated,
             min_severity=self.settings.min_severity,
             max_per_file=self.settings.max_findings_per_file,
             suppressed=self._dismissed(plan.suppressions, notes),
@@ -246,6 +242,7 @@ class ReviewRun:
             baseline=baseline,
             instructions=instruction_uses(plan, completed, synthesis.findings, dismissed),
             dismissed_by_change=self.dismissed_by_change,
+            consolidated=self._consolidated,
         )
 
     async def _keep_new(self, documents: dict[str, Document], notes: list[str]) -> BaselineReport | None:
@@ -255,8 +252,8 @@ class ReviewRun:
         from manyeyes.baseline import keep_new
 
         texts = {path: document.text for path, document in documents.items()}
-        newness = await keep_new(self.consolidated, texts, self.request, self.settings, self._cache)
-        self.consolidated = newness.findings
+        newness = await keep_new(self._consolidated, texts, self.request, self.settings, self._cache, everything)
+        self._consolidated = newness.findings
         if newness.note:
             notes.append(newness.note)
         return newness.report
@@ -267,7 +264,7 @@ class ReviewRun:
             return None
         if verification is not None and verification.rejected:
             consensus.removed["skeptic"] = len(verification.rejected)
-        hidden = sum(1 for f in self.consolidated if f.confidence < self.settings.min_confidence)
+        hidden = sum(1 for f in self._consolidated if f.confidence < self.settings.min_confidence)
         if hidden:
             consensus.removed["min_confidence"] = hidden
         return consensus
@@ -300,15 +297,15 @@ class ReviewRun:
         nothing become notes. Returns the count."""
         texts = {path: d.text for path, d in documents.items()}
         changed = (lambda path, line: documents[path].in_focus(line, line)) if self._reviews_a_change else None
-        inline = inline_ignores(self.consolidated, texts, changed)
+        inline = inline_ignores(self._consolidated, texts, changed)
         notes.extend(inline.notes)
         if not self.request.trusted:
-            mark_untrusted_dismissals(self.consolidated, inline.fingerprints, UNTRUSTED_COMMENT_NOTE)
+            mark_untrusted_dismissals(self._consolidated, inline.fingerprints, UNTRUSTED_COMMENT_NOTE)
             return 0
-        mark_untrusted_dismissals(self.consolidated, inline.in_change, IN_CHANGE_COMMENT_NOTE)
+        mark_untrusted_dismissals(self._consolidated, inline.in_change, IN_CHANGE_COMMENT_NOTE)
         self.dismissed_by_change += len(inline.in_change)
         silenced = inline.fingerprints - inline.in_change
-        self.consolidated = [f for f in self.consolidated if f.fingerprint not in silenced]
+        self._consolidated = [f for f in self._consolidated if f.fingerprint not in silenced]
         return len(silenced)
 
     def _dismissed(self, suppressions: Suppressions, notes: list[str]) -> set[str]:
@@ -316,14 +313,14 @@ class ReviewRun:
         the change under review adds mark them too."""
         notes.extend(suppressions.notes)
         if not self.request.trusted:
-            mark_untrusted_dismissals(self.consolidated, suppressions.fingerprints)
+            mark_untrusted_dismissals(self._consolidated, suppressions.fingerprints)
             return set()
         if not self._reviews_a_change:
             return suppressions.fingerprints
         request = self.request
         added = added_by_change(request.workspace, suppressions, request.diff_base, request.staged)
         for record in added:
-            mark_untrusted_dismissals(self.consolidated, {record.fingerprint}, in_change_note(record))
+            mark_untrusted_dismissals(self._consolidated, {record.fingerprint}, in_change_note(record))
         if added:
             self.dismissed_by_change += len(added)
             listed = "; ".join(
@@ -343,7 +340,7 @@ class ReviewRun:
         """Model findings no analyzer backs get a second look (not after a cancel: the user wants it over)."""
         if not self.settings.verify_findings or self.dispatcher.cancelled:
             return None
-        count = sum(1 for f in self.consolidated if needs_verification(f))
+        count = sum(1 for f in self._consolidated if needs_verification(f))
         if not count:
             return None
         budget = self.settings.run_token_budget
@@ -352,8 +349,8 @@ class ReviewRun:
         for listener in self._phase_listeners:
             listener(f"verifying {count} finding(s)")
         settings = self.settings
-        self.consolidated, report = await verify_findings(
-            self.consolidated,
+        self._consolidated, report = await verify_findings(
+            self._consolidated,
             documents,
             self._model_client(),
             settings.concurrency,
@@ -375,15 +372,15 @@ class ReviewRun:
         self, documents: dict[str, Document], verification: VerificationReport | None, tests: TestIndex
     ) -> FixCheckReport | None:
         """Fixes models wrote must parse and lint no worse before they are offered (synthesis/fixes.py)."""
-        count = sum(1 for f in self.consolidated if needs_check(f))
+        count = sum(1 for f in self._consolidated if needs_check(f))
         if not count:
             return None
         for listener in self._phase_listeners:
             listener(f"checking {count} fix(es)")
         checker = FixChecker(self.settings, self._model_client, self._cache, tests, self.request)
         spent = self.dispatcher.tokens_used + (verification.tokens if verification else 0)
-        self.consolidated, report = await checker.check(
-            self.consolidated, documents, repairs=not self.dispatcher.cancelled, spent_tokens=spent
+        self._consolidated, report = await checker.check(
+            self._consolidated, documents, repairs=not self.dispatcher.cancelled, spent_tokens=spent
         )
         return report
 
@@ -510,6 +507,12 @@ async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, lis
         messages = render_messages(task)
         planned.append(DryRunTask(task, messages, sum(estimate_tokens(m["content"]) for m in messages)))
     return plan, planned
+
+
+async def everything(request: ReviewRequest, settings: Settings, client, cache: Cache | None) -> list[Finding]:
+    """Every finding a review makes, before the filters (how baseline.py reviews a change's base)."""
+    result = await ReviewRun(request, settings, client=client, cache=cache).execute()
+    return result.consolidated
 
 
 async def review(request: ReviewRequest, settings: Settings, subscriber: Subscriber | None = None) -> ReviewResult:

@@ -351,6 +351,9 @@ class ReviewResult(BaseModel):
     # The text each reviewed file had when it was read: every position in this result refers to it. Front ends
     # check it against what the user has now before they place anything (not part of the JSON report).
     texts: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    # Every finding before the filters (severity, confidence, dismissals, the per-file cap): what a front end keeps
+    # to show again under other settings or dismissals (the editor), or to score (eval). Not in the JSON report.
+    consolidated: list[Finding] = Field(default_factory=list, exclude=True, repr=False)
 
     @property
     def failed(self) -> list[AgentOutcome]:

@@ -26,9 +26,9 @@ from manyeyes.agents.refactor import (
 )
 from manyeyes.concerns import Registry, load_registry
 from manyeyes.config import Settings
-from manyeyes.dispatch import Completed, Dispatcher, Subscriber
+from manyeyes.dispatch import Completed, DispatchedRun, Dispatcher
 from manyeyes.llm.loader import load_litellm
-from manyeyes.models import AgentOutcome, Concern, Finding, ReviewRequest
+from manyeyes.models import AfterAgents, Concern, Finding, ReviewRequest
 from manyeyes.plan import context as ctx
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Task, load_documents
@@ -47,22 +47,15 @@ class RefactorResult:
     summary: str = ""
     problem: str | None = None  # why nothing is offered
     from_model: bool = False
-    outcomes: list[AgentOutcome] = field(default_factory=list)
-    extra_tokens: int = 0  # merge and repair calls
+    after_agents: AfterAgents = field(default_factory=AfterAgents)  # the merge and repair calls (the board adds them)
 
 
-class RefactorRun:
+class RefactorRun(DispatchedRun):
     def __init__(self, request: ReviewRequest, settings: Settings, goal: list[Concern], client=None):
         self.request, self.settings, self.goal = request, settings, goal
         self._client = client
         self._concerns = Registry()  # with the settings' own concerns once execute() has read them
         self.dispatcher = Dispatcher(settings.concurrency, settings.task_timeout_s, settings.run_deadline_s)
-
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self.dispatcher.subscribe(subscriber)
-
-    def cancel(self) -> None:
-        self.dispatcher.cancel()
 
     async def execute(self) -> RefactorResult:
         loaded = await anyio.to_thread.run_sync(load_documents, self.request, self.settings)
@@ -81,7 +74,6 @@ class RefactorRun:
         if result.problem:
             return result
         completed = await self._propose(document, tasks, tests)
-        result.outcomes = [c.outcome for c in completed]
         await self._conclude(document, completed, result)
         return result
 
@@ -168,7 +160,11 @@ class RefactorRun:
         report = AgentReport()
         model = task.agent if not task.offline else self._first_model()
         proposal = await ask_for_code(self._model_client(), model, code_messages(task, prompt), report)
-        result.extra_tokens += report.prompt_tokens + report.completion_tokens
+        spent = result.after_agents
+        spent.prompt_tokens += report.prompt_tokens
+        spent.completion_tokens += report.completion_tokens
+        spent.cost_usd += report.cost_usd
+        spent.cost_known = spent.cost_known and report.cost_known
         if proposal is None:
             result.problem = f"{failure}: {report.error}"
         return proposal

@@ -51,8 +51,7 @@ _MARKERS = (
 class Verdict:
     ok: bool
     problem: str | None = None  # why it is rejected
-    lint_before: int | None = None
-    lint_after: int | None = None
+    linted: bool = False  # ruff checked it: no lint problem the original did not have
     unchecked: str | None = None  # accepted, but nothing could check it: why ("no parser for go")
 
     @property
@@ -60,7 +59,7 @@ class Verdict:
         """What an accepted rewrite passed, as people read it."""
         if self.unchecked:
             return self.unchecked
-        return "parses, lints no worse" if self.lint_before is not None else "parses"
+        return "parses, lints no worse" if self.linted else "parses"
 
 
 def splice(text: str, start: int, end: int, code: str) -> str:
@@ -106,10 +105,8 @@ def _verify(text: str, language: str, start: int, end: int, code: str) -> Verdic
         return Verdict(
             False,
             f"it lints worse: {sum(introduced.values())} new ruff finding(s) ({listed})",
-            len(before_codes),
-            len(after_codes),
         )
-    return Verdict(True, None, len(before_codes), len(after_codes))
+    return Verdict(True, linted=True)
 
 
 def _python_problem(text: str) -> str | None:

@@ -92,6 +92,8 @@ async def test_a_broken_proposal_is_repaired_once(client, ws, fake):
     board = await refactor(client, uri, "readability")
     assert board["message"] == "refactor ready: repaired"
     assert "does not parse" in fake.requests_for("repair")[0]["messages"][1]["content"]
+    agents = sum(agent["tokens"] for agent in board["agents"])
+    assert agents > 0 and board["tokens"] > agents  # the repair call is on the board's total, not only the agent's
 
 
 @pytest.mark.asyncio

@@ -1,8 +1,8 @@
 import io
 
-from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from manyeyes.cli_review import exit_code, parse_lines
-from manyeyes.cli_board import TerminalBoard
+from manyeyes.cli.board import TerminalBoard
+from manyeyes.cli.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from manyeyes.cli.review import exit_code, parse_lines
 from manyeyes.models import AgentOutcome, Concern, Finding, ReviewResult, Severity, Span
 
 

@@ -101,7 +101,7 @@ def test_importing_the_engine_does_not_load_litellm():
     import subprocess
     import sys
 
-    code = "import sys, manyeyes.engine, manyeyes.cli; print('litellm' in sys.modules)"
+    code = "import sys, manyeyes.engine, manyeyes.cli.main; print('litellm' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).stdout.strip()
         == "False"
@@ -115,7 +115,7 @@ def test_the_server_starts_without_pydantic_or_the_engine():
     import sys
 
     code = (
-        "import sys, manyeyes.cli; from manyeyes.lsp.server import build_server; build_server(); "
+        "import sys, manyeyes.cli.main; from manyeyes.lsp.server import build_server; build_server(); "
         "print(sorted(m for m in ('pydantic', 'manyeyes.engine', 'manyeyes.config', 'anyio') if m in sys.modules))"
     )
     assert (

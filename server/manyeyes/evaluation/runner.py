@@ -53,7 +53,7 @@ async def evaluate(
         run.subscribe(subscriber)
     result = await run.execute()
     lines = sum(_line_count(corpus, case) for case in corpus.cases)
-    scored = score(corpus, run.consolidated, concerns, lines, len(result.not_reviewed))
+    scored = score(corpus, result.consolidated, concerns, lines, len(result.not_reviewed))
     scored.shown = score(corpus, result.findings, concerns, lines, len(result.not_reviewed))
     scored.dropped = sum(o.dropped for o in result.outcomes)
     scored.rejected_by_verification = len(result.verification.rejected) if result.verification else 0

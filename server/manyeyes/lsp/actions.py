@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import convert, diagnostics, documents, refactors, reviews
+from manyeyes.lsp import convert, diagnostics, documents, refactors
 from manyeyes.lsp.session import ReviewedFile
 from manyeyes.safety import plain
 
@@ -55,7 +55,7 @@ def register(server) -> None:
                     command=types.Command(
                         title="Review selection",
                         command="manyeyes.review.selection",
-                        arguments=[uri, reviews.range_json(params.range)],
+                        arguments=[uri, convert.range_json(params.range)],
                     ),
                 )
             )

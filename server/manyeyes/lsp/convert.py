@@ -1,4 +1,5 @@
-"""Every conversion between the engine's data and LSP types, in one place.
+"""Every conversion between the engine's data and what goes over the wire, in one place: findings as LSP types,
+our `manyeyes/board` notification, and the arguments of our commands.
 
 The engine counts columns in code points (1-based, end exclusive, end_col 0 = end of line). The client counts in
 the position encoding negotiated at `initialize`: UTF-16 code units unless it offered UTF-8 or UTF-32. A line with
@@ -10,12 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from manyeyes.safety import plain
 from manyeyes.vocabulary import Severity
 
 if TYPE_CHECKING:
-    from manyeyes.models import Finding, Fix, Span
+    from manyeyes.models import Finding, Fix, Span, VerificationReport
+    from manyeyes.progress import Board
 
 SOURCE = "manyeyes"
 _SEVERITY = {
@@ -34,16 +37,6 @@ def units(text: str, encoding: str) -> int:
     if encoding == types.PositionEncodingKind.Utf32:
         return len(text)
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def code_points(line: str, client_units: int, encoding: str) -> int:
-    """How many characters of `line` the client's column covers (clamped to the line)."""
-    count = 0
-    for index, char in enumerate(line):
-        if count >= client_units:
-            return index
-        count += units(char, encoding)
-    return len(line)
 
 
 def position(lines: list[str], line: int, col: int, encoding: str) -> types.Position:
@@ -125,3 +118,89 @@ def text_edit(fix: Fix, lines: list[str], encoding: str) -> types.TextEdit:
 
 def negotiated_encoding(encoding: str | None) -> str:
     return encoding or types.PositionEncodingKind.Utf16
+
+
+def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
+    return {
+        "reviewId": review_id,
+        "done": done,
+        "message": message,
+        "phase": board.phase,
+        "verification": None,  # set from the run's results once verification has run
+        "consensus": None,  # likewise: the tasks escalated to more voters, what each stage removed
+        "instructions": [],  # likewise: the project instruction files the review read
+        "percentage": board.percent,
+        "findings": board.findings,
+        "tokens": board.tokens,
+        "costUsd": round(board.cost_usd, 6),
+        "agents": [
+            {
+                "id": o.task_id,
+                "concern": o.concern.value,
+                "target": o.target,
+                "agent": o.agent,
+                "state": o.state,
+                "findings": o.findings,
+                "tokens": o.prompt_tokens + o.completion_tokens,
+                "costUsd": o.cost_usd,
+                "durationS": o.duration_s,
+                "cached": o.cached,
+                "error": o.error,
+                "vote": o.vote,
+                "escalated": o.escalated,
+                "instructions": o.instructions,
+            }
+            for o in board.agents.values()
+        ],
+    }
+
+
+def verification_json(report: VerificationReport, uri_of) -> dict:
+    """What the verifier did, for the board: the rejected findings with where they were (0-based lines, as in
+    LSP), so an editor can list them and open each; rejected findings are not published as diagnostics."""
+    return {
+        "checked": report.checked,
+        "confirmed": report.confirmed,
+        "rejected": [
+            {"uri": uri_of(r.path), "path": r.path, "line": r.line - 1, "title": r.title, "reason": r.reason}
+            for r in report.rejected
+        ],
+        "errors": report.errors,
+        "tokens": report.prompt_tokens + report.completion_tokens,
+        "costUsd": round(report.cost_usd, 6),
+    }
+
+
+def range_json(selection: types.Range) -> dict:
+    return {
+        "start": {"line": selection.start.line, "character": selection.start.character},
+        "end": {"line": selection.end.line, "character": selection.end.character},
+    }
+
+
+def uri_argument(args: tuple, index: int, command: str) -> str:
+    from manyeyes.lsp.documents import describe, file_uri_problem
+
+    if len(args) <= index or not isinstance(args[index], str) or not args[index]:
+        raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
+    problem = file_uri_problem(args[index])  # a NUL, a lone surrogate, untitled: fail later as internal errors
+    if problem:
+        raise JsonRpcInvalidParams(f"{command}: the URI {describe(args[index])} {problem}")
+    return args[index]
+
+
+def range_argument(args: tuple, index: int, command: str) -> types.Range:
+    try:
+        value = args[index]
+        start, end = value["start"], value["end"]
+        selection = types.Range(
+            start=types.Position(line=int(start["line"]), character=int(start["character"])),
+            end=types.Position(line=int(end["line"]), character=int(end["character"])),
+        )
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise JsonRpcInvalidParams(
+            f"{command} needs a range {{start: {{line, character}}, end: ...}} as argument {index + 1}"
+        ) from None
+    if selection.start.line < 0 or selection.end.line < selection.start.line:
+        raise JsonRpcInvalidParams(f"{command}: the range is empty or reversed")
+    return selection

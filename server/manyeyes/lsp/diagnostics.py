@@ -18,14 +18,6 @@ def register(server) -> None:
         return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, params.text_document.uri))
 
 
-def client_pulls(capabilities: types.ClientCapabilities) -> bool:
-    """Pull only with refresh: without it the client would never learn that a review has finished."""
-    document = capabilities.text_document
-    workspace = capabilities.workspace
-    refresh = workspace.diagnostics.refresh_support if workspace and workspace.diagnostics else False
-    return bool(document and document.diagnostic and refresh)
-
-
 def diagnostics_for(server, uri: str) -> list[types.Diagnostic]:
     reviewed = server.session.files.get(uri)
     visible = server.session.visible(uri)
@@ -38,7 +30,7 @@ def diagnostics_for(server, uri: str) -> list[types.Diagnostic]:
 def publish(server, uri: str) -> list[types.Diagnostic]:
     """Make the client show the file's current findings; returns them."""
     diagnostics = diagnostics_for(server, uri)
-    if server.session.pull_diagnostics:
+    if server.session.features.pulls_diagnostics:
         server.workspace_diagnostic_refresh(None)
     else:
         reviewed = server.session.files.get(uri)
@@ -52,7 +44,7 @@ def publish(server, uri: str) -> list[types.Diagnostic]:
 def clear(server, uri: str) -> None:
     server.session.files.pop(uri, None)
     server.session.refactors.pop(uri, None)
-    if server.session.pull_diagnostics:
+    if server.session.features.pulls_diagnostics:
         server.workspace_diagnostic_refresh(None)
     else:
         server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))

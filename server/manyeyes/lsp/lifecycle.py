@@ -20,7 +20,8 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import diagnostics, reviews
+from manyeyes.lsp import diagnostics, jobs, reviews
+from manyeyes.lsp.client import ClientFeatures
 from manyeyes.lsp.session import file_path
 from manyeyes.vocabulary import ReviewKind
 
@@ -40,7 +41,7 @@ def register(server) -> None:
         session.set_folders(_workspace_roots(params))
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         session.trusted = options.get("trusted", True) is not False
-        session.pull_diagnostics = diagnostics.client_pulls(params.capabilities)
+        session.features = ClientFeatures.of(params.capabilities)
         session.initial_settings = editor_settings(options.get("settings"))
         # merged at `initialized`, with the editor's configuration: the answer here does not wait for pydantic
 
@@ -86,7 +87,7 @@ def register(server) -> None:
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
             if running.lines is None or _touches(params.content_changes, running.lines):
-                reviews.cancel(ls, running.review_id)  # what it reviews is no longer the document's text
+                jobs.cancel(ls, running.review_id)  # what it reviews is no longer the document's text
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls, params: types.DidSaveTextDocumentParams):
@@ -102,7 +103,7 @@ def register(server) -> None:
     def did_close(ls, params: types.DidCloseTextDocumentParams):
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
-            reviews.cancel(ls, running.review_id)
+            jobs.cancel(ls, running.review_id)
         diagnostics.clear(ls, uri)
 
 
@@ -152,7 +153,7 @@ def concerns_json(session, folder) -> dict:
 
 def _start_saved_review(server, uri: str, pending: dict) -> None:
     pending.pop(uri, None)
-    asyncio.get_running_loop().create_task(_review_saved(server, uri))
+    jobs.spawn(server, _review_saved(server, uri))
 
 
 async def _review_saved(server, uri: str) -> None:
@@ -166,8 +167,7 @@ async def pull_configuration(server) -> None:
     """Ask the editor for the "manyeyes" section, unscoped and for each folder, when it can answer; merge; warn
     once per problem."""
     session = server.session
-    capabilities = server.client_capabilities
-    if capabilities.workspace and capabilities.workspace.configuration:
+    if session.features.configuration:
         folders = list(session.folders)
         items = [types.ConfigurationItem(section="manyeyes")]
         items += [types.ConfigurationItem(section="manyeyes", scope_uri=folder.uri) for folder in folders]
@@ -219,7 +219,7 @@ def _forget(server, folder) -> None:
     """A folder left the workspace: its reviews stop and its files' findings are withdrawn."""
     session = server.session
     for running in [r for r in session.runs.values() if r.folder is folder]:
-        reviews.cancel(server, running.review_id)
+        jobs.cancel(server, running.review_id)
     for uri in [uri for uri in session.files if session.folder_of(uri) is session.outside]:
         if folder.holds(file_path(uri)):  # no folder left holds it (a nested folder's parent keeps its files)
             diagnostics.clear(server, uri)
@@ -238,7 +238,7 @@ def _warn(server, warnings: list[str], show: bool) -> None:
     for warning in warnings:
         log.warning("settings: %s", warning)
         if show:
-            reviews.show_once(server, f"manyeyes settings: {warning}")
+            jobs.show_once(server, f"manyeyes settings: {warning}")
 
 
 def _preload_litellm() -> None:

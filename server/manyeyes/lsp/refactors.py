@@ -8,33 +8,32 @@ change annotations (so it shows a preview), and as a refactor code action on the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from manyeyes.lsp import convert, documents, reviews
+from manyeyes.lsp import convert, documents, jobs, reviews
 from manyeyes.lsp.session import RunningReview, StoredRefactor
 from manyeyes.safety import plain
 from manyeyes.vocabulary import Concern, ReviewKind
 
 if TYPE_CHECKING:
+    from manyeyes.lsp.server import ManyeyesServer
     from manyeyes.refactor import RefactorResult
 
 log = logging.getLogger(__name__)
 COMMAND = "manyeyes.refactor.selection"
 ANNOTATION = "manyeyes-refactor"
-_PROPOSALS: set[asyncio.Task] = set()  # edits waiting for the user in the editor's preview (a strong reference)
 KIND = types.CodeActionKind.RefactorRewrite
 
 
 def register(server) -> None:
     @server.command(COMMAND)
     async def refactor_selection(ls, *args):
-        uri = reviews.uri_argument(args, 0, COMMAND)
-        selection = reviews.range_argument(args, 1, COMMAND)
+        uri = convert.uri_argument(args, 0, COMMAND)
+        selection = convert.range_argument(args, 1, COMMAND)
         goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls, uri))
         return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
 
@@ -67,17 +66,17 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
 
     run = RefactorRun(request, session.settings_for(folder), goal)
     job = RunningReview(session.next_review_id(), [uri], run, folder, lines=lines)
-    session.runs[job.review_id] = job
-    progress = await reviews.begin_progress(server, job.review_id, "manyeyes refactor")
-    job.task = asyncio.get_running_loop().create_task(_run(server, job, uri, version, text, progress))
-    return {"reviewId": job.review_id}
+    return await jobs.start(server, job, "manyeyes refactor", _work(server, job, uri, version, text))
 
 
-async def _run(server, job: RunningReview, uri: str, version: int | None, text: str, progress: str | None) -> None:
-    async def work(_reporter) -> str:
-        return await _offer(server, uri, version, text, await job.run.execute())
+def _work(server: ManyeyesServer, job: RunningReview, uri: str, version: int | None, text: str) -> jobs.Work:
+    async def work(reporter: jobs.Reporter) -> str:
+        result = await job.run.execute()
+        spent = result.after_agents  # merging and repairing the proposals: not agents' calls, still the board's
+        reporter.board.charge(spent.tokens, spent.cost_usd)
+        return await _offer(server, uri, version, text, result)
 
-    await reviews.run_job(server, job, progress, work)
+    return work
 
 
 async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
@@ -95,11 +94,9 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
         from_model=result.from_model,
     )
     server.session.refactors[uri] = stored
-    if _supports_annotations(server):
+    if server.session.features.annotated_edits:
         # The editor's preview waits for the user: the run ends when the rewrite is offered, not when it is applied.
-        proposal = asyncio.get_running_loop().create_task(_propose(server, stored, text))
-        _PROPOSALS.add(proposal)
-        proposal.add_done_callback(_PROPOSALS.discard)
+        jobs.spawn(server, _propose(server, stored, text))
     return f"refactor ready: {stored.summary or 'rewrite checked'}"
 
 
@@ -123,7 +120,7 @@ def workspace_edit(server, stored: StoredRefactor, text: str) -> types.Workspace
         start=convert.position(lines, stored.start + first, 1, server.encoding),
         end=convert.position(lines, stored.start + last, 0, server.encoding),
     )
-    annotated = _supports_annotations(server)
+    annotated = server.session.features.annotated_edits
     edit = (
         types.AnnotatedTextEdit(range=whole, new_text=code, annotation_id=ANNOTATION)
         if annotated
@@ -185,14 +182,8 @@ def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
                     command=types.Command(
                         title="Refactor selection",
                         command=COMMAND,
-                        arguments=[uri, reviews.range_json(wanted), goal],
+                        arguments=[uri, convert.range_json(wanted), goal],
                     ),
                 )
             )
     return actions
-
-
-def _supports_annotations(server) -> bool:
-    workspace = server.client_capabilities.workspace
-    edit = workspace.workspace_edit if workspace else None
-    return bool(edit and edit.change_annotation_support and edit.document_changes)

@@ -1,16 +1,12 @@
-"""Review requests from the editor: commands that start reviews, the progress and board they report, and
-publishing their findings once they are known to still match the document.
-
-A review is our own asyncio task, never a blocking handler: the command answers at once with a review id, the
-run reports work-done progress and `manyeyes/board` notifications, and a newer request for the same document,
-an edit to the reviewed text, or the user's cancel stops it.
+"""Review requests from the editor: the commands that start and cancel reviews, and publishing their findings
+once they are known to still match the document. A review runs as a job (lsp/jobs.py): it answers at once with a
+review id and reports progress and the board while it runs; a newer request for the same document, an edit to the
+reviewed text, or the user's cancel stops it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,38 +14,28 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from manyeyes.errors import ManyeyesError
 from manyeyes.llm.errors import KEY_REJECTED
-from manyeyes.lsp import convert, diagnostics, documents
+from manyeyes.lsp import convert, diagnostics, documents, jobs
 from manyeyes.lsp.session import Folder, ReviewedFile, RunningReview, file_path
 from manyeyes.vocabulary import ReviewKind
 
 if TYPE_CHECKING:  # the engine is imported by the first review, not at start
-    from manyeyes.models import AgentOutcome, ReviewRequest, ReviewResult, VerificationReport
-    from manyeyes.progress import Board
+    from manyeyes.lsp.server import ManyeyesServer
+    from manyeyes.models import ReviewRequest, ReviewResult
 
 log = logging.getLogger(__name__)
-BOARD_NOTIFICATION = "manyeyes/board"
-BOARD_INTERVAL_S = 0.1
-COMMANDS = (
-    "manyeyes.review.file",
-    "manyeyes.review.selection",
-    "manyeyes.review.changes",
-    "manyeyes.review.cancel",
-    "manyeyes.agent.cancel",
-)
 
 
 def register(server) -> None:
     @server.command("manyeyes.review.file")
     async def review_file(ls, *args):
-        uri = uri_argument(args, 0, "manyeyes.review.file")
+        uri = convert.uri_argument(args, 0, "manyeyes.review.file")
         return await start_review(ls, [uri], ReviewKind.files)
 
     @server.command("manyeyes.review.selection")
     async def review_selection(ls, *args):
-        uri = uri_argument(args, 0, "manyeyes.review.selection")
-        selection = range_argument(args, 1, "manyeyes.review.selection")
+        uri = convert.uri_argument(args, 0, "manyeyes.review.selection")
+        selection = convert.range_argument(args, 1, "manyeyes.review.selection")
         return await start_review(ls, [uri], ReviewKind.selection, convert.range_to_lines(selection))
 
     @server.command("manyeyes.review.changes")
@@ -65,7 +51,7 @@ def register(server) -> None:
         uri = args[0] if args and isinstance(args[0], str) else None
         cancelled = [r.review_id for r in list(ls.session.runs.values()) if uri is None or uri in r.uris]
         for review_id in cancelled:
-            cancel(ls, review_id)
+            jobs.cancel(ls, review_id)
         return {"cancelled": cancelled}
 
     @server.command("manyeyes.agent.cancel")
@@ -74,19 +60,19 @@ def register(server) -> None:
             raise JsonRpcInvalidParams("manyeyes.agent.cancel needs a reviewId and an agent id")
         review = ls.session.runs.get(args[0])
         # One agent stops; the others finish and the review is synthesized from what they found.
-        return {"cancelled": review is not None and review.run.dispatcher.cancel_task(args[1])}
+        return {"cancelled": review is not None and review.run.cancel_agent(args[1])}
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls, params: types.WorkDoneProgressCancelParams):
         if isinstance(params.token, str) and params.token in ls.session.runs:
-            cancel(ls, params.token)
+            jobs.cancel(ls, params.token)
 
 
 def changes_folder(session, args: tuple) -> Folder:
     """The folder whose git changes to review: the one holding the URI given (a folder's, or a file's in it), or
     the only one open."""
     if args and args[0] is not None:
-        uri = uri_argument(args, 0, "manyeyes.review.changes")
+        uri = convert.uri_argument(args, 0, "manyeyes.review.changes")
         folder = session.folder_of(uri)
         if folder.root is None:
             raise JsonRpcInvalidParams(f"{uri} is in no workspace folder")
@@ -108,7 +94,7 @@ async def start_review(
     folder = folder or session.folder_of(uris[0])
     for uri in uris:
         for running in session.runs_for(uri):
-            cancel(server, running.review_id)  # superseded by this request
+            jobs.cancel(server, running.review_id)  # superseded by this request
     snapshots = {uri: documents.snapshot(server, uri) for uri in uris}
     request = build_request(server, kind, snapshots, lines, folder)
     from manyeyes.engine import ReviewRun
@@ -116,18 +102,7 @@ async def start_review(
     settings = session.settings_for(folder)
     run = ReviewRun(request, settings, cache=session.cache_for(settings))
     review = RunningReview(session.next_review_id(), uris, run, folder, lines=lines)
-    session.runs[review.review_id] = review
-    progress = await begin_progress(server, review.review_id, "manyeyes review")
-    review.task = asyncio.get_running_loop().create_task(_run(server, review, snapshots, progress))
-    return {"reviewId": review.review_id}
-
-
-def cancel(server, review_id: str) -> None:
-    review = server.session.runs.pop(review_id, None)
-    if review is not None:
-        review.run.cancel()
-        if review.task is not None and not review.task.done():
-            review.task.cancel()
+    return await jobs.start(server, review, "manyeyes review", _work(server, review, snapshots))
 
 
 def build_request(server, kind: ReviewKind, snapshots: dict, lines, folder: Folder) -> ReviewRequest:
@@ -156,31 +131,15 @@ def _path_of(uri: str) -> str | None:
     return str(path) if path else None
 
 
-async def begin_progress(server, token: str, title: str) -> str | None:
-    """A cancellable work-done progress for a run, when the client supports them; its token, or None."""
-    capabilities = server.client_capabilities
-    if not (capabilities.window and capabilities.window.work_done_progress):
-        return None
-    try:
-        await server.work_done_progress.create_async(token)
-    except Exception as exc:  # the client refused a progress token: run without one
-        log.warning("no progress for %s: %s", token, exc)
-        return None
-    server.work_done_progress.begin(
-        token, types.WorkDoneProgressBegin(title=title, message="planning", percentage=0, cancellable=True)
-    )
-    return token
-
-
-async def _run(server, review: RunningReview, snapshots: dict, progress: str | None) -> None:
-    async def work(reporter: Reporter) -> str:
+def _work(server: ManyeyesServer, review: RunningReview, snapshots: dict) -> jobs.Work:
+    async def work(reporter: jobs.Reporter) -> str:
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
         uri_of = _uri_resolver(server, review.run.request.workspace, list(snapshots))
         for step in result.after_agents():  # verification, fix repairs: not agents' calls, still the board's totals
             reporter.board.charge(step.prompt_tokens + step.completion_tokens, step.cost_usd)
         if result.verification:
-            reporter.results["verification"] = verification_json(result.verification, uri_of)
+            reporter.results["verification"] = convert.verification_json(result.verification, uri_of)
         if result.consensus:
             reporter.results["consensus"] = result.consensus.model_dump(mode="json", by_alias=True)
         if result.instructions:  # the project's instruction files, where they applied and what they changed
@@ -191,34 +150,7 @@ async def _run(server, review: RunningReview, snapshots: dict, progress: str | N
         reporter.results["findings"] = shown  # merged and verified, not the agents' raw count
         return summary(result, shown, changed)
 
-    await run_job(server, review, progress, work)
-
-
-async def run_job(server, job: RunningReview, progress: str | None, work) -> None:
-    """Run a review or refactor job: its progress and board, its end message whatever happens, and its
-    removal from the registry. `work(reporter)` does the job and returns the end message."""
-    from manyeyes.progress import Board
-
-    reporter = Reporter(server, job.review_id, Board(), progress)
-    job.run.subscribe(reporter.update)
-    log.info("%s started: %s", job.review_id, ", ".join(job.uris) or "git changes")
-    message = "cancelled"
-    try:
-        message = await work(reporter)
-    except asyncio.CancelledError:
-        message = "cancelled"
-    except ManyeyesError as exc:
-        message = f"not reviewed: {exc}"
-        server.session.last_error = f"{job.review_id}: {message}"
-        show_once(server, f"manyeyes: {exc}")
-    except Exception as exc:
-        log.exception("%s failed", job.review_id)
-        message = "failed (see the server log)"
-        server.session.last_error = f"{job.review_id} failed: {type(exc).__name__}: {exc}"
-    finally:
-        server.session.runs.pop(job.review_id, None)
-        reporter.finish(message)
-        log.info("%s ended: %s", job.review_id, message)
+    return work
 
 
 def summary(result: ReviewResult, shown: int, changed: list[str] = ()) -> str:
@@ -240,21 +172,15 @@ def _tell_about_keys(server, result: ReviewResult) -> None:
     """A missing or rejected API key is the user's to fix: say so once, not once per agent."""
     for outcome in result.failed:
         if outcome.error and outcome.error.startswith(_KEY_PROBLEMS):
-            show_once(server, f"manyeyes: the model call for {outcome.agent} failed: {outcome.error}")
+            jobs.show_once(server, f"manyeyes: the model call for {outcome.agent} failed: {outcome.error}")
             return
-
-
-def show_once(server, message: str) -> None:
-    if message not in server.session.shown_messages:
-        server.session.shown_messages.add(message)
-        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
 
 def _store_and_publish(server, review: RunningReview, uri_of, result: ReviewResult) -> tuple[dict, list[str]]:
     """Keep and publish the findings of every reviewed file whose text is still the text that was reviewed, with
     the version that text has now; returns what was published by URI, and the files edited meanwhile."""
     by_path: dict[str, list] = {rel: [] for rel in result.reviewed}
-    for finding in review.run.consolidated:
+    for finding in result.consolidated:
         by_path.setdefault(finding.path, []).append(finding)
     published, changed = {}, []
     for rel, findings in by_path.items():
@@ -289,125 +215,3 @@ def _uri_resolver(server, workspace: Path, requested: list[str]):
         return known.get(path) or from_fs_path(str(path))
 
     return uri_of
-
-
-class Reporter:
-    """Turns dispatcher events into work-done progress and `manyeyes/board` notifications (throttled)."""
-
-    def __init__(self, server, review_id: str, board: Board, progress: str | None):
-        self.server, self.review_id, self.board, self.progress = server, review_id, board, progress
-        self.results: dict = {}  # what the run ended with (findings shown, verification): overrides the board's
-        self._last = 0.0
-
-    def update(self, outcome: AgentOutcome) -> None:
-        self.board.update(outcome)
-        now = time.monotonic()
-        if now - self._last >= BOARD_INTERVAL_S:  # a large review changes state hundreds of times a second
-            self._last = now
-            self._send(done=False)
-
-    def phase(self, text: str) -> None:
-        """The run's step after the agents (verification): shown at once, since nothing else moves meanwhile."""
-        self.board.phase = text
-        self._send(done=False)
-
-    def finish(self, message: str) -> None:
-        if self.progress:
-            self.server.work_done_progress.end(self.progress, types.WorkDoneProgressEnd(message=message))
-        self._send(done=True, message=message)  # last: a client that sees it has seen everything of this review
-
-    def _send(self, done: bool, message: str | None = None) -> None:
-        payload = board_payload(self.review_id, self.board, done, message) | self.results
-        self.server.protocol.notify(BOARD_NOTIFICATION, payload)
-        if self.progress and not done:
-            states = ", ".join(f"{n} {s}" for s, n in sorted(self.board.states.items()))
-            text = self.board.phase or f"{states}; {self.board.findings} finding(s)"
-            self.server.work_done_progress.report(
-                self.progress, types.WorkDoneProgressReport(message=text, percentage=self.board.percent)
-            )
-
-
-def board_payload(review_id: str, board: Board, done: bool, message: str | None) -> dict:
-    return {
-        "reviewId": review_id,
-        "done": done,
-        "message": message,
-        "phase": board.phase,
-        "verification": None,  # set from the run's results once verification has run
-        "consensus": None,  # likewise: the tasks escalated to more voters, what each stage removed
-        "instructions": [],  # likewise: the project instruction files the review read
-        "percentage": board.percent,
-        "findings": board.findings,
-        "tokens": board.tokens,
-        "costUsd": round(board.cost_usd, 6),
-        "agents": [
-            {
-                "id": o.task_id,
-                "concern": o.concern.value,
-                "target": o.target,
-                "agent": o.agent,
-                "state": o.state,
-                "findings": o.findings,
-                "tokens": o.prompt_tokens + o.completion_tokens,
-                "costUsd": o.cost_usd,
-                "durationS": o.duration_s,
-                "cached": o.cached,
-                "error": o.error,
-                "vote": o.vote,
-                "escalated": o.escalated,
-                "instructions": o.instructions,
-            }
-            for o in board.agents.values()
-        ],
-    }
-
-
-def verification_json(report: VerificationReport, uri_of) -> dict:
-    """What the verifier did, for the board: the rejected findings with where they were (0-based lines, as in
-    LSP), so an editor can list them and open each; rejected findings are not published as diagnostics."""
-    return {
-        "checked": report.checked,
-        "confirmed": report.confirmed,
-        "rejected": [
-            {"uri": uri_of(r.path), "path": r.path, "line": r.line - 1, "title": r.title, "reason": r.reason}
-            for r in report.rejected
-        ],
-        "errors": report.errors,
-        "tokens": report.prompt_tokens + report.completion_tokens,
-        "costUsd": round(report.cost_usd, 6),
-    }
-
-
-def range_json(selection: types.Range) -> dict:
-    return {
-        "start": {"line": selection.start.line, "character": selection.start.character},
-        "end": {"line": selection.end.line, "character": selection.end.character},
-    }
-
-
-def uri_argument(args: tuple, index: int, command: str) -> str:
-    from manyeyes.lsp.documents import describe, file_uri_problem
-
-    if len(args) <= index or not isinstance(args[index], str) or not args[index]:
-        raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
-    problem = file_uri_problem(args[index])  # a NUL, a lone surrogate, untitled: fail later as internal errors
-    if problem:
-        raise JsonRpcInvalidParams(f"{command}: the URI {describe(args[index])} {problem}")
-    return args[index]
-
-
-def range_argument(args: tuple, index: int, command: str) -> types.Range:
-    try:
-        value = args[index]
-        start, end = value["start"], value["end"]
-        selection = types.Range(
-            start=types.Position(line=int(start["line"]), character=int(start["character"])),
-            end=types.Position(line=int(end["line"]), character=int(end["character"])),
-        )
-    except (IndexError, KeyError, TypeError, ValueError):
-        raise JsonRpcInvalidParams(
-            f"{command} needs a range {{start: {{line, character}}, end: ...}} as argument {index + 1}"
-        ) from None
-    if selection.start.line < 0 or selection.end.line < selection.start.line:
-        raise JsonRpcInvalidParams(f"{command}: the range is empty or reversed")
-    return selection

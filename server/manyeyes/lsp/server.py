@@ -72,10 +72,10 @@ class ManyeyesServer(LanguageServer):
         log.error("%s: %s", source.__name__ if isinstance(source, type) else source, error)
 
     def _cancel_runs_started_by(self, request) -> None:
-        from manyeyes.lsp import reviews
+        from manyeyes.lsp import jobs
 
         for run_id in self.session.runs.started_by(request):
-            reviews.cancel(self, run_id)
+            jobs.cancel(self, run_id)
 
     def start_io(self, stdin=None, stdout=None) -> None:
         self._stop_event = Event()

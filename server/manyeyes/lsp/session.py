@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manyeyes.cache import MB, Cache, LayeredCache, LruCache, disk_cache
+from manyeyes.lsp.client import ClientFeatures
 
 if TYPE_CHECKING:
     from manyeyes.cache_disk import DiskCache
     from manyeyes.concerns import Registry
     from manyeyes.config import LoadedSettings, Settings
-    from manyeyes.engine import ReviewRun
+    from manyeyes.dispatch import DispatchedRun
     from manyeyes.models import Finding
-    from manyeyes.refactor import RefactorRun
     from manyeyes.synthesis.merge import Synthesis
 
 
@@ -59,7 +59,7 @@ class RunningReview:
 
     review_id: str
     uris: list[str]
-    run: ReviewRun | RefactorRun
+    run: DispatchedRun
     folder: Folder
     task: asyncio.Task | None = None
     lines: tuple[int, int] | None = None  # a selection review: only these lines are being replaced
@@ -94,7 +94,7 @@ class Session:
     folders: list[Folder] = field(default_factory=list)  # the workspace folders, in the editor's order
     outside: Folder = field(default_factory=lambda: Folder(None))  # files in no folder: no project settings
     trusted: bool = True  # the editor's workspace trust: one answer for the window, every folder follows it
-    pull_diagnostics: bool = False  # decided at initialize: push unless the client pulls with refresh
+    features: ClientFeatures = field(default_factory=ClientFeatures)  # what the editor can do, from initialize
     initial_settings: dict[str, Any] = field(default_factory=dict)  # from initializationOptions
     configured_settings: dict[str, Any] = field(default_factory=dict)  # unscoped workspace/configuration
     files: dict[str, ReviewedFile] = field(default_factory=dict)
@@ -104,6 +104,7 @@ class Session:
     memory: LruCache = field(default_factory=LruCache)  # model answers by content, across reviews and folders
     disk: DiskCache | None = None  # the user's, shared with the CLI; opened when the `cache` setting is on
     refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite
+    background: set[asyncio.Task] = field(default_factory=set)  # every task the server started (lsp/jobs.py)
     _counter: int = 0
 
     def set_folders(self, roots: list[Path]) -> list[Folder]:

@@ -12,6 +12,7 @@ from manyeyes.agents.analyzers.base import (
     PYTHON,
     SUBPROCESS_TIMEOUT_S,
     AnalyzerRun,
+    Processes,
     Scratch,
     byte_col_to_char,
     make_finding,
@@ -109,17 +110,12 @@ def _run_sharded(files: list, scratch: Scratch) -> list[dict | str]:
     shards = _shards(sorted(files, key=lambda d: -len(d.text)), os.cpu_count() or 1)
     flags = () if scratch.trusted else ("--ignore-nosec",)  # a repository must not silence its reviewer
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bandit", "-f", "json", "-q", *flags, *[d.path for d in shard]],
-            cwd=scratch.root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
+        scratch.processes.start(
+            [sys.executable, "-m", "bandit", "-f", "json", "-q", *flags, *[d.path for d in shard]], scratch.root
         )
         for shard in shards
     ]
-    return [_report_of(process) for process in processes]
+    return [_report_of(scratch.processes, process) for process in processes]
 
 
 def _shards(files: list, cores: int) -> list[list]:
@@ -135,12 +131,11 @@ def _shards(files: list, cores: int) -> list[list]:
     return [shard for shard in shards if shard]
 
 
-def _report_of(process: subprocess.Popen) -> dict | str:
+def _report_of(processes: Processes, process: subprocess.Popen) -> dict | str:
     try:
-        stdout, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT_S)
+        stdout, stderr = processes.finish(process, SUBPROCESS_TIMEOUT_S)
         return json.loads(stdout)
     except subprocess.TimeoutExpired:
-        process.kill()
         return f"bandit did not finish within {SUBPROCESS_TIMEOUT_S}s"
     except json.JSONDecodeError:
         return f"bandit did not run: {stderr.strip()[-300:] or 'no output'}"

@@ -1,12 +1,16 @@
 """What every analyzer of the offline panel shares: its contract, its result, and building anchored findings.
 
 Analyzers are synchronous (they run a subprocess or walk an AST) and are run off the event loop by the panel.
-They see the documents written to a scratch mirror of the workspace, so unsaved or staged text is what they check.
+They see the documents written to a scratch mirror of the workspace, so unsaved or staged text is what they check,
+and start their programs through the scratch's `Processes`, so a cancelled review kills them instead of waiting.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +36,69 @@ class AnalyzerRun:
     flows: FlowIndex | None = None  # a taint analyzer's flows and sources, which judge other analyzers' hits
 
 
+class Stopped(Exception):
+    """The review was cancelled: no more analyzer programs start."""
+
+
+class Processes:
+    """The programs the analyzers of one review run (bandit, ruff, semgrep), each in a process group of its own, so
+    that `stop()` (the review was cancelled) kills them and what they started at once, from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # analyzers start programs from worker threads; stop() comes from the loop
+        self._live: set[subprocess.Popen] = set()
+        self._stopped = False
+
+    def start(self, argv: list[str], cwd: Path | None, env: dict[str, str] | None = None, stdin: bool = False):
+        """Start a program; its stdout is captured, never inherited (stdout may be the LSP channel)."""
+        with self._lock:
+            if self._stopped:
+                raise Stopped("the review was cancelled")
+            process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=os.name == "posix",
+            )
+            self._live.add(process)
+        return process
+
+    def finish(self, process: subprocess.Popen, timeout: float, input_text: str | None = None) -> tuple[str, str]:
+        """Its (stdout, stderr) once it exits; killed, with what it started, after `timeout` (TimeoutExpired)."""
+        try:
+            return process.communicate(input_text, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            process.communicate()  # reaped, not left a zombie
+            raise
+        finally:
+            with self._lock:
+                self._live.discard(process)
+
+    def run(self, argv: list[str], cwd: Path | None, timeout: float = SUBPROCESS_TIMEOUT_S):
+        process = self.start(argv, cwd)
+        stdout, stderr = self.finish(process, timeout)
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            live = list(self._live)
+        for process in live:
+            _kill(process)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL) if os.name == "posix" else process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass  # it has just ended
+
+
 @dataclass
 class Scratch:
     """The documents under review, mirrored at `root` with their workspace-relative paths."""
@@ -40,6 +107,7 @@ class Scratch:
     documents: dict[str, Document]
     tests: TestIndex
     trusted: bool = True  # an untrusted workspace's own configuration and silencing comments are not honoured
+    processes: Processes = field(default_factory=Processes)  # every program the analyzers start
 
     def rel(self, reported: str) -> str | None:
         """The workspace-relative path for a path an analyzer reported, or None if it is not ours."""

@@ -1,20 +1,24 @@
 """The offline panel: runs each analyzer once over all documents, off the event loop and in parallel.
 
 Agent tasks ask the panel for a concern's hits; the first request starts the analyzers that cover it and later
-requests wait for the same run, so bandit runs once however many security tasks there are.
+requests wait for the same run, so bandit runs once however many security tasks there are. The runs belong to the
+panel, not to the agent that asked first: cancelling one agent leaves them running for the others, and closing the
+panel (the review ended or was cancelled) kills their programs at once rather than waiting for them.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import anyio.to_thread
 
 from manyeyes.agents.analyzers.bandit import Bandit
-from manyeyes.agents.analyzers.base import Analyzer, AnalyzerRun, Scratch
+from manyeyes.agents.analyzers.base import Analyzer, AnalyzerRun, Processes, Scratch
 from manyeyes.agents.analyzers.hidden import Hidden
 from manyeyes.agents.analyzers.patterns import Patterns
 from manyeyes.agents.analyzers.radon import Radon
@@ -52,7 +56,10 @@ class OfflinePanel:
         self._trusted = trusted  # an untrusted workspace's tool configs and silencing comments are not honoured
         self._root: Path | None = None
         self._runs: dict[str, AnalyzerRun] = {}
-        self._locks: dict[str, anyio.Lock] = {}
+        self._finished: dict[str, anyio.Event] = {}  # analyzer name -> set when its run is in _runs
+        self._processes = Processes()
+        self._stack = AsyncExitStack()
+        self._group: anyio.abc.TaskGroup | None = None
 
     async def __aenter__(self) -> OfflinePanel:
         self._root = Path(tempfile.mkdtemp(prefix="manyeyes-"))
@@ -60,17 +67,23 @@ class OfflinePanel:
             target = self._root / document.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(document.text, encoding="utf-8")
+        self._group = await self._stack.enter_async_context(anyio.create_task_group())
         return self
 
     async def __aexit__(self, *exc_info) -> None:
+        """Whatever still runs is no longer wanted: its programs are killed, its threads abandoned."""
+        self._group.cancel_scope.cancel()
+        self._processes.stop()
+        await self._stack.aclose()
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
 
     async def start_all(self, concerns: list[Concern]) -> None:
-        """Run every analyzer the concerns need, in parallel; results are kept for `hits`."""
-        async with anyio.create_task_group() as group:
-            for analyzer in self._for(concerns):
-                group.start_soon(self._run, analyzer)
+        """Run every analyzer the concerns need, in parallel, and wait for them; results are kept for `hits`."""
+        for analyzer in self._for(concerns):
+            self._start(analyzer)
+        for analyzer in self._for(concerns):
+            await self._run(analyzer)
 
     async def hits(self, concern: Concern, path: str) -> tuple[list[Finding], list[str]]:
         """The concern's findings in one file, and the analyzer failures that make them incomplete."""
@@ -106,14 +119,27 @@ class OfflinePanel:
         return [a for a in self.analyzers if any(c in a.concerns for c in concerns)]
 
     async def _run(self, analyzer: Analyzer) -> AnalyzerRun:
-        lock = self._locks.setdefault(analyzer.name, anyio.Lock())
-        async with lock:
-            if analyzer.name not in self._runs:
-                run = await anyio.to_thread.run_sync(self._run_sync, analyzer)
-                if analyzer.name in JUDGED_BY_TAINT:
-                    await self._judge(run)
-                self._runs[analyzer.name] = run
+        """The analyzer's run, started if it is not yet, once it has finished."""
+        await self._start(analyzer).wait()
         return self._runs[analyzer.name]
+
+    def _start(self, analyzer: Analyzer) -> anyio.Event:
+        finished = self._finished.get(analyzer.name)
+        if finished is None:
+            finished = self._finished[analyzer.name] = anyio.Event()
+            self._group.start_soon(self._analyze, analyzer, finished)
+        return finished
+
+    async def _analyze(self, analyzer: Analyzer, finished: anyio.Event) -> None:
+        # Abandoned on cancel: the panel closing has killed its programs, and nobody waits for a pure-Python scan.
+        run = await anyio.to_thread.run_sync(self._run_sync, analyzer, abandon_on_cancel=True)
+        if analyzer.name in JUDGED_BY_TAINT:
+            try:
+                await self._judge(run)
+            except Exception as exc:  # a bug in judging must not take the review down: the hits stay unjudged
+                run.problems.append(f"{analyzer.name}'s hits were not judged by taint: {type(exc).__name__}: {exc}")
+        self._runs[analyzer.name] = run
+        finished.set()
 
     async def _judge(self, run: AnalyzerRun) -> None:
         """Sink-only hits judged by the taint analyzer's flows, once, before anyone reads them."""
@@ -124,7 +150,7 @@ class OfflinePanel:
                 judge(run.findings, flows, self._documents)
 
     def _run_sync(self, analyzer: Analyzer) -> AnalyzerRun:
-        scratch = Scratch(root=self._root, documents=self._documents, tests=self._tests, trusted=self._trusted)
+        scratch = Scratch(self._root, self._documents, self._tests, self._trusted, self._processes)
         try:
             run = analyzer.run(scratch)
         except Exception as exc:  # an analyzer bug must not take the review down: it becomes that agent's failure

@@ -98,7 +98,7 @@ class Ruff:
 
 
 def _check(scratch: Scratch, argv: list[str], keep=lambda code: True) -> AnalyzerRun:
-    proc = run_tool(argv, cwd=scratch.root)
+    proc = scratch.processes.run(argv, scratch.root)
     try:
         diagnostics = json.loads(proc.stdout)
     except json.JSONDecodeError:

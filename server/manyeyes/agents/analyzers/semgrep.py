@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -93,7 +92,8 @@ def _scan(executable: str, scratch: Scratch, paths: list[str], jobs: int | None)
     try:
         with tempfile.TemporaryDirectory(prefix="manyeyes-semgrep-") as state:
             argv = command(executable, paths, rules_file(Path(state)), jobs, scratch.trusted)
-            stdout, stderr, returncode = _run(argv, scratch.root, environment(Path(state)))
+            process = scratch.processes.start(argv, scratch.root, environment(Path(state)))
+            stdout, stderr = scratch.processes.finish(process, TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"semgrep did not finish within {TIMEOUT_S}s"
     except OSError as exc:
@@ -101,7 +101,7 @@ def _scan(executable: str, scratch: Scratch, paths: list[str], jobs: int | None)
     try:
         report = json.loads(stdout)
     except json.JSONDecodeError:
-        return f"semgrep did not run (exit {returncode}): {stderr.strip()[-300:] or 'no output'}"
+        return f"semgrep did not run (exit {process.returncode}): {stderr.strip()[-300:] or 'no output'}"
     fatal = [e for e in report.get("errors", []) if e.get("level") == "error" and not e.get("path")]
     if fatal:
         return f"semgrep's rules did not load: {fatal[0].get('message', 'unknown error').strip()[:300]}"
@@ -120,34 +120,6 @@ def rules_file(folder: Path) -> Path:
 def _rules_json() -> str:
     rules = [rule for pack in sorted(RULES.glob("*.yaml")) for rule in yaml.safe_load(pack.read_text())["rules"]]
     return json.dumps({"rules": rules})
-
-
-def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str, int]:
-    """semgrep in a process group of its own: on a timeout the engine it started (semgrep-core) goes too."""
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=os.name == "posix",
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise
-    return stdout, stderr, process.returncode
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL) if os.name == "posix" else process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.communicate()
 
 
 def environment(state: Path) -> dict[str, str]:

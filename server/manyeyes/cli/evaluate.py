@@ -8,8 +8,8 @@ import os
 import sys
 from contextlib import ExitStack
 
-from manyeyes.cli import EXIT_OK, EXIT_USAGE
-from manyeyes.cli_review import parse_concerns, with_board, write_report
+from manyeyes.cli.exits import EXIT_OK, EXIT_USAGE
+from manyeyes.cli.review import parse_concerns, with_board, write_report
 from manyeyes.config import load_settings
 from manyeyes.evaluation.corpus import load_corpus
 from manyeyes.evaluation.runner import corpus_concerns, evaluate

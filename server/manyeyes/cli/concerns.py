@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from manyeyes.agents.prompts import load_prompt, overrides_dir, prompt_names
-from manyeyes.cli import EXIT_OK
+from manyeyes.cli.exits import EXIT_OK
 from manyeyes.concerns import load_registry
 from manyeyes.config import load_settings
 from manyeyes.plan.gitdiff import working_tree_root

@@ -1,28 +1,13 @@
-"""The command line: the parser and the dispatch to `review` (cli_review), `eval` (cli_eval), `bench` and `lsp`.
-Only light modules are imported here, so `manyeyes lsp` starts without the engine (start-up time is measured).
-
-Exit codes (also in the README):
-    0  the review completed and nothing reached --fail-on
-    1  findings at or above --fail-on
-    2  usage or configuration error (bad arguments, unknown concern or model, missing path, no git repository)
-    3  the review is incomplete: an agent failed or was cancelled (and nothing reached --fail-on)
-    130 interrupted
-"""
+"""The command line's parser: every command, its arguments and their help (what `manyeyes --help` shows)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import sys
 from pathlib import Path
 
 from manyeyes import __version__
-from manyeyes.errors import ConfigError, ManyeyesError
 from manyeyes.report import FORMATS
 from manyeyes.vocabulary import ALL_CONCERNS, Severity
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,86 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "lsp":
-        return _lsp(args)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        stream=sys.stderr,
-        format="manyeyes: %(levelname)s: %(message)s",
-    )
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # nothing a library prints may end up in the report
-    try:
-        if args.command == "eval":
-            from manyeyes.cli_eval import run_eval
-
-            return run_eval(args, real_stdout)
-        if args.command == "bench":
-            return _bench(args, real_stdout)
-        if args.command in ("concerns", "prompts"):
-            from manyeyes import cli_concerns
-
-            run = cli_concerns.run_concerns if args.command == "concerns" else cli_concerns.run_prompts
-            return run(args, real_stdout)
-        if args.command in ("dismiss", "suppressions"):
-            from manyeyes import cli_suppressions
-
-            run = cli_suppressions.run_dismiss if args.command == "dismiss" else cli_suppressions.run_suppressions
-            return run(args, real_stdout)
-        from manyeyes.cli_review import run_review
-
-        return run_review(args, real_stdout)
-    except ManyeyesError as exc:
-        print(f"manyeyes: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("manyeyes: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        sys.stdout = real_stdout
-
-
-def _bench(args: argparse.Namespace, out) -> int:
-    from manyeyes.benchmarks.suite import NAMES, run_suite, suite_report
-
-    only = [n.strip() for n in args.only.split(",")] if args.only else None
-    unknown = [n for n in only or [] if n not in NAMES]
-    if unknown:
-        raise ConfigError(f"unknown figure '{unknown[0]}' (choose from {', '.join(NAMES)})")
-
-    progress = sys.stderr if args.format == "json" else out
-
-    def write(text: str) -> None:
-        progress.write(text)
-        progress.flush()
-
-    figures = run_suite(args.quick, only, write)
-    if args.format == "json":
-        out.write(json.dumps(suite_report(args.quick, figures), indent=2) + "\n")
-    return EXIT_OK
-
-
-def _lsp(args: argparse.Namespace) -> int:
-    from manyeyes.lsp.server import run_stdio, run_tcp
-
-    if not args.tcp:
-        return run_stdio(args.log_level)
-    host, _, port = args.tcp.rpartition(":")
-    if not port.isdigit():
-        print(f"manyeyes: error: --tcp takes HOST:PORT, not '{args.tcp}'", file=sys.stderr)
-        return EXIT_USAGE
-    return run_tcp(host or "127.0.0.1", int(port), args.log_level)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def add_dismissal_commands(commands) -> None:
-    """`dismiss` and `suppressions`: the team's dismissals, kept in .manyeyes/suppressions.jsonl (cli_suppressions)."""
+    """`dismiss` and `suppressions`: the team's dismissals, kept in .manyeyes/suppressions.jsonl."""
     where = dict(
         type=Path, default=None, help="the project root (default: the git repository holding the current folder)"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 
-from manyeyes.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from manyeyes.cli.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from manyeyes.config import Settings, load_settings
 from manyeyes.errors import ConfigError
 from manyeyes.models import ALL_CONCERNS, Concern, ReviewKind, ReviewRequest, ReviewResult, Severity
@@ -212,7 +212,7 @@ def _run_with_board(request: ReviewRequest, settings: Settings, show_board: bool
 def with_board(execute, subscribe, show_board: bool, on_phase=None):
     """Run `execute` with the live agent board on stderr when it is a terminal; `on_phase` subscribes the board
     to the run's steps after the agents."""
-    from manyeyes.cli_board import TerminalBoard
+    from manyeyes.cli.board import TerminalBoard
 
     board = TerminalBoard(sys.stderr) if show_board else None
     if board:

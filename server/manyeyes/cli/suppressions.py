@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 
-from manyeyes.cli import EXIT_OK, EXIT_USAGE
+from manyeyes.cli.exits import EXIT_OK, EXIT_USAGE
 from manyeyes.errors import ConfigError
 from manyeyes.models import Finding, ReviewRequest
 from manyeyes.plan.gitdiff import working_tree_root
@@ -136,5 +136,4 @@ def _offline_findings(workspace: Path, paths: list[Path]) -> list[Finding]:
     settings = load_settings(workspace).settings.model_copy(update={"model": None, "models": {}})
     request = ReviewRequest(workspace=workspace, paths=[(Path.cwd() / p).resolve() for p in paths])
     run = ReviewRun(request, settings)
-    anyio.run(run.execute)
-    return run.consolidated
+    return anyio.run(run.execute).consolidated

@@ -1,0 +1,1 @@
+"""The command line (`manyeyes.cli.main:main` is the `manyeyes` program)."""
