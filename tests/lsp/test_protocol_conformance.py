@@ -275,7 +275,7 @@ def test_no_answer_is_an_internal_error_for_odd_params(client, ws):
 
 
 def test_nothing_written_contains_nan_or_infinity():
-    from manyeyes.lsp.server import build_server
+    from manyeyes.lsp.main import build_server
     from pygls.protocol import JsonRPCResponseMessage
 
     protocol = build_server().protocol

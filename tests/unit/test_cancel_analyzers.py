@@ -13,7 +13,8 @@ from manyeyes.engine import ReviewRun
 from manyeyes.models import Concern, ReviewRequest
 
 # 30,000 lines of shell calls and evals: bandit takes about five seconds on it here.
-LARGE = "".join(f"def f{i}(x):\n    import subprocess\n    subprocess.call('ls ' + x, shell=True)\n    return eval(x)\n\n" for i in range(6000))
+FUNCTION = "def f{i}(x):\n    import subprocess\n    subprocess.call('ls ' + x, shell=True)\n    return eval(x)\n\n"
+LARGE = "".join(FUNCTION.format(i=i) for i in range(6000))
 
 
 def bandit_processes() -> list[int]:

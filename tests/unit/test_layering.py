@@ -1,5 +1,6 @@
-"""Import direction: the engine never imports pygls or lsprotocol (only the server, and the benchmarks that
-drive it as a client, do), only manyeyes.llm imports litellm, and only plan/gitsafe.py starts git."""
+"""Import direction: no module imports another that imports it back (directly or round a circle, lazily or for
+types), the engine imports no front end, the engine never imports pygls or lsprotocol (only the server, and the
+benchmarks that drive it as a client, do), only manyeyes.llm imports litellm, and only plan/gitsafe.py starts git."""
 
 import ast
 import re
@@ -18,6 +19,116 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def internal_imports(name: str, tree: ast.AST, modules: set[str], is_package: bool = False) -> set[str]:
+    """The manyeyes modules a module imports anywhere (at the top, in a function, for types only)."""
+    imported = set()
+    package = name.split(".") if is_package else name.split(".")[:-1]  # what `from . import` names
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            parent = package[: len(package) - node.level + 1]
+            base = ".".join(parent + ([node.module] if node.module else [])) if node.level else node.module
+            candidates = [f"{base}.{alias.name}" for alias in node.names] + [base or ""]
+        else:
+            continue
+        for candidate in candidates:
+            while candidate and candidate not in modules:
+                candidate = candidate.rpartition(".")[0]
+            if candidate and candidate != name:
+                imported.add(candidate)
+    return imported
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, edges = work[-1]
+            nxt = next((e for e in edges if e in graph), None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                elif nxt in stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.append(sorted(group))
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the modules it imports; a package's `__init__` is left out as a target: importing one module of a
+    package is not importing its face, which only hands names on."""
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    faces = {name for name, path in paths.items() if path.name == "__init__.py"}
+    graph = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[name] = internal_imports(name, tree, set(paths), name in faces) - faces
+    return graph
+
+
+def test_no_import_circles():
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_check_sees_circles():
+    modules = {"manyeyes.a", "manyeyes.b", "manyeyes.c", "manyeyes.pkg.d"}
+    lazy = ast.parse("def f():\n    from manyeyes.b import thing\n")
+    typed = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from manyeyes.c import T\n")
+    relative = ast.parse("from .. import a\nfrom .d import thing\n")
+    assert internal_imports("manyeyes.a", lazy, modules) == {"manyeyes.b"}
+    assert internal_imports("manyeyes.b", typed, modules) == {"manyeyes.c"}
+    assert internal_imports("manyeyes.pkg.e", relative, modules) == {"manyeyes.a", "manyeyes.pkg.d"}
+    graph = {"manyeyes.a": {"manyeyes.b"}, "manyeyes.b": {"manyeyes.c"}, "manyeyes.c": {"manyeyes.a"}}
+    assert circles(graph) == [["manyeyes.a", "manyeyes.b", "manyeyes.c"]]
+    assert circles(graph | {"manyeyes.c": set()}) == []
+
+
+FRONT_ENDS = ("manyeyes.cli", "manyeyes.lsp", "manyeyes.__main__")
+
+
+def test_the_engine_imports_no_front_end():
+    """The command line and the language server are front ends over the engine: nothing below them names them
+    (the benchmarks and dev tools drive the front ends and sit above them)."""
+    above = FRONT_ENDS + ("manyeyes.benchmarks", "manyeyes.devtools")
+    offenders = [
+        f"{name} imports {target}"
+        for name, imported in import_graph().items()
+        if not name.startswith(above)
+        for target in imported
+        if target.startswith(FRONT_ENDS)
+    ]
+    assert offenders == []
 
 
 def test_import_direction():
@@ -115,7 +226,7 @@ def test_the_server_starts_without_pydantic_or_the_engine():
     import sys
 
     code = (
-        "import sys, manyeyes.cli.main; from manyeyes.lsp.server import build_server; build_server(); "
+        "import sys, manyeyes.cli.main; from manyeyes.lsp.main import build_server; build_server(); "
         "print(sorted(m for m in ('pydantic', 'manyeyes.engine', 'manyeyes.config', 'anyio') if m in sys.modules))"
     )
     assert (

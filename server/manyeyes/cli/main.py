@@ -79,7 +79,7 @@ def _bench(args: argparse.Namespace, out) -> int:
 
 
 def _lsp(args: argparse.Namespace) -> int:
-    from manyeyes.lsp.server import run_stdio, run_tcp
+    from manyeyes.lsp.main import run_stdio, run_tcp
 
     if not args.tcp:
         return run_stdio(args.log_level)

@@ -1,7 +1,8 @@
 """The server's background work, with one owner. A review or a refactor is a job: started here as our own asyncio
 task (a command answers at once with the job's id, never blocking the server), registered in the session while it
 runs, reported as work-done progress and `manyeyes/board` notifications, ended with one message whatever happens,
-and cancelled here (by the user, by a newer request for the same document, by an edit to the text it reads).
+and cancelled through the session (by the user, by a newer request for the same document, by an edit to the text
+it reads).
 Every other task the server starts (a review on save, a rewrite waiting in the editor's preview) is kept here
 too, so none is garbage-collected half-way.
 """
@@ -45,15 +46,6 @@ async def start(server: ManyeyesServer, job: RunningReview, title: str, work: Wo
     progress = await _begin_progress(server, job.review_id, title)
     job.task = spawn(server, _run(server, job, progress, work))
     return {"reviewId": job.review_id}
-
-
-def cancel(server: ManyeyesServer, review_id: str) -> None:
-    """Stop a job: its run (the agents, the analyzers) and its task; its end message says "cancelled"."""
-    review = server.session.runs.pop(review_id, None)
-    if review is not None:
-        review.run.cancel()
-        if review.task is not None and not review.task.done():
-            review.task.cancel()
 
 
 async def _begin_progress(server: ManyeyesServer, token: str, title: str) -> str | None:

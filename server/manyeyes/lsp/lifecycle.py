@@ -87,7 +87,7 @@ def register(server) -> None:
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
             if running.lines is None or _touches(params.content_changes, running.lines):
-                jobs.cancel(ls, running.review_id)  # what it reviews is no longer the document's text
+                ls.session.cancel(running.review_id)  # what it reviews is no longer the document's text
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls, params: types.DidSaveTextDocumentParams):
@@ -103,7 +103,7 @@ def register(server) -> None:
     def did_close(ls, params: types.DidCloseTextDocumentParams):
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
-            jobs.cancel(ls, running.review_id)
+            ls.session.cancel(running.review_id)
         diagnostics.clear(ls, uri)
 
 
@@ -219,7 +219,7 @@ def _forget(server, folder) -> None:
     """A folder left the workspace: its reviews stop and its files' findings are withdrawn."""
     session = server.session
     for running in [r for r in session.runs.values() if r.folder is folder]:
-        jobs.cancel(server, running.review_id)
+        server.session.cancel(running.review_id)
     for uri in [uri for uri in session.files if session.folder_of(uri) is session.outside]:
         if folder.holds(file_path(uri)):  # no folder left holds it (a nested folder's parent keeps its files)
             diagnostics.clear(server, uri)

@@ -51,7 +51,7 @@ def register(server) -> None:
         uri = args[0] if args and isinstance(args[0], str) else None
         cancelled = [r.review_id for r in list(ls.session.runs.values()) if uri is None or uri in r.uris]
         for review_id in cancelled:
-            jobs.cancel(ls, review_id)
+            ls.session.cancel(review_id)
         return {"cancelled": cancelled}
 
     @server.command("manyeyes.agent.cancel")
@@ -65,7 +65,7 @@ def register(server) -> None:
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls, params: types.WorkDoneProgressCancelParams):
         if isinstance(params.token, str) and params.token in ls.session.runs:
-            jobs.cancel(ls, params.token)
+            ls.session.cancel(params.token)
 
 
 def changes_folder(session, args: tuple) -> Folder:
@@ -94,7 +94,7 @@ async def start_review(
     folder = folder or session.folder_of(uris[0])
     for uri in uris:
         for running in session.runs_for(uri):
-            jobs.cancel(server, running.review_id)  # superseded by this request
+            server.session.cancel(running.review_id)  # superseded by this request
     snapshots = {uri: documents.snapshot(server, uri) for uri in uris}
     request = build_request(server, kind, snapshots, lines, folder)
     from manyeyes.engine import ReviewRun

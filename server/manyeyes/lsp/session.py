@@ -172,6 +172,15 @@ class Session:
         self._counter += 1
         return f"manyeyes-review-{self._counter}"
 
+    def cancel(self, review_id: str) -> None:
+        """Stop a running review or refactor: its run (the agents, the analyzers) and its task; the job ends with
+        "cancelled" (lsp/jobs.py)."""
+        review = self.runs.pop(review_id, None)
+        if review is not None:
+            review.run.cancel()
+            if review.task is not None and not review.task.done():
+                review.task.cancel()
+
     def runs_for(self, uri: str) -> list[RunningReview]:
         return [r for r in self.runs.values() if uri in r.uris]
 
