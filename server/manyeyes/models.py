@@ -166,7 +166,7 @@ class ReviewRequest(BaseModel):
     overrides: dict[str, str] = Field(default_factory=dict)
     # An untrusted workspace's own dismissals are shown, marked, instead of hiding findings.
     trusted: bool = True
-    # Report only what the base lacks (baseline.py): the git ref whose version of each file is compared, "" for the
+    # Report only what the base lacks (engine/baseline.py): the git ref whose version of each file is compared, "" for the
     # index (unstaged changes); None compares nothing.
     compare_with: str | None = None
 
@@ -321,7 +321,7 @@ class InstructionUse(BaseModel):
 
 
 class BaselineReport(BaseModel):
-    """What `--new-only` or `--baseline` compared the findings with (baseline.py): the findings the base already
+    """What `--new-only` or `--baseline` compared the findings with (engine/baseline.py): the findings the base already
     had are not in the report, only counted here."""
 
     ref: str  # the base: a git ref, or "the index" for unstaged changes

@@ -183,7 +183,7 @@ def _check_models(settings: Settings) -> None:
 
 def _compare_with(args: argparse.Namespace, kind: ReviewKind) -> str | None:
     """The ref whose findings are left out (None: report every finding), checked before anything runs."""
-    from manyeyes.baseline import base_ref
+    from manyeyes.engine.baseline import base_ref
 
     if args.new_only and kind is not ReviewKind.diff:
         raise ConfigError("--new-only compares a change with its base: use it with --diff or --staged")

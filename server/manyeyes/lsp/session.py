@@ -158,7 +158,7 @@ class Session:
 
         editor = {**self.initial_settings, **self.configured_settings, **folder.configured}
         folder.loaded = load_settings(folder.root, editor, trusted=self.trusted)
-        if folder.root and self.trusted:  # an untrusted repository's dismissals hide nothing (engine.py)
+        if folder.root and self.trusted:  # an untrusted repository's dismissals hide nothing (engine/silencing.py)
             folder.suppressed |= load_suppressions(folder.root)
         return folder.loaded.warnings
 

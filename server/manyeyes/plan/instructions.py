@@ -20,7 +20,7 @@ team never wants reported:
 The text is guidance for the models, framed as the project's conventions and kept apart from the code: it can
 narrow or add to what is reported, never change where code is sent, the model, the keys or the output format
 (those are settings, and a workspace file cannot set them). `ignore` is the one deterministic part: the reduce
-step drops findings of those rules and names the instruction (engine.py). Instructions are read only in a
+step drops findings of those rules and names the instruction (engine/silencing.py). Instructions are read only in a
 trusted workspace: a cloned repository must not be able to steer the review of its own code.
 """
 

@@ -13,7 +13,7 @@ a scratch copy, with a timeout (verify.py `run_tests`): first without the fix, o
 with which tests that passed fail, or time out, is withdrawn; tests that fail without the fix check nothing, and
 the fix's note says so.
 
-Runs after verification (engine.py), so no check or repair is spent on a finding the verifier drops, and after
+Runs after verification (engine/checks.py), so no check or repair is spent on a finding the verifier drops, and after
 consolidation, so a fix merged from several agents is checked once. Checks run in worker threads, in parallel with
 the run's concurrency bound; their verdicts are memoised by content in-process (verify.py), so the fixes of a
 cached answer, which come back unchecked, cost nothing to check again. Repair answers are cached by content like
