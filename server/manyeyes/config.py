@@ -117,7 +117,7 @@ class Settings(BaseModel):
     review_on_save: bool = False  # editor only: review a file when it is saved (debounced)
     verify_findings: bool = True  # model findings no analyzer backs get a second, skeptical look
     # A model's fix whose module has a related test file is offered only if that test still passes with it, run on a
-    # scratch copy (synthesis/fixes.py). Never in an untrusted workspace: running a repository's tests runs its code.
+    # scratch copy (rewrite/fixes.py). Never in an untrusted workspace: running a repository's tests runs its code.
     verify_fixes_with_tests: bool = False
     send_secret_files: bool = False  # .env, keys, credentials: never sent to a model unless set (safety/secret_files)
     thorough: bool = False  # every concern on every chunk: the planner's triage off (plan/triage.py)

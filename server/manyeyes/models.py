@@ -58,7 +58,7 @@ class Fix(BaseModel):
     description: str = ""
     source: Source | None = None
     safe: bool = False  # the tool that wrote it says it keeps behaviour (ruff's "safe" applicability)
-    # A model's fix is checked before it is offered (synthesis/fixes.py): spliced into a scratch copy, it must parse
+    # A model's fix is checked before it is offered (rewrite/fixes.py): spliced into a scratch copy, it must parse
     # and lint no worse. True: it passed; False: nothing could check it (check_note says why, "no parser for go");
     # None: not checked, a tool's fix, trusted as its tool wrote it. A fix that fails is withdrawn, not marked.
     checked: bool | None = None
@@ -166,8 +166,8 @@ class ReviewRequest(BaseModel):
     overrides: dict[str, str] = Field(default_factory=dict)
     # An untrusted workspace's own dismissals are shown, marked, instead of hiding findings.
     trusted: bool = True
-    # Report only what the base lacks (engine/baseline.py): the git ref whose version of each file is compared, "" for the
-    # index (unstaged changes); None compares nothing.
+    # Report only what the base lacks (engine/baseline.py): the git ref whose version of each file is compared, ""
+    # for the index (unstaged changes); None compares nothing.
     compare_with: str | None = None
 
 
@@ -295,7 +295,7 @@ class VerificationReport(AfterAgents):
 
 
 class FixCheckReport(AfterAgents):
-    """What checking the fixes models wrote did (synthesis/fixes.py); each withdrawn fix's reason is a note on its
+    """What checking the fixes models wrote did (rewrite/fixes.py); each withdrawn fix's reason is a note on its
     finding ("fix withdrawn: ...")."""
 
     checked: int = 0  # model fixes checked

@@ -14,8 +14,8 @@ from manyeyes.lsp.convert import hover_markdown
 from manyeyes.models import Concern, Finding, Fix, ReviewRequest, Severity, Source, Span
 from manyeyes.plan.documents import Document
 from manyeyes.report import render
-from manyeyes.synthesis.fixes import FixChecker
-from manyeyes.verify import verify_rewrite
+from manyeyes.rewrite.fixes import FixChecker
+from manyeyes.rewrite.gate import verify_rewrite
 
 from tests.conftest import FAKE_KEY_ENV, write
 
@@ -273,7 +273,7 @@ def test_a_fix_its_related_tests_pass_with_is_offered_and_says_so(
 def test_a_fix_that_hangs_its_tests_times_out_and_is_not_offered(
     workspace, tmp_path, fake, model_settings, monkeypatch
 ):
-    monkeypatch.setattr("manyeyes.verify.TEST_TIMEOUT_S", 3.0)
+    monkeypatch.setattr("manyeyes.rewrite.gate.TEST_TIMEOUT_S", 3.0)
     with_tests(workspace, tmp_path)
     fake.script("readability", Reply(findings=[finding(SLOW)]))
     started = time.monotonic()

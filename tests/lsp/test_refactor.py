@@ -5,8 +5,8 @@ import json
 
 import pytest
 from lsprotocol import types
-
 from manyeyes.devtools.fake_provider import Reply
+
 from tests.lsp.helpers import apply_edits, command, encoding, open_document
 
 SOURCE = """def totals(items, limit):

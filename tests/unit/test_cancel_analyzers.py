@@ -7,7 +7,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from manyeyes.config import Settings
 from manyeyes.engine import ReviewRun
 from manyeyes.models import Concern, ReviewRequest

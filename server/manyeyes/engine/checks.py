@@ -1,6 +1,6 @@
 """The checks between the agents and the user: a skeptic's second look at model findings no analyzer backs
 (consensus/verification.py), and the fixes models wrote, which must parse and lint no worse before they are offered
-(synthesis/fixes.py). Each says what it is doing, so a board does not sit at 100% meanwhile."""
+(rewrite/fixes.py). Each says what it is doing, so a board does not sit at 100% meanwhile."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from manyeyes.consensus.verification import independent_verifier, needs_verifica
 from manyeyes.models import Finding, FixCheckReport, ReviewRequest, VerificationReport
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
-from manyeyes.synthesis.fixes import FixChecker, needs_check
+from manyeyes.rewrite.fixes import FixChecker, needs_check
 
 Announce = Callable[[str], None]
 

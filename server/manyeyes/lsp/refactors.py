@@ -21,7 +21,7 @@ from manyeyes.vocabulary import Concern, ReviewKind
 
 if TYPE_CHECKING:
     from manyeyes.lsp.server import ManyeyesServer
-    from manyeyes.refactor import RefactorResult
+    from manyeyes.rewrite.refactor import RefactorResult
 
 log = logging.getLogger(__name__)
 COMMAND = "manyeyes.refactor.selection"
@@ -62,7 +62,7 @@ async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Co
     version, text = documents.snapshot(server, uri)
     folder = session.folder_of(uri)
     request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines, folder)
-    from manyeyes.refactor import RefactorRun
+    from manyeyes.rewrite.refactor import RefactorRun
 
     run = RefactorRun(request, session.settings_for(folder), goal)
     job = RunningReview(session.next_review_id(), [uri], run, folder, lines=lines)

@@ -1,7 +1,7 @@
 """Checking the fixes models wrote in a review, before any front end offers one.
 
 A model's fix (`fix.source.kind == "model"`) is a rewrite of the lines it covers, and it is checked like a
-refactor (verify.py): spliced into a scratch copy of the file, it must parse and, for Python, lint no worse. A fix
+refactor (rewrite/gate.py): spliced into a scratch copy of the file, it must parse and, for Python, lint no worse. A fix
 that fails gets one repair call to the model that wrote it, with the reason (prompts/repair_fix.md), and the
 repaired fix is checked again. A fix that still fails is withdrawn: its finding stays, without a fix, with the note
 "fix withdrawn: <reason>". A fix in a language with no parser here is offered marked "not checked", with why. A
@@ -9,13 +9,13 @@ tool's fix (ruff's) is its tool's and is left as it is.
 
 With `verify_fixes_with_tests` set by the user, in a trusted workspace only (running a repository's tests runs its
 code), a Python fix that passed is also run against its module's related test file (plan/context.py TestIndex) on
-a scratch copy, with a timeout (verify.py `run_tests`): first without the fix, once per file, then with it. A fix
+a scratch copy, with a timeout (gate.py `run_tests`): first without the fix, once per file, then with it. A fix
 with which tests that passed fail, or time out, is withdrawn; tests that fail without the fix check nothing, and
 the fix's note says so.
 
 Runs after verification (engine/checks.py), so no check or repair is spent on a finding the verifier drops, and after
 consolidation, so a fix merged from several agents is checked once. Checks run in worker threads, in parallel with
-the run's concurrency bound; their verdicts are memoised by content in-process (verify.py), so the fixes of a
+the run's concurrency bound; their verdicts are memoised by content in-process (rewrite/gate.py), so the fixes of a
 cached answer, which come back unchecked, cost nothing to check again. Repair answers are cached by content like
 the agents' answers; their tokens and cost are the FixCheckReport's, which the result's totals count. No repair
 call is made once the run is cancelled or its token budget is spent: the fix is withdrawn, and the note says why.
@@ -39,8 +39,8 @@ from manyeyes.config import Settings
 from manyeyes.models import Finding, Fix, FixCheckReport, ReviewRequest, Span
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
+from manyeyes.rewrite.gate import TestRun, run_tests, splice, verify_rewrite
 from manyeyes.safety.redact import redact_message
-from manyeyes.verify import TestRun, run_tests, splice, verify_rewrite
 
 log = logging.getLogger(__name__)
 CONTEXT_LINES = 3  # lines shown above and below the fixed ones in a repair request

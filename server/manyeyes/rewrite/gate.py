@@ -5,7 +5,7 @@ The rewrite is spliced into a scratch copy of the whole document, so a change th
 (an indentation that no longer fits, a name it still needs) is caught too. ruff lints that copy in a temporary
 directory, never the user's tree. A language with no parser here is not checked, and the verdict says so
 (`unchecked`); so is a change to a file that does not parse without it either (no parser can tell whether the
-change made it worse). Refactors (refactor.py) and the fixes models write in a review (synthesis/fixes.py) are
+change made it worse). Refactors (rewrite/refactor.py) and the fixes models write in a review (rewrite/fixes.py) are
 checked the same way; verdicts and lint results are memoised by content in-process, so a re-review of unchanged
 code checks nothing twice.
 

@@ -3,7 +3,7 @@ once if the checks reject it, and offered only if it passes.
 
     propose   one task per goal concern (model: a rewrite; offline: the analyzers' fixes), through the dispatcher
     merge     one proposal is taken as it is; several are merged by one model call (offline: fixes applied together)
-    verify    spliced into a scratch copy: it must parse and, for Python, lint no worse (verify.py)
+    verify    spliced into a scratch copy: it must parse and, for Python, lint no worse (rewrite/gate.py)
     repair    a rejected model rewrite gets one repair call with the reason; rejected again, it is reported
 """
 
@@ -33,9 +33,9 @@ from manyeyes.plan import context as ctx
 from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import Task, load_documents
 from manyeyes.plan.slicing import Chunk
+from manyeyes.rewrite.gate import verify_rewrite
 from manyeyes.safety.redact import warm as warm_redaction
 from manyeyes.synthesis.merge import consolidate
-from manyeyes.verify import verify_rewrite
 
 
 @dataclass
