@@ -6,7 +6,8 @@ half the time on real code that has no label, half the time quoting code that is
 pipeline's anchoring should drop). Asked to verify findings, it judges each against the labels and is right
 with probability p. Like a model, it dismisses each analyzer hit it is shown where no label is, with probability
 p (a hit it neither confirms nor dismisses stays, not confirmed). Seeded, and keyed by the request's content, so a
-run is reproducible whatever the order the agents run in. It measures what the pipeline does to precision and recall, independent of a model.
+run is reproducible whatever the order the agents run in. It measures what the pipeline does to precision and
+recall, independent of a model.
 
 Its errors are correlated the way a model's are, so that asking one model several times (votes) is not
 flattered (docs/evaluation.md, "The noisy oracle"):
