@@ -10,7 +10,7 @@ import urllib.request
 import anyio
 import pytest
 from manyeyes.agents.analyzers import semgrep
-from manyeyes.agents.model import render_messages
+from manyeyes.agents.messages import render_messages
 from manyeyes.cli.board import TerminalBoard
 from manyeyes.config import ModelPrice, load_settings
 from manyeyes.devtools.fake_provider import FakeProvider, agent_of

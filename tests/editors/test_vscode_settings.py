@@ -44,7 +44,7 @@ def test_where_code_goes_is_a_machine_setting_restricted_in_untrusted_workspaces
 
 
 def test_the_extension_sends_the_files_the_server_reviews():
-    from manyeyes.plan.documents import language_of, reviewed_files
+    from manyeyes.plan.languages import language_of, reviewed_files
 
     listed = json.loads(MANIFEST.read_text())["reviewedFiles"]
     assert listed == reviewed_files(), "refresh editors/vscode/package.json's reviewedFiles from the server"

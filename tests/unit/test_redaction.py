@@ -5,7 +5,7 @@ import time
 
 import anyio
 import pytest
-from manyeyes.agents.model import render_messages
+from manyeyes.agents.messages import render_messages
 from manyeyes.config import Settings
 from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.models import Concern, ReviewRequest

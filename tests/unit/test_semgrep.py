@@ -15,7 +15,8 @@ from manyeyes.agents.analyzers.taint import DEMOTED_CONFIDENCE
 from manyeyes.agents.grounding import render_evidence
 from manyeyes.models import Concern
 from manyeyes.plan.context import TestIndex
-from manyeyes.plan.documents import Document, language_of
+from manyeyes.plan.documents import Document
+from manyeyes.plan.languages import language_of
 from manyeyes.plan.planner import Task
 from manyeyes.plan.slicing import Chunk
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from manyeyes.plan import syntax
-from manyeyes.plan.documents import Document, language_of
+from manyeyes.plan.documents import Document
+from manyeyes.plan.languages import language_of
 from manyeyes.plan.slicing import slice_document
 
 SAMPLES = {

@@ -1,4 +1,5 @@
-"""The model agent: render the concern's prompt, call the model, parse the reply, anchor every finding.
+"""The model agent: send the task's messages (agents/messages.py), call the model, parse the reply, anchor every
+finding.
 
 Every message is redacted before it is sent. Findings are anchored against the redacted text (what the model
 saw) and quote the original. A reply that was cut off, refused or empty makes the task fail with that reason,
@@ -14,17 +15,17 @@ from manyeyes.agents import framing
 from manyeyes.agents.analyzers.base import cwe_uri
 from manyeyes.agents.anchoring import anchor
 from manyeyes.agents.base import AgentReport
-from manyeyes.agents.grounding import render_evidence, settle_evidence
+from manyeyes.agents.grounding import settle_evidence
+from manyeyes.agents.messages import lesson_line, render_messages
 from manyeyes.agents.parsing import FindingsReply, Parsed, ParseError, RawFinding, parse_reply
-from manyeyes.agents.prompts import load_prompt, prompt_versions
+from manyeyes.agents.prompts import prompt_versions
 from manyeyes.cache import Cache, content_key
-from manyeyes.llm.client import SHARED_PREFIX, ModelClient, ModelReply
+from manyeyes.llm.client import ModelClient, ModelReply
 from manyeyes.llm.errors import ModelCallError
 from manyeyes.models import Finding, Fix, Source, Span
 from manyeyes.plan.documents import Document, split_lines
 from manyeyes.plan.planner import Task
 from manyeyes.safety import plain
-from manyeyes.safety.redact import redact_message
 from manyeyes.synthesis import policy
 from manyeyes.synthesis.rules import canonical, canonical_set
 
@@ -66,84 +67,6 @@ class CachedAnswer:
 _REFUSAL_OPENINGS = ("i can't", "i cannot", "i'm sorry", "i am sorry", "i won't", "sorry,", "as an ai")
 
 
-def render_context(task: Task) -> str:
-    """The code under review with its context: the part every agent of a chunk shares (a cacheable prefix). Every
-    text from the repository sits in a block its own content cannot close (agents/framing.py)."""
-    chunk, context = task.chunk, task.context
-    document = chunk.document
-    numbered = "\n".join(f"{n:>5} | {line}" for n, line in enumerate(chunk.text.split("\n"), chunk.start))
-    related_path, related_text = context.related_test or ("", "")
-    mark = framing.boundary(numbered, context.imports, avoid=(related_path, related_text))
-    return load_prompt("context").render(
-        path=framing.quoted_path(document.path),
-        language=document.language,
-        boundary=mark,
-        start=str(chunk.start),
-        end=str(chunk.end),
-        imports=f"\nImports of the file:\n{framing.block('imports', context.imports, mark)}\n"
-        if context.imports
-        else "",
-        related_test=_related_test(context.related_test, mark),
-        code=numbered,
-    )
-
-
-def render_messages(task: Task) -> list[dict]:
-    """The exact messages for a task, secrets already redacted: what `--dry-run` shows and what is sent.
-
-    The user message is the context every agent of the chunk shares, then the concern's brief, each redacted on
-    its own; SHARED_PREFIX says where the context ends, so the model client can send it as its own content part,
-    marked cacheable where the provider takes markers (llm/client.py), when other agents will read it (a cache
-    write costs more than a plain read on Anthropic). Its content stays one string."""
-    brief = task.spec.brief(render_evidence(task)) + render_guidance(task)
-    system = load_prompt("system").render()
-    sources = quoted_sources(task)
-    context = framing.shown(redact_message(render_context(task) + "\n", sources))
-    user = context + framing.shown(redact_message(brief, sources))
-    shared = {SHARED_PREFIX: len(context)} if task.context.shared_by > 1 else {}  # one reader: not worth a write
-    return [{"role": "system", "content": system}, {"role": "user", "content": user, **shared}]
-
-
-def render_guidance(task: Task) -> str:
-    """What the team wrote down for this task: its instructions, and the findings it dismissed nearby with their
-    reasons; each in a block its text cannot close; "" when there is neither."""
-    context = task.context
-    texts = [i.text for i in context.instructions] + [_lesson_line(lesson) for lesson in context.lessons]
-    if not texts:
-        return ""
-    mark = framing.boundary(*texts)
-    parts = []
-    if context.instructions:
-        blocks = "\n".join(
-            framing.block(f"instruction {i.id} from {framing.quoted_path(i.source)}", i.text, mark)
-            for i in context.instructions
-        )
-        parts.append(load_prompt("instructions").render(instructions=blocks))
-    if context.lessons:
-        lines = "\n".join(_lesson_line(lesson) for lesson in context.lessons)
-        parts.append(load_prompt("dismissed").render(dismissed=framing.block("dismissed findings", lines, mark)))
-    return "".join(part + "\n" for part in parts)
-
-
-def _lesson_line(lesson) -> str:
-    what = lesson.rule or "finding"
-    return f"- {what} in {framing.quoted_path(lesson.path)}: {framing.quoted_path(lesson.title)}: {lesson.reason}"
-
-
-def quoted_sources(task: Task) -> list[tuple[str, str]]:
-    """(path, text) of every source a task's messages quote: what their redaction scans."""
-    document, related = task.chunk.document, task.context.related_test
-    given = [(i.source, i.text) for i in task.context.instructions]
-    return [(document.path, document.text), *([related] if related else []), *given]
-
-
-def _related_test(related: tuple[str, str] | None, mark: str) -> str:
-    if related is None:
-        return ""
-    path, text = related
-    return f"\nRelated test file {framing.quoted_path(path)}:\n{framing.block('test file', text, mark)}\n"
-
-
 def cache_key(task: Task) -> str:
     """What a model's answer for this task depends on; line numbers excluded (see manyeyes.cache). Each vote is
     sample of a model is its own answer, and an answer under the project's instructions or its dismissals is
@@ -152,7 +75,7 @@ def cache_key(task: Task) -> str:
     evidence = [(hit.rules, hit.title, hit.evidence) for hit in context.evidence]
     sample = (f"sample {task.sample}",) if task.sample else ()
     instructions = [(i.id, i.text) for i in context.instructions]
-    lessons = [_lesson_line(lesson) for lesson in context.lessons]
+    lessons = [lesson_line(lesson) for lesson in context.lessons]
     guided = (prompt_versions("instructions"), instructions) if instructions else ()
     guided += (prompt_versions("dismissed"), lessons) if lessons else ()
     return content_key(

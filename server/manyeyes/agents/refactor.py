@@ -9,7 +9,7 @@ from __future__ import annotations
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import AgentReport, Proposal
 from manyeyes.agents.grounding import render_evidence
-from manyeyes.agents.model import quoted_sources, render_context
+from manyeyes.agents.messages import quoted_sources, render_context
 from manyeyes.agents.parsing import ParseError, json_object
 from manyeyes.agents.prompts import load_prompt
 from manyeyes.llm.client import ModelClient, ModelReply

@@ -9,7 +9,7 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.grounding import ground_all
-from manyeyes.agents.model import quoted_sources, render_messages
+from manyeyes.agents.messages import quoted_sources, render_messages
 from manyeyes.config import Settings
 from manyeyes.llm.keys import check_keys, check_prices
 from manyeyes.llm.loader import load_litellm

@@ -21,15 +21,9 @@ from manyeyes.config import Settings
 from manyeyes.models import Concern, NotReviewed, ReviewKind, ReviewRequest
 from manyeyes.plan import context as ctx
 from manyeyes.plan.batching import batch
-from manyeyes.plan.documents import (
-    CONFIG_LANGUAGES,
-    Document,
-    Loaded,
-    expand_paths,
-    read_document,
-    relative_to_workspace,
-)
+from manyeyes.plan.documents import Document, Loaded, expand_paths, read_document, relative_to_workspace
 from manyeyes.plan.instructions import Instructions, load_instructions
+from manyeyes.plan.languages import CONFIG_LANGUAGES
 from manyeyes.plan.lessons import Lessons
 from manyeyes.plan.slicing import Chunk, slice_document
 from manyeyes.plan.triage import triage

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from manyeyes.models import Concern
-from manyeyes.plan.documents import CONFIG_LANGUAGES, TEMPLATE_LANGUAGES
+from manyeyes.plan.languages import CONFIG_LANGUAGES, TEMPLATE_LANGUAGES
 from manyeyes.plan.slicing import Chunk
 from manyeyes.safety.redact import might_hold_secret
 
