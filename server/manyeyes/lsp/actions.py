@@ -15,7 +15,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from manyeyes.lsp import convert, diagnostics, documents, refactors
+from manyeyes.lsp import convert, diagnostics, refactors, snapshots
+from manyeyes.lsp.server import ManyeyesServer
 from manyeyes.lsp.session import ReviewedFile
 from manyeyes.safety import plain
 
@@ -26,9 +27,9 @@ DISMISS_COMMAND = "manyeyes.dismiss"
 REVIEW_SELECTION_KIND = "source.manyeyes.reviewSelection"
 
 
-def register(server) -> None:
+def register(server: ManyeyesServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls, params: types.HoverParams):
+    def hover(ls: ManyeyesServer, params: types.HoverParams):
         reviewed = _current_review(ls, params.text_document.uri)
         if reviewed is None:
             return None
@@ -44,7 +45,7 @@ def register(server) -> None:
             code_action_kinds=[types.CodeActionKind.QuickFix, REVIEW_SELECTION_KIND, refactors.KIND]
         ),
     )
-    def code_action(ls, params: types.CodeActionParams):
+    def code_action(ls: ManyeyesServer, params: types.CodeActionParams):
         uri = params.text_document.uri
         actions = _finding_actions(ls, uri, params.range)
         if params.range.start != params.range.end:
@@ -62,7 +63,7 @@ def register(server) -> None:
         return actions + refactors.refactor_actions(ls, uri, params.range)
 
     @server.command(DISMISS_COMMAND)
-    def dismiss(ls, *args):
+    def dismiss(ls: ManyeyesServer, *args):
         from manyeyes.synthesis.suppressions import add_suppression
 
         if len(args) not in (2, 3) or not all(isinstance(a, str) for a in args):
@@ -80,7 +81,7 @@ def register(server) -> None:
         return {"dismissed": fingerprint}
 
 
-def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+def _finding_actions(server: ManyeyesServer, uri: str, wanted: types.Range) -> list[types.CodeAction]:
     reviewed = server.session.files.get(uri)
     if reviewed is None:
         return []
@@ -104,7 +105,9 @@ def _finding_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAc
     return actions
 
 
-def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) -> types.CodeAction | None:
+def _fix_action(
+    server: ManyeyesServer, reviewed: ReviewedFile, finding: Finding, diagnostic
+) -> types.CodeAction | None:
     if finding.fix is None or not fix_is_current(server, reviewed, finding):
         return None
     edit = convert.text_edit(finding.fix, reviewed.lines, server.encoding)
@@ -123,20 +126,20 @@ def _fix_action(server, reviewed: ReviewedFile, finding: Finding, diagnostic) ->
     )
 
 
-def fix_is_current(server, reviewed: ReviewedFile, finding: Finding) -> bool:
+def fix_is_current(server: ManyeyesServer, reviewed: ReviewedFile, finding: Finding) -> bool:
     """The document is open and still has exactly the text the fix was computed on."""
     return (
-        documents.open_document(server, reviewed.uri) is not None and _current_review(server, reviewed.uri) is not None
+        snapshots.open_document(server, reviewed.uri) is not None and _current_review(server, reviewed.uri) is not None
     )
 
 
-def _current_review(server, uri: str) -> ReviewedFile | None:
+def _current_review(server: ManyeyesServer, uri: str) -> ReviewedFile | None:
     """The review of a document, if it still describes the document's text. The same text under a newer version
     (an edit undone) is still described: the review takes the new version, so its edits carry it."""
     reviewed = server.session.files.get(uri)
     if reviewed is None:
         return None
-    current, version = documents.current_version(server, uri, reviewed.text)
+    current, version = snapshots.current_version(server, uri, reviewed.text)
     if not current:
         return None
     if version is not None:
@@ -144,7 +147,7 @@ def _current_review(server, uri: str) -> ReviewedFile | None:
     return reviewed
 
 
-def _visible(server, uri: str) -> list[Finding]:
+def _visible(server: ManyeyesServer, uri: str) -> list[Finding]:
     visible = server.session.visible(uri)
     return visible.findings if visible else []
 

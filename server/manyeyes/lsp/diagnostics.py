@@ -7,18 +7,19 @@ from __future__ import annotations
 from lsprotocol import types
 
 from manyeyes.lsp import convert
+from manyeyes.lsp.server import ManyeyesServer
 
 
-def register(server) -> None:
+def register(server: ManyeyesServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(identifier="manyeyes", inter_file_dependencies=False, workspace_diagnostics=False),
     )
-    def pull(ls, params: types.DocumentDiagnosticParams):
+    def pull(ls: ManyeyesServer, params: types.DocumentDiagnosticParams):
         return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, params.text_document.uri))
 
 
-def diagnostics_for(server, uri: str) -> list[types.Diagnostic]:
+def diagnostics_for(server: ManyeyesServer, uri: str) -> list[types.Diagnostic]:
     reviewed = server.session.files.get(uri)
     visible = server.session.visible(uri)
     if reviewed is None or visible is None:
@@ -27,7 +28,7 @@ def diagnostics_for(server, uri: str) -> list[types.Diagnostic]:
     return [convert.diagnostic(f, lines, server.encoding, reviewed.version) for f in visible.findings]
 
 
-def publish(server, uri: str) -> list[types.Diagnostic]:
+def publish(server: ManyeyesServer, uri: str) -> list[types.Diagnostic]:
     """Make the client show the file's current findings; returns them."""
     diagnostics = diagnostics_for(server, uri)
     if server.session.features.pulls_diagnostics:
@@ -41,7 +42,7 @@ def publish(server, uri: str) -> list[types.Diagnostic]:
     return diagnostics
 
 
-def clear(server, uri: str) -> None:
+def clear(server: ManyeyesServer, uri: str) -> None:
     server.session.files.pop(uri, None)
     server.session.refactors.pop(uri, None)
     if server.session.features.pulls_diagnostics:

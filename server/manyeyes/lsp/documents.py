@@ -1,69 +1,26 @@
-"""The editor's documents: checking the URIs that name them, finding one by URI, taking a snapshot of it for a
-review, checking that a result still describes its text, and applying the editor's edits only once they are
-valid.
-
-A review reads documents; the editor keeps editing them. Results are positioned against the text that was read,
-so they are kept and published only while the document still has exactly that text (`current_version`). Files the
-editor does not have open are read from disk only when they are regular files inside the workspace, and never
-past max_file_bytes (safety/reading.py): `file:///dev/zero`, a FIFO or a directory is refused with the reason.
-"""
+"""The editor's documents at the door: checking the URIs that name them, and applying the editor's edits only once
+they are valid (and within the size the server tracks). What a review reads of them is lsp/snapshots.py's."""
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from manyeyes.safety import reading
-
 if TYPE_CHECKING:
-    from pygls.workspace import TextDocument
+    pass
 
 log = logging.getLogger(__name__)
 # The most text one document may hold in the server (code points). Larger documents are not tracked: an editor
 # never needs manyeyes to hold more, and a client that keeps growing one must not grow the server with it.
 MAX_DOCUMENT_CHARS = 10_000_000
-_NOT_TRACKED = "over the server's size limit for a document ({:,} characters)"
+NOT_TRACKED = "over the server's size limit for a document ({:,} characters)"
 _NAME_MAX, _PATH_MAX = 255, 4096  # bytes, Linux's limits: a longer name cannot be opened there (nor on macOS)
-
-
-def open_document(server, uri: str) -> TextDocument | None:
-    """The document the editor has open under this URI (pygls keys them unquoted), or None."""
-    return server.workspace.text_documents.get(unquote(uri))
-
-
-def snapshot(server, uri: str) -> tuple[int | None, str]:
-    """The document as the editor has it (unsaved text included), or, when it is not open, as it is on disk: a
-    regular file inside the workspace, within max_file_bytes. Anything else is refused with the reason."""
-    document = open_document(server, uri)
-    if document is not None:
-        return document.version, document.source
-    if uri in server.protocol.untracked:
-        raise JsonRpcInvalidParams(f"{uri} is not reviewed: " + _NOT_TRACKED.format(MAX_DOCUMENT_CHARS))
-    folder = server.session.folder_of(uri)
-    if folder.root is None:
-        raise JsonRpcInvalidParams(f"{uri} is not reviewed: not open in the editor, outside the workspace folders")
-    try:
-        path = Path(to_fs_path(uri) or "")
-        return None, reading.read_text(path, server.session.settings_for(folder).max_file_bytes, root=folder.root)
-    except reading.Unreadable as exc:
-        raise JsonRpcInvalidParams(f"{uri} is not reviewed: {exc.reason}") from None
-
-
-def current_version(server, uri: str, reviewed_text: str) -> tuple[bool, int | None]:
-    """Whether results computed on `reviewed_text` still describe the document, and the version they then
-    belong to (None for a file the editor does not have open: what was read from disk is what was reviewed)."""
-    document = open_document(server, uri)
-    if document is None:
-        return True, None
-    return document.source == reviewed_text, document.version
 
 
 def uri_problem(uri: Any) -> str | None:
@@ -141,7 +98,7 @@ class CheckedTextSync:
         yield from super().lsp_text_document__did_change(params)
 
     def _stop_tracking(self, uri: str) -> None:
-        log.warning("%s is %s; it is not tracked", uri, _NOT_TRACKED.format(MAX_DOCUMENT_CHARS))
+        log.warning("%s is %s; it is not tracked", uri, NOT_TRACKED.format(MAX_DOCUMENT_CHARS))
         if self.workspace.text_documents.get(unquote(uri)) is not None:
             self.workspace.remove_text_document(uri)
         self.untracked.add(uri)

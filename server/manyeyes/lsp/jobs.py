@@ -19,10 +19,10 @@ from lsprotocol import types
 
 from manyeyes.errors import ManyeyesError
 from manyeyes.lsp import convert
+from manyeyes.lsp.server import ManyeyesServer
 from manyeyes.lsp.session import RunningReview
 
 if TYPE_CHECKING:
-    from manyeyes.lsp.server import ManyeyesServer
     from manyeyes.models import AgentOutcome
     from manyeyes.progress import Board
 

@@ -22,6 +22,7 @@ from pygls.uris import to_fs_path
 
 from manyeyes.lsp import diagnostics, jobs, reviews
 from manyeyes.lsp.client import ClientFeatures
+from manyeyes.lsp.server import ManyeyesServer
 from manyeyes.lsp.session import file_path
 from manyeyes.vocabulary import ReviewKind
 
@@ -32,11 +33,11 @@ SAVE_DEBOUNCE_S = 0.5
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def register(server) -> None:
+def register(server: ManyeyesServer) -> None:
     pending_saves: dict[str, asyncio.TimerHandle] = {}
 
     @server.feature(types.INITIALIZE)
-    def initialize(ls, params: types.InitializeParams):
+    def initialize(ls: ManyeyesServer, params: types.InitializeParams):
         session = ls.session
         session.set_folders(_workspace_roots(params))
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
@@ -46,13 +47,13 @@ def register(server) -> None:
         # merged at `initialized`, with the editor's configuration: the answer here does not wait for pydantic
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls, params: types.InitializedParams):
+    async def initialized(ls: ManyeyesServer, params: types.InitializedParams):
         await pull_configuration(ls)
         if any(not ls.session.settings_for(folder).offline for folder in ls.session.active_folders()):
             _preload_litellm()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def folders_changed(ls, params: types.DidChangeWorkspaceFoldersParams):
+    async def folders_changed(ls: ManyeyesServer, params: types.DidChangeWorkspaceFoldersParams):
         session = ls.session
         removed = {_root(f.uri) for f in params.event.removed or []}
         added = [root for f in params.event.added or [] if (root := _root(f.uri)) is not None]
@@ -62,7 +63,7 @@ def register(server) -> None:
         await pull_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def configuration_changed(ls, params: types.DidChangeConfigurationParams):
+    async def configuration_changed(ls: ManyeyesServer, params: types.DidChangeConfigurationParams):
         settings = params.settings.get("manyeyes") if isinstance(params.settings, dict) else None
         if isinstance(settings, dict):  # the window's values; each folder's are asked for again below
             ls.session.configured_settings = editor_settings(settings)
@@ -71,26 +72,26 @@ def register(server) -> None:
             diagnostics.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
 
     @server.command(CONCERNS_COMMAND)
-    def concerns(ls, *args):
+    def concerns(ls: ManyeyesServer, *args):
         """The concerns reviews know, for the editors' pickers and boards: a project's own included, so a new one
         needs no client release. With a document or folder URI, that folder's; else the first folder's."""
         return concerns_json(ls.session, _folder_argument(ls.session, args))
 
     @server.command(HEALTH_COMMAND)
-    async def health(ls, *args):
+    async def health(ls: ManyeyesServer, *args):
         """What `:checkhealth manyeyes` shows: the server's Python, the model (or the offline panel) and whether
         its key is there, and the last review error. Checking keys may import litellm: off the event loop."""
         return await asyncio.to_thread(health_json, ls.session)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls, params: types.DidChangeTextDocumentParams):
+    def did_change(ls: ManyeyesServer, params: types.DidChangeTextDocumentParams):
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
             if running.lines is None or _touches(params.content_changes, running.lines):
                 ls.session.cancel(running.review_id)  # what it reviews is no longer the document's text
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls, params: types.DidSaveTextDocumentParams):
+    def did_save(ls: ManyeyesServer, params: types.DidSaveTextDocumentParams):
         uri = params.text_document.uri
         if not ls.session.settings_for(uri).review_on_save:
             return
@@ -100,7 +101,7 @@ def register(server) -> None:
         pending_saves[uri] = loop.call_later(SAVE_DEBOUNCE_S, _start_saved_review, ls, uri, pending_saves)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls, params: types.DidCloseTextDocumentParams):
+    def did_close(ls: ManyeyesServer, params: types.DidCloseTextDocumentParams):
         uri = params.text_document.uri
         for running in ls.session.runs_for(uri):
             ls.session.cancel(running.review_id)
@@ -151,19 +152,19 @@ def concerns_json(session, folder) -> dict:
     return {"concerns": listed, "notes": registry.notes}
 
 
-def _start_saved_review(server, uri: str, pending: dict) -> None:
+def _start_saved_review(server: ManyeyesServer, uri: str, pending: dict) -> None:
     pending.pop(uri, None)
     jobs.spawn(server, _review_saved(server, uri))
 
 
-async def _review_saved(server, uri: str) -> None:
+async def _review_saved(server: ManyeyesServer, uri: str) -> None:
     try:
         await reviews.start_review(server, [uri], ReviewKind.files)
     except Exception as exc:  # a review on save that cannot start is logged, never a popup
         log.warning("review on save of %s did not start: %s", uri, exc)
 
 
-async def pull_configuration(server) -> None:
+async def pull_configuration(server: ManyeyesServer) -> None:
     """Ask the editor for the "manyeyes" section, unscoped and for each folder, when it can answer; merge; warn
     once per problem."""
     session = server.session
@@ -215,7 +216,7 @@ def _folder_argument(session, args: tuple):
     return session.folders[0] if session.folders else session.outside
 
 
-def _forget(server, folder) -> None:
+def _forget(server: ManyeyesServer, folder) -> None:
     """A folder left the workspace: its reviews stop and its files' findings are withdrawn."""
     session = server.session
     for running in [r for r in session.runs.values() if r.folder is folder]:
@@ -233,7 +234,7 @@ def _touches(changes, lines: tuple[int, int]) -> bool:
     return False
 
 
-def _warn(server, warnings: list[str], show: bool) -> None:
+def _warn(server: ManyeyesServer, warnings: list[str], show: bool) -> None:
     """Settings problems: logged always, shown to the user once each (they are the user's to fix)."""
     for warning in warnings:
         log.warning("settings: %s", warning)

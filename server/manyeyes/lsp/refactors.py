@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from manyeyes.lsp import convert, documents, jobs, reviews
+from manyeyes.lsp import convert, jobs, reviews, snapshots
+from manyeyes.lsp.server import ManyeyesServer
 from manyeyes.lsp.session import RunningReview, StoredRefactor
 from manyeyes.safety import plain
 from manyeyes.vocabulary import Concern, ReviewKind
 
 if TYPE_CHECKING:
-    from manyeyes.lsp.server import ManyeyesServer
     from manyeyes.rewrite.refactor import RefactorResult
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,9 @@ ANNOTATION = "manyeyes-refactor"
 KIND = types.CodeActionKind.RefactorRewrite
 
 
-def register(server) -> None:
+def register(server: ManyeyesServer) -> None:
     @server.command(COMMAND)
-    async def refactor_selection(ls, *args):
+    async def refactor_selection(ls: ManyeyesServer, *args):
         uri = convert.uri_argument(args, 0, COMMAND)
         selection = convert.range_argument(args, 1, COMMAND)
         goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls, uri))
@@ -49,7 +49,7 @@ def parse_goal(value, goals: list[Concern]) -> list[Concern]:
     return [chosen]
 
 
-def refactor_goals(server, uri: str) -> list[Concern]:
+def refactor_goals(server: ManyeyesServer, uri: str) -> list[Concern]:
     """The running concerns a refactor of this document can aim at: the built-in four and its folder's own that
     name a goal."""
     folder = server.session.folder_of(uri)
@@ -57,9 +57,9 @@ def refactor_goals(server, uri: str) -> list[Concern]:
     return [spec.name for spec in registry.enabled(server.session.settings_for(folder)) if spec.refactor_goal]
 
 
-async def start_refactor(server, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
+async def start_refactor(server: ManyeyesServer, uri: str, lines: tuple[int, int], goal: list[Concern]) -> dict:
     session = server.session
-    version, text = documents.snapshot(server, uri)
+    version, text = snapshots.snapshot(server, uri)
     folder = session.folder_of(uri)
     request = reviews.build_request(server, ReviewKind.selection, {uri: (version, text)}, lines, folder)
     from manyeyes.rewrite.refactor import RefactorRun
@@ -79,10 +79,10 @@ def _work(server: ManyeyesServer, job: RunningReview, uri: str, version: int | N
     return work
 
 
-async def _offer(server, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
+async def _offer(server: ManyeyesServer, uri: str, version: int | None, text: str, result: RefactorResult) -> str:
     if result.code is None:
         return f"no refactor offered: {result.problem}"
-    if documents.current_version(server, uri, text) != (True, version):
+    if snapshots.current_version(server, uri, text) != (True, version):
         return "no refactor offered: the document changed while it was being refactored"
     stored = StoredRefactor(
         uri=uri,
@@ -100,7 +100,7 @@ async def _offer(server, uri: str, version: int | None, text: str, result: Refac
     return f"refactor ready: {stored.summary or 'rewrite checked'}"
 
 
-async def _propose(server, stored: StoredRefactor, text: str) -> None:
+async def _propose(server: ManyeyesServer, stored: StoredRefactor, text: str) -> None:
     try:
         answer = await server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=workspace_edit(server, stored, text), label="manyeyes refactor")
@@ -110,7 +110,7 @@ async def _propose(server, stored: StoredRefactor, text: str) -> None:
         log.warning("refactor edit not sent: %s", exc)
 
 
-def workspace_edit(server, stored: StoredRefactor, text: str) -> types.WorkspaceEdit:
+def workspace_edit(server: ManyeyesServer, stored: StoredRefactor, text: str) -> types.WorkspaceEdit:
     """The rewrite of lines start..end as one edit, annotated so the editor asks before applying it."""
     from manyeyes.plan.documents import split_lines
 
@@ -157,11 +157,11 @@ def changed_block(old: list[str], new: list[str]) -> tuple[int, int, str]:
     return head, len(old) - 1 - tail, "\n".join(new[head : len(new) - tail])
 
 
-def refactor_actions(server, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+def refactor_actions(server: ManyeyesServer, uri: str, wanted: types.Range) -> list[types.CodeAction]:
     """The ready rewrite for this selection, if still current; and the commands that start new ones."""
     actions = []
     stored = server.session.refactors.get(uri)
-    document = documents.open_document(server, uri)
+    document = snapshots.open_document(server, uri)
     first, last = convert.range_to_lines(wanted)
     if stored and document and document.version == stored.version and first <= stored.end and stored.start <= last:
         actions.append(

@@ -15,31 +15,31 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
 from manyeyes.llm.errors import KEY_REJECTED
-from manyeyes.lsp import convert, diagnostics, documents, jobs
+from manyeyes.lsp import convert, diagnostics, jobs, snapshots
+from manyeyes.lsp.server import ManyeyesServer
 from manyeyes.lsp.session import Folder, ReviewedFile, RunningReview, file_path
 from manyeyes.vocabulary import ReviewKind
 
 if TYPE_CHECKING:  # the engine is imported by the first review, not at start
-    from manyeyes.lsp.server import ManyeyesServer
     from manyeyes.models import ReviewRequest, ReviewResult
 
 log = logging.getLogger(__name__)
 
 
-def register(server) -> None:
+def register(server: ManyeyesServer) -> None:
     @server.command("manyeyes.review.file")
-    async def review_file(ls, *args):
+    async def review_file(ls: ManyeyesServer, *args):
         uri = convert.uri_argument(args, 0, "manyeyes.review.file")
         return await start_review(ls, [uri], ReviewKind.files)
 
     @server.command("manyeyes.review.selection")
-    async def review_selection(ls, *args):
+    async def review_selection(ls: ManyeyesServer, *args):
         uri = convert.uri_argument(args, 0, "manyeyes.review.selection")
         selection = convert.range_argument(args, 1, "manyeyes.review.selection")
         return await start_review(ls, [uri], ReviewKind.selection, convert.range_to_lines(selection))
 
     @server.command("manyeyes.review.changes")
-    async def review_changes(ls, *args):
+    async def review_changes(ls: ManyeyesServer, *args):
         if not ls.session.trusted:
             raise JsonRpcInvalidParams(
                 "reviewing git changes needs a trusted workspace (git can run the repository's own commands)"
@@ -47,7 +47,7 @@ def register(server) -> None:
         return await start_review(ls, [], ReviewKind.diff, folder=changes_folder(ls.session, args))
 
     @server.command("manyeyes.review.cancel")
-    def review_cancel(ls, *args):
+    def review_cancel(ls: ManyeyesServer, *args):
         uri = args[0] if args and isinstance(args[0], str) else None
         cancelled = [r.review_id for r in list(ls.session.runs.values()) if uri is None or uri in r.uris]
         for review_id in cancelled:
@@ -55,7 +55,7 @@ def register(server) -> None:
         return {"cancelled": cancelled}
 
     @server.command("manyeyes.agent.cancel")
-    def agent_cancel(ls, *args):
+    def agent_cancel(ls: ManyeyesServer, *args):
         if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
             raise JsonRpcInvalidParams("manyeyes.agent.cancel needs a reviewId and an agent id")
         review = ls.session.runs.get(args[0])
@@ -63,7 +63,7 @@ def register(server) -> None:
         return {"cancelled": review is not None and review.run.cancel_agent(args[1])}
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
-    def progress_cancelled(ls, params: types.WorkDoneProgressCancelParams):
+    def progress_cancelled(ls: ManyeyesServer, params: types.WorkDoneProgressCancelParams):
         if isinstance(params.token, str) and params.token in ls.session.runs:
             ls.session.cancel(params.token)
 
@@ -95,32 +95,33 @@ async def start_review(
     for uri in uris:
         for running in session.runs_for(uri):
             server.session.cancel(running.review_id)  # superseded by this request
-    snapshots = {uri: documents.snapshot(server, uri) for uri in uris}
-    request = build_request(server, kind, snapshots, lines, folder)
+    taken = {uri: snapshots.snapshot(server, uri) for uri in uris}
+    request = build_request(server, kind, taken, lines, folder)
     from manyeyes.engine import ReviewRun
 
     settings = session.settings_for(folder)
     run = ReviewRun(request, settings, cache=session.cache_for(settings))
     review = RunningReview(session.next_review_id(), uris, run, folder, lines=lines)
-    return await jobs.start(server, review, "manyeyes review", _work(server, review, snapshots))
+    return await jobs.start(server, review, "manyeyes review", _work(server, review, taken))
 
 
-def build_request(server, kind: ReviewKind, snapshots: dict, lines, folder: Folder) -> ReviewRequest:
+def build_request(server: ManyeyesServer, kind: ReviewKind, taken: dict, lines, folder: Folder) -> ReviewRequest:
+    """The engine's request for documents as they were taken (`taken`: URI -> (version, text))."""
     from manyeyes.models import ReviewRequest
     from manyeyes.plan.documents import relative_to_workspace
 
-    paths = [Path(to_fs_path(uri)) for uri in snapshots]
+    paths = [Path(to_fs_path(uri)) for uri in taken]
     workspace = folder.root
     if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
         workspace = paths[0].parent  # a file opened from outside the workspace folders is still reviewable
-    overrides = {to_fs_path(uri): text for uri, (_, text) in snapshots.items()}
+    overrides = {to_fs_path(uri): text for uri, (_, text) in taken.items()}
     overrides.update(_open_documents(server) if kind is ReviewKind.diff else {})
     return ReviewRequest(
         kind=kind, workspace=workspace, paths=paths, lines=lines, overrides=overrides, trusted=server.session.trusted
     )
 
 
-def _open_documents(server) -> dict[str, str]:
+def _open_documents(server: ManyeyesServer) -> dict[str, str]:
     """Path -> unsaved text of every open document that is a file (an untitled buffer has no path)."""
     return {path: doc.source for uri, doc in server.workspace.text_documents.items() if (path := _path_of(uri))}
 
@@ -131,11 +132,11 @@ def _path_of(uri: str) -> str | None:
     return str(path) if path else None
 
 
-def _work(server: ManyeyesServer, review: RunningReview, snapshots: dict) -> jobs.Work:
+def _work(server: ManyeyesServer, review: RunningReview, taken: dict) -> jobs.Work:
     async def work(reporter: jobs.Reporter) -> str:
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
-        uri_of = _uri_resolver(server, review.run.request.workspace, list(snapshots))
+        uri_of = _uri_resolver(server, review.run.request.workspace, list(taken))
         for step in result.after_agents():  # verification, fix repairs: not agents' calls, still the board's totals
             reporter.board.charge(step.prompt_tokens + step.completion_tokens, step.cost_usd)
         if result.verification:
@@ -168,7 +169,7 @@ def summary(result: ReviewResult, shown: int, changed: list[str] = ()) -> str:
 _KEY_PROBLEMS = (KEY_REJECTED, "no API key")
 
 
-def _tell_about_keys(server, result: ReviewResult) -> None:
+def _tell_about_keys(server: ManyeyesServer, result: ReviewResult) -> None:
     """A missing or rejected API key is the user's to fix: say so once, not once per agent."""
     for outcome in result.failed:
         if outcome.error and outcome.error.startswith(_KEY_PROBLEMS):
@@ -176,7 +177,9 @@ def _tell_about_keys(server, result: ReviewResult) -> None:
             return
 
 
-def _store_and_publish(server, review: RunningReview, uri_of, result: ReviewResult) -> tuple[dict, list[str]]:
+def _store_and_publish(
+    server: ManyeyesServer, review: RunningReview, uri_of, result: ReviewResult
+) -> tuple[dict, list[str]]:
     """Keep and publish the findings of every reviewed file whose text is still the text that was reviewed, with
     the version that text has now; returns what was published by URI, and the files edited meanwhile."""
     by_path: dict[str, list] = {rel: [] for rel in result.reviewed}
@@ -185,7 +188,7 @@ def _store_and_publish(server, review: RunningReview, uri_of, result: ReviewResu
     published, changed = {}, []
     for rel, findings in by_path.items():
         uri, text = uri_of(rel), result.texts.get(rel)
-        current, version = documents.current_version(server, uri, text) if text is not None else (False, None)
+        current, version = snapshots.current_version(server, uri, text) if text is not None else (False, None)
         if not current:
             log.info("%s changed during its review; results not published", uri)
             changed.append(rel)
@@ -195,7 +198,7 @@ def _store_and_publish(server, review: RunningReview, uri_of, result: ReviewResu
     return published, changed
 
 
-def _reviewed_file(server, uri: str, version, text: str, findings: list, lines) -> ReviewedFile:
+def _reviewed_file(server: ManyeyesServer, uri: str, version, text: str, findings: list, lines) -> ReviewedFile:
     """A selection review replaces what was known inside the selection and keeps the rest, when the rest was
     found on this same text."""
     previous = server.session.files.get(uri)
@@ -205,7 +208,7 @@ def _reviewed_file(server, uri: str, version, text: str, findings: list, lines) 
     return ReviewedFile(uri=uri, version=version, text=text, findings=findings)
 
 
-def _uri_resolver(server, workspace: Path, requested: list[str]):
+def _uri_resolver(server: ManyeyesServer, workspace: Path, requested: list[str]):
     """Workspace-relative path -> the URI the editor uses for that file (its own spelling, when it has one)."""
     open_or_requested = [*requested, *server.workspace.text_documents]
     known = {Path(path).resolve(): uri for uri in open_or_requested if (path := _path_of(uri))}
