@@ -125,11 +125,11 @@ RISKY = "def run(expr):\n    value = eval(expr)\n    return value\n"
 
 def completed(text, concern=Concern.security, findings=(), evidence=(), tokens=1000, task_id="t1"):
     document = Document(path=f"{task_id}.py", text=text, language="python")
-    context = TaskContext(evidence=list(evidence), estimated_tokens=tokens)
+    context = TaskContext(estimated_tokens=tokens)
     task = Task(task_id, concern, Chunk(document, 1, 3, None), "openai/a", context)
     outcome = AgentOutcome(task_id=task_id, agent="openai/a", concern=concern, target=f"{task_id}.py:1-3")
     outcome.state, outcome.prompt_tokens = "done", tokens
-    return Completed(task, outcome, AgentReport(findings=list(findings)))
+    return Completed(task, outcome, AgentReport(findings=list(findings), evidence=list(evidence)))
 
 
 def first_round(items, settings):

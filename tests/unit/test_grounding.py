@@ -75,8 +75,9 @@ def test_each_model_agent_waits_only_for_its_own_concerns_analyzers(tmp_path):
 
     analyzers = [Analyzer("bandit", Concern.security, bandit_may_finish), Analyzer("ruff", Concern.readability)]
 
+    tasks = [task(1, Concern.security), task(2, Concern.readability)]
+
     async def main():
-        tasks = [task(1, Concern.security), task(2, Concern.readability)]
         async with OfflinePanel([DOC], TestIndex(tmp_path, []), analyzers) as panel:
             agent = GroundedAgent(panel, Scripted(model))
             return await Dispatcher(4, 30, 60).run(tasks, lambda t: agent)
@@ -84,6 +85,9 @@ def test_each_model_agent_waits_only_for_its_own_concerns_analyzers(tmp_path):
     completed = anyio.run(main)
     assert [c.outcome.state for c in completed] == ["done", "done"]
     assert asked == [("readability", ["ruff hit"], False), ("security", ["bandit hit"], True)]
+    # The plan stays as planned: each agent worked on a grounded copy, and its evidence came back in its report.
+    assert [t.context.evidence for t in tasks] == [[], []]
+    assert [[h.title for h in c.report.evidence] for c in completed] == [["bandit hit"], ["ruff hit"]]
 
 
 def test_a_path_with_a_line_break_cannot_start_a_line_of_the_prompt():

@@ -34,6 +34,7 @@ class AgentReport:
     proposal: Proposal | None = None  # refactoring agents only
     dismissed: list[tuple[Finding, str]] = field(default_factory=list)  # analyzer hits judged false, with the reason
     notes: list[str] = field(default_factory=list)  # what the review should say about this agent's answer
+    evidence: list[Finding] = field(default_factory=list)  # the analyzer hits its task was grounded with
 
 
 class Agent(Protocol):

@@ -3,12 +3,13 @@ text that shows them to the model, and what becomes of each hit once the model h
 
 In a review, grounding happens inside each agent's task rather than as a step before the fan-out: every analyzer
 starts at once, and each agent waits only for the analyzers of its own concern, so the tests agent does not wait
-for bandit and the board shows an agent as running while its evidence is gathered.
+for bandit and the board shows an agent as running while its evidence is gathered. The plan stays as planned: the
+agent works on a grounded copy of its task, and the evidence travels back in its report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.analyzers.taint import TAINT_NOTE
@@ -27,18 +28,22 @@ EVIDENCE_HEADING = (
 MAX_HITS_LISTED_PER_RULE = 3
 
 
-async def attach_evidence(task: Task, panel: OfflinePanel) -> None:
+async def evidence_for(task: Task, panel: OfflinePanel) -> list[Finding]:
+    """A task's evidence: its concern's analyzer hits inside its chunk."""
     hits, _ = await panel.hits(task.concern, task.chunk.document.path)
-    task.context.evidence = [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
+    return [h for h in hits if task.chunk.start <= h.span.start_line <= task.chunk.end]
 
 
-async def ground_all(tasks: list[Task], panel: OfflinePanel) -> None:
-    """Ground every model task up front: for what must be complete before anything is sent (a dry run, a
-    refactoring's single task)."""
-    model_tasks = [t for t in tasks if not t.offline]
-    await start_analyzers(model_tasks, panel)
-    for task in model_tasks:
-        await attach_evidence(task, panel)
+async def grounded(task: Task, panel: OfflinePanel) -> Task:
+    """The task as its agent sees it: a copy that carries its evidence (the planned task is left as planned)."""
+    return replace(task, context=replace(task.context, evidence=await evidence_for(task, panel)))
+
+
+async def ground_all(tasks: list[Task], panel: OfflinePanel) -> list[Task]:
+    """Every model task grounded up front, offline ones as they are: for what must be complete before anything is
+    sent (a dry run, a refactoring's tasks)."""
+    await start_analyzers(tasks, panel)
+    return [task if task.offline else await grounded(task, panel) for task in tasks]
 
 
 async def start_analyzers(tasks: list[Task], panel: OfflinePanel) -> None:
@@ -57,10 +62,12 @@ class GroundedAgent:
         self._model = model
 
     async def review(self, task: Task) -> AgentReport:
-        await attach_evidence(task, self._panel)
+        task = await grounded(task, self._panel)
         if task.stood_down:
             return AgentReport(skipped=f"triage: {task.standby}")
-        return await self._model.review(task)
+        report = await self._model.review(task)
+        report.evidence = task.context.evidence
+        return report
 
 
 def render_evidence(task: Task) -> str:

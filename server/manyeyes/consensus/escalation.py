@@ -96,7 +96,7 @@ class VotePlanner:
         if self.settings.voting == "always":
             candidate.reasons.append("voting: always")
             return candidate
-        _rate_evidence(candidate, task.context.evidence)
+        _rate_evidence(candidate, item.report.evidence)
         if task.concern is Concern.security:
             injection, other = sinks_called(task.chunk)
             if injection or other:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 import anyio.to_thread
@@ -40,10 +40,11 @@ class DryRunTask:
 
 
 async def dry_run(request: ReviewRequest, settings: Settings) -> tuple[Plan, list[DryRunTask]]:
-    """What a review would send, after redaction, with token estimates; nothing is sent."""
-    plan = await anyio.to_thread.run_sync(plan_review, request, settings)
-    async with OfflinePanel(plan.documents, plan.tests) as panel:
-        await ground_all(plan.tasks, panel)
+    """What a review would send, after redaction, with token estimates; nothing is sent. The plan returned has its
+    tasks grounded, as the agents would have seen them."""
+    planned_review = await anyio.to_thread.run_sync(plan_review, request, settings)
+    async with OfflinePanel(planned_review.documents, planned_review.tests) as panel:
+        plan = replace(planned_review, tasks=await ground_all(planned_review.tasks, panel))
     sources = [source for t in plan.tasks if not t.offline for source in quoted_sources(t)]
     await anyio.to_thread.run_sync(warm_redaction, sources)
     planned = []

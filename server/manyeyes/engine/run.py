@@ -19,7 +19,7 @@ import anyio.to_thread
 
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.base import Agent
-from manyeyes.agents.grounding import GroundedAgent, attach_evidence, not_confirmed, start_analyzers
+from manyeyes.agents.grounding import GroundedAgent, evidence_for, not_confirmed, start_analyzers
 from manyeyes.agents.model import ModelAgent
 from manyeyes.agents.offline import OfflineAgent
 from manyeyes.cache import Cache
@@ -106,7 +106,7 @@ class ReviewRun(DispatchedRun):
             completed += await self._votes(votes, completed, agent_for)
             for item in completed:  # an agent stopped before it grounded still leaves its analyzer hits behind
                 if item.outcome.state != "done" and not item.task.offline and not self.dispatcher.cancelled:
-                    await attach_evidence(item.task, panel)
+                    item.report.evidence = item.report.evidence or await evidence_for(item.task, panel)
             problems = panel.problems() + (panel.uncovered(self.settings.concerns) if self._grounding else [])
             clock.lap("dispatch")
         result = await self._assemble(plan, completed, clock, votes)
@@ -172,7 +172,7 @@ class ReviewRun(DispatchedRun):
                 notes.extend(report.notes)
                 if item.outcome.state != "done":
                     why = f"the model agent did not answer ({item.outcome.error})"
-                    findings.extend(not_confirmed(task.context.evidence, why))
+                    findings.extend(not_confirmed(report.evidence, why))
                 for hit, reason in report.dismissed:
                     findings.extend(silencing.model_dismissal(hit, reason, task.agent))
         tallied = tally_votes(completed)

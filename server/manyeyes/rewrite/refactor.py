@@ -101,7 +101,7 @@ class RefactorRun(DispatchedRun):
             await anyio.to_thread.run_sync(load_litellm)
             await anyio.to_thread.run_sync(warm_redaction, [(document.path, document.text)])
         async with OfflinePanel([document], tests) as panel:
-            await ground_all(tasks, panel)
+            tasks = await ground_all(tasks, panel)
             offline = OfflineRefactorAgent(panel)
             model = RefactorAgent(self._model_client()) if any(not t.offline for t in tasks) else None
             return await self.dispatcher.run(tasks, lambda t: offline if t.offline else model)
