@@ -16,7 +16,7 @@ from manyeyes.cache import Cache
 from manyeyes.config import Settings
 from manyeyes.errors import ManyeyesError
 from manyeyes.llm.errors import ModelCallError
-from manyeyes.models import ALL_CONCERNS, BaselineReport, Finding, ReviewKind, ReviewRequest
+from manyeyes.models import ALL_CONCERNS, BaselineReport, DocumentSource, Finding, ReviewKind, ReviewRequest
 from manyeyes.plan import gitdiff
 from manyeyes.synthesis.newness import split_new
 
@@ -126,7 +126,7 @@ async def _review_base(
         kind=ReviewKind.files,
         workspace=request.workspace,
         paths=paths,
-        overrides={str(path): bases[rel] for path, rel in zip(paths, bases)},
+        sources=[DocumentSource(key=rel, path=path, text=bases[rel]) for path, rel in zip(paths, bases)],
         trusted=request.trusted,
     )
     quiet = {"voting": "off", "verify_findings": False, "verify_fixes_with_tests": False}

@@ -240,6 +240,7 @@ class ReviewRun(DispatchedRun):
             instructions=instruction_uses(plan, completed, synthesis.findings, silencing.dismissed),
             dismissed_by_change=silencing.by_change,
             consolidated=self._consolidated,
+            keys={path: document.key for path, document in documents.items() if document.key is not None},
         )
 
     async def _keep_new(self, documents: dict[str, Document], notes: list[str]) -> BaselineReport | None:

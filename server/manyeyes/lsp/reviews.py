@@ -106,24 +106,29 @@ async def start_review(
 
 
 def build_request(server: ManyeyesServer, kind: ReviewKind, taken: dict, lines, folder: Folder) -> ReviewRequest:
-    """The engine's request for documents as they were taken (`taken`: URI -> (version, text))."""
-    from manyeyes.models import ReviewRequest
+    """The engine's request for documents as they were taken (`taken`: URI -> (version, text)), each named by its
+    URI; a review of changes also gets every open document, whose unsaved text may be a change."""
+    from manyeyes.models import DocumentSource, ReviewRequest
     from manyeyes.plan.documents import relative_to_workspace
 
-    paths = [Path(to_fs_path(uri)) for uri in taken]
+    sources = {uri: DocumentSource(key=uri, path=Path(to_fs_path(uri)), text=text) for uri, (_, text) in taken.items()}
+    if kind is ReviewKind.diff:
+        for uri, document in server.workspace.text_documents.items():
+            path = _path_of(uri)  # an untitled buffer has none
+            if path and uri not in sources:
+                sources[uri] = DocumentSource(key=uri, path=Path(path), text=document.source)
+    paths = [sources[uri].path for uri in taken]
     workspace = folder.root
     if workspace is None or any(relative_to_workspace(p, workspace) is None for p in paths):
         workspace = paths[0].parent  # a file opened from outside the workspace folders is still reviewable
-    overrides = {to_fs_path(uri): text for uri, (_, text) in taken.items()}
-    overrides.update(_open_documents(server) if kind is ReviewKind.diff else {})
     return ReviewRequest(
-        kind=kind, workspace=workspace, paths=paths, lines=lines, overrides=overrides, trusted=server.session.trusted
+        kind=kind,
+        workspace=workspace,
+        paths=paths,
+        lines=lines,
+        sources=list(sources.values()),
+        trusted=server.session.trusted,
     )
-
-
-def _open_documents(server: ManyeyesServer) -> dict[str, str]:
-    """Path -> unsaved text of every open document that is a file (an untitled buffer has no path)."""
-    return {path: doc.source for uri, doc in server.workspace.text_documents.items() if (path := _path_of(uri))}
 
 
 def _path_of(uri: str) -> str | None:
@@ -136,7 +141,7 @@ def _work(server: ManyeyesServer, review: RunningReview, taken: dict) -> jobs.Wo
     async def work(reporter: jobs.Reporter) -> str:
         review.run.on_phase(reporter.phase)
         result = await review.run.execute()
-        uri_of = _uri_resolver(server, review.run.request.workspace, list(taken))
+        uri_of = _uri_resolver(result, review.run.request.workspace)
         for step in result.after_agents():  # verification, fix repairs: not agents' calls, still the board's totals
             reporter.board.charge(step.prompt_tokens + step.completion_tokens, step.cost_usd)
         if result.verification:
@@ -208,13 +213,11 @@ def _reviewed_file(server: ManyeyesServer, uri: str, version, text: str, finding
     return ReviewedFile(uri=uri, version=version, text=text, findings=findings)
 
 
-def _uri_resolver(server: ManyeyesServer, workspace: Path, requested: list[str]):
-    """Workspace-relative path -> the URI the editor uses for that file (its own spelling, when it has one)."""
-    open_or_requested = [*requested, *server.workspace.text_documents]
-    known = {Path(path).resolve(): uri for uri in open_or_requested if (path := _path_of(uri))}
+def _uri_resolver(result: ReviewResult, workspace: Path):
+    """Reviewed path -> the document's URI: the one the review was given for it, else (a changed file the editor
+    does not have open) the file's own."""
 
     def uri_of(rel: str) -> str:
-        path = (workspace / rel).resolve()
-        return known.get(path) or from_fs_path(str(path))
+        return result.keys.get(rel) or from_fs_path(str((workspace / rel).resolve()))
 
     return uri_of

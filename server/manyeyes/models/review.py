@@ -13,6 +13,16 @@ from manyeyes.safety import plain
 from manyeyes.vocabulary import Concern, ReviewKind
 
 
+class DocumentSource(BaseModel):
+    """A document as a front end names it. `key` is its identity there (the editor's URI): the result gives it back
+    for every reviewed document, so no front end rebuilds an identity from a path. `text` is the front end's own
+    text of it (an editor's unsaved buffer); None: read from disk."""
+
+    key: str
+    path: Path  # absolute, or relative to the workspace root
+    text: str | None = None
+
+
 class ReviewRequest(BaseModel):
     """What to review. Paths are absolute or relative to the workspace root."""
 
@@ -22,13 +32,22 @@ class ReviewRequest(BaseModel):
     lines: tuple[int, int] | None = None  # for a selection: inclusive, 1-based
     diff_base: str | None = None  # a ref; None with kind=diff means unstaged changes
     staged: bool = False
-    # An editor may review unsaved text: path (relative or absolute) -> text.
-    overrides: dict[str, str] = Field(default_factory=dict)
+    # The documents the front end names, with its key for each and its text when it has one (unsaved).
+    sources: list[DocumentSource] = Field(default_factory=list)
     # An untrusted workspace's own dismissals are shown, marked, instead of hiding findings.
     trusted: bool = True
     # Report only what the base lacks (engine/baseline.py): the git ref whose version of each file is compared, ""
     # for the index (unstaged changes); None compares nothing.
     compare_with: str | None = None
+
+    def source(self, path: Path) -> DocumentSource | None:
+        """The front end's document at `path`: as it spelled the path, else the same file by another spelling (a
+        symbolic link, a relative path)."""
+        spelled = next((s for s in self.sources if s.path.as_posix() == path.as_posix()), None)
+        if spelled is not None or not self.sources:
+            return spelled
+        real = _real(path, self.workspace)
+        return next((s for s in self.sources if _real(s.path, self.workspace) == real), None)
 
 
 TaskState = Literal["queued", "running", "done", "failed", "cancelled", "skipped"]
@@ -214,6 +233,8 @@ class ReviewResult(BaseModel):
     # Every finding before the filters (severity, confidence, dismissals, the per-file cap): what a front end keeps
     # to show again under other settings or dismissals (the editor), or to score (eval). Not in the JSON report.
     consolidated: list[Finding] = Field(default_factory=list, exclude=True, repr=False)
+    # Reviewed path -> the key the front end gave that document (DocumentSource.key); not in the JSON report.
+    keys: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     @property
     def failed(self) -> list[AgentOutcome]:
@@ -242,3 +263,7 @@ class ReviewResult(BaseModel):
     def cached_prompt_tokens(self) -> int:
         """Prompt tokens, of totals()' first, that the provider read from its prompt cache (agents' calls)."""
         return sum(o.cached_prompt_tokens for o in self.outcomes)
+
+
+def _real(path: Path, workspace: Path) -> Path:
+    return (path if path.is_absolute() else workspace / path).resolve()

@@ -39,6 +39,7 @@ class Document:
     text: str
     language: str
     focus: Ranges | None = None  # inclusive line ranges under review; None: the whole file
+    key: str | None = None  # the front end's name for it (DocumentSource.key), given back with the result
 
     @cached_property
     def lines(self) -> list[str]:
@@ -189,9 +190,15 @@ def _join(folder: str, name: str) -> str:
 
 
 def read_document(
-    path: Path, workspace: Path, settings: Settings, focus: Ranges | None = None, text: str | None = None
+    path: Path,
+    workspace: Path,
+    settings: Settings,
+    focus: Ranges | None = None,
+    text: str | None = None,
+    key: str | None = None,
 ) -> Document | NotReviewed:
-    """A snapshot of one file, or why it is not reviewed. `text` replaces the disk content (unsaved buffers)."""
+    """A snapshot of one file, or why it is not reviewed. `text` replaces the disk content (unsaved buffers); `key`
+    is the front end's name for it."""
     rel = display_path(path, workspace)
     pattern = matching_glob(rel, settings.exclude)
     if pattern:
@@ -212,7 +219,7 @@ def read_document(
             reason=f"{line_count:,} lines is over max_file_lines ({settings.max_file_lines:,}); "
             "review a range with --lines or raise the limit",
         )
-    return Document(path=rel, text=text, language=language, focus=focus)
+    return Document(path=rel, text=text, language=language, focus=focus, key=key)
 
 
 def _read_text(path: Path, workspace: Path, settings: Settings) -> str | NotReviewed:

@@ -183,18 +183,21 @@ def load_documents(request: ReviewRequest, settings: Settings) -> Loaded:
     workspace = request.workspace
     if request.kind is ReviewKind.diff:
         return _load_diff(request, settings)
-    files, skipped = expand_paths(request.paths, workspace, settings, frozenset(request.overrides))
+    unsaved = frozenset(str(s.path) for s in request.sources if s.text is not None)
+    files, skipped = expand_paths(request.paths, workspace, settings, unsaved)
     focus = _selection_focus(request)
     documents, not_reviewed = [], list(skipped)
     for path in files:
-        loaded = read_document(path, workspace, settings, focus, _override(request, path))
+        source = request.source(path)
+        loaded = _read(request, path, settings, focus, source.text if source else None)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _keep_reviewable(documents, not_reviewed, focus)
 
 
-def _override(request: ReviewRequest, path: Path) -> str | None:
-    """The editor's unsaved text for a path, if it sent one."""
-    return request.overrides.get(str(path)) or request.overrides.get(path.as_posix())
+def _read(request: ReviewRequest, path: Path, settings: Settings, focus, text: str | None):
+    """One document (`text`: instead of the disk's), with the front end's key for it when it named it."""
+    source = request.source(path)
+    return read_document(path, request.workspace, settings, focus, text, source.key if source else None)
 
 
 def _selection_focus(request: ReviewRequest) -> tuple[tuple[int, int], ...] | None:
@@ -218,14 +221,13 @@ def _load_diff(request: ReviewRequest, settings: Settings) -> Loaded:
             continue
         if narrowed_to and not any(_within(change.path, folder) for folder in narrowed_to):
             continue  # the user named the paths to review
-        text = (
-            gitdiff.staged_text(request.workspace, change.path) if request.staged else _override(request, change.path)
-        )
+        source = request.source(change.path)
+        text = gitdiff.staged_text(request.workspace, change.path) if request.staged else source and source.text
         focus = None if change.whole_file else tuple(change.ranges)
         if text is not None and not request.staged and not change.whole_file:
             base = gitdiff.base_text(request.workspace, change.path, request.diff_base)
             focus = tuple(gitdiff.changed_ranges(base, text)) if base is not None else focus
-        loaded = read_document(change.path, request.workspace, settings, focus, text)
+        loaded = _read(request, change.path, settings, focus, text)
         (documents if isinstance(loaded, Document) else not_reviewed).append(loaded)
     return _keep_reviewable(documents, not_reviewed, None)
 
@@ -244,9 +246,9 @@ def _unsaved_edits(request: ReviewRequest, listed: set[Path]) -> list:
     from manyeyes.plan import gitdiff
 
     edits = []
-    for name, text in request.overrides.items():
-        path = Path(name)
-        if path.resolve() in listed or relative_to_workspace(path, request.workspace) is None:
+    for source in request.sources:
+        path, text = source.path, source.text
+        if text is None or path.resolve() in listed or relative_to_workspace(path, request.workspace) is None:
             continue
         base = gitdiff.base_text(request.workspace, path, request.diff_base)
         if base is not None and base != text:
