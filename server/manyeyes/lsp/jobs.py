@@ -2,9 +2,8 @@
 task (a command answers at once with the job's id, never blocking the server), registered in the session while it
 runs, reported as work-done progress and `manyeyes/board` notifications, ended with one message whatever happens,
 and cancelled through the session (by the user, by a newer request for the same document, by an edit to the text
-it reads).
-Every other task the server starts (a review on save, a rewrite waiting in the editor's preview) is kept here
-too, so none is garbage-collected half-way.
+it reads). Every other task the server starts (a review on save, a rewrite waiting in the editor's preview) is
+kept here too, so none is garbage-collected half-way.
 """
 
 from __future__ import annotations
