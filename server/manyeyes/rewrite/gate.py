@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from manyeyes.agents.analyzers.base import run_tool
+from manyeyes.agents.analyzers.base import kill_group, run_tool
 from manyeyes.agents.analyzers.ruff import ruff_command
 from manyeyes.plan.documents import Document, matching_glob, split_lines
 from manyeyes.plan.syntax import GRAMMARS, grammar_for, syntax_problem
@@ -200,7 +199,8 @@ def run_tests(
         try:
             output, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            _stop(proc)
+            kill_group(proc)
+            proc.communicate()
             return TestRun(False, f"{test_file} timed out after {timeout_s:g}s")
     if proc.returncode == 0:
         return TestRun(True, f"{test_file} passes")
@@ -249,17 +249,6 @@ def _python(workspace: Path) -> str:
             if candidate.is_file():
                 return str(candidate)
     return sys.executable
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except OSError:
-        pass  # already gone
-    proc.communicate()
 
 
 def digest(text: str) -> str:

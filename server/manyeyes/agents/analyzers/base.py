@@ -72,7 +72,7 @@ class Processes:
         try:
             return process.communicate(input_text, timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(process)
+            kill_group(process)
             process.communicate()  # reaped, not left a zombie
             raise
         finally:
@@ -89,13 +89,14 @@ class Processes:
             self._stopped = True
             live = list(self._live)
         for process in live:
-            _kill(process)
+            kill_group(process)
 
 
-def _kill(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a program started in a process group of its own, and whatever it started."""
     try:
         os.killpg(process.pid, signal.SIGKILL) if os.name == "posix" else process.kill()
-    except (ProcessLookupError, PermissionError):
+    except OSError:
         pass  # it has just ended
 
 
@@ -139,19 +140,9 @@ def scan_each(scratch: Scratch, scan: Callable[[Document], list[Finding]]) -> An
     return run
 
 
-def run_tool(argv: list[str], cwd: Path | None, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run an analyzer's command; its stdout is captured, never inherited (stdout may be the LSP channel)."""
-    stdin = None if input_text is not None else subprocess.DEVNULL
-    return subprocess.run(
-        argv,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        stdin=stdin,
-        input=input_text,
-        check=False,
-    )
+def run_tool(argv: list[str], cwd: Path | None) -> subprocess.CompletedProcess[str]:
+    """Run a tool outside any review's panel (checking a rewrite, listing ruff's rules), the panel's way."""
+    return Processes().run(argv, cwd)
 
 
 def byte_col_to_char(line: str, byte_offset: int) -> int:
