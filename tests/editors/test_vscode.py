@@ -46,15 +46,18 @@ def run_vscode(
     settings: dict | None = None,
     screenshot: Path | None = None,
     files: dict[str, str] | None = None,
+    python_extension: str | None = None,
 ) -> dict:
     """Runs one driver scenario in code-server and returns what run.mjs gathered (the driver's and the UI's).
-    `files`: more files of the project, by relative path."""
+    `files`: more files of the project, by relative path; `python_extension`: the Python a stand-in for the
+    Python extension offers as the active environment."""
     require_or_skip(_missing())
     project = tmp_path / "project"
     project.mkdir()
     target = project / "app.py"
     target.write_text(SOURCE)
     for rel, text in (files or {}).items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text(text)
     (project / "other.py").write_text("import os\n")  # committed and unchanged: Review Changes must skip it
     _commit(project)
@@ -63,8 +66,9 @@ def run_vscode(
     command += ["--vsix", str(VSCODE / "manyeyes.vsix"), "--python", sys.executable, "--file", str(target)]
     command += ["--out", str(out), "--scenario", scenario, "--settings", json.dumps(settings or {})]
     command += ["--screenshot", str(screenshot)] if screenshot else []
+    command += ["--python-extension", python_extension] if python_extension else []
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), **{FAKE_KEY_ENV: "sk-fake-vscode"})
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     result = json.loads(out.read_text())
     failure = result.get("error") or result.get("driver", {}).get("error")
     assert proc.returncode == 0 and result["ok"], f"{failure}\n{result.get('logs', '')}"
@@ -221,3 +225,39 @@ def test_restart_show_logs_and_the_language_status_item(tmp_path):
     assert "manyeyes-lsp: INFO: manyeyes-review-1 ended: 3 finding(s)" in output
     status = seen["languageStatus"].replace("\xa0", " ")
     assert "manyeyes: 3 finding(s), $0.0000" in status and "server running" in status
+
+
+def _python_without_manyeyes() -> str | None:
+    """A Python 3.10+ that can make virtual environments and has no manyeyes: a machine where nothing is installed."""
+    check = "import sys, venv, ensurepip; assert sys.version_info >= (3, 10)\ntry:\n import manyeyes\nexcept ImportError: pass\nelse: raise SystemExit(1)"
+    for python in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if Path(python).exists() and subprocess.run([python, "-c", check], capture_output=True, cwd="/").returncode == 0:
+            return python
+    return None
+
+
+# A repository that puts its own `manyeyes` package at its root: `python -m manyeyes` started in the workspace
+# would run it. The extension starts probes and the server in its own storage directory instead.
+HOSTILE = "import pathlib\npathlib.Path(__file__).with_name('ran').write_text('the workspace ran code')\n"
+
+
+@pytest.mark.timeout(720)
+def test_first_start_installs_the_server_then_follows_the_python_extension(tmp_path):
+    bare = _python_without_manyeyes()
+    require_or_skip([] if bare else ["a Python 3.10+ with venv and without manyeyes (/usr/bin/python3)"])
+    hostile = {"manyeyes/__init__.py": HOSTILE, "manyeyes/__main__.py": HOSTILE}
+    result = run_vscode(tmp_path, "first-start", settings={"manyeyes.server.command": []}, files=hostile,
+                        python_extension=bare)
+    driver = result["driver"]
+    first, second = driver["first"], driver["second"]
+    # no manyeyes in the Python extension's interpreter: the extension made its own environment from it
+    assert "manyeyes 0.1.0 in its own environment" in first["server"] and "/envs/0.1.0-" in first["server"]
+    assert {"B602", "E711"} <= {d["code"] for d in first["diagnostics"]}
+    assert driver["activatedSeconds"] < 10 < driver["firstStartSeconds"]  # the install did not hold up activation
+    # the user picks an interpreter that has manyeyes: the server restarts with it, and reviews
+    assert second["server"] == f"server running: manyeyes 0.1.0 in {sys.executable}"
+    assert {"B602", "E711"} <= {d["code"] for d in second["diagnostics"]}
+    # a setting change restarts the server; the environment made at first start is reused, not made again
+    assert "manyeyes 0.1.0 in its own environment" in driver["third"]["server"] and driver["third"]["seconds"] < 30
+    assert not (tmp_path / "project" / "manyeyes" / "ran").exists()
+    print(f"first start to first diagnostics: {driver['firstStartSeconds']:.0f} s")

@@ -51,3 +51,16 @@ def test_the_extension_sends_the_files_the_server_reviews():
     for name in ("app.py", "Dockerfile", "Dockerfile.dev", ".env", ".env.local", "config/dev.yaml"):
         assert language_of(Path(name)) is not None, name
     assert language_of(Path("README.md")) is None and "md" not in listed["suffixes"]
+
+
+def test_the_extension_and_the_server_it_bundles_have_one_version():
+    """The .vsix carries the server's wheel and installs it on first start (src/launch.ts looks for
+    manyeyes-<the extension's version>-*.whl): a version bumped on one side only would ship an extension that
+    cannot find its own server."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: tomli is a dependency there
+        import tomli as tomllib
+
+    pyproject = tomllib.loads((MANIFEST.parents[2] / "pyproject.toml").read_text())
+    assert json.loads(MANIFEST.read_text())["version"] == pyproject["project"]["version"]

@@ -6,7 +6,10 @@
 // cancel button on an agent's card, as a user would. Run by tests/editors/test_vscode.py:
 //
 //   node run.mjs --code-server DIR --vsix manyeyes.vsix --python PY --file WS/app.py --out result.json \
-//     [--scenario review|refactor|cancel-agent|dismiss|custom-concern|controls] [--settings JSON] [--screenshot shot.png] [--chromium /usr/bin/chromium]
+//     [--scenario review|refactor|cancel-agent|dismiss|custom-concern|controls|first-start] [--settings JSON]
+//     [--screenshot shot.png] [--chromium /usr/bin/chromium] [--python-extension BASE_PYTHON]
+// --python-extension installs a stand-in for the Python extension (fake-python/) whose active environment is
+// BASE_PYTHON; the driver can switch it to --python.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -23,7 +26,9 @@ const { until } = wait;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VSCE = path.join(HERE, '..', 'node_modules', '@vscode', 'vsce', 'vsce');
+// A first start installs the server into a fresh environment (about a minute here) before the first review.
 const DRIVER_TIMEOUT_MS = 180_000;
+const FIRST_START_TIMEOUT_MS = 480_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +41,7 @@ const { values: args } = parseArgs({
     scenario: { type: 'string', default: 'review' },
     settings: { type: 'string', default: '{}' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
+    'python-extension': { type: 'string' },
   },
 });
 for (const required of ['code-server', 'vsix', 'python', 'file', 'out']) {
@@ -60,10 +66,11 @@ function install(vsix) {
   execFileSync(process.execPath, [entry, ...codeServer(['--install-extension', vsix])], { env, stdio: 'pipe' });
 }
 
-function packageDriver() {
-  const vsix = path.join(home, 'driver.vsix');
+/** Packages one of the test's own extensions (driver/, fake-python/). */
+function packageHelper(name) {
+  const vsix = path.join(home, `${name}.vsix`);
   execFileSync(process.execPath, [VSCE, 'package', '--no-yarn', '--allow-missing-repository', '--skip-license',
-    '-o', vsix], { cwd: path.join(HERE, 'driver'), stdio: 'pipe' });
+    '-o', vsix], { cwd: path.join(HERE, name), stdio: 'pipe' });
   return vsix;
 }
 
@@ -105,6 +112,9 @@ async function startCodeServer(port) {
       MANYEYES_E2E_OUT: driverOut,
       MANYEYES_E2E_FILE: path.resolve(args.file),
       MANYEYES_E2E_SCENARIO: args.scenario,
+      ...(args['python-extension'] ? {
+        MANYEYES_E2E_PYTHON_ENV: args['python-extension'], MANYEYES_E2E_PYTHON_NEXT: args.python,
+      } : {}),
     },
     stdio: ['ignore', log, log],
     detached: true, // its own process group, so the extension host and the language server stop with it
@@ -206,7 +216,7 @@ async function driverResult(page, result) {
           : request.controls ? await readControls(page) : await cancelOnCard(page, request.cancel);
     }
     return fs.existsSync(driverOut);
-  }, DRIVER_TIMEOUT_MS);
+  }, args.scenario === 'first-start' ? FIRST_START_TIMEOUT_MS : DRIVER_TIMEOUT_MS);
   return JSON.parse(fs.readFileSync(driverOut, 'utf8'));
 }
 
@@ -232,7 +242,10 @@ async function main() {
   let browser;
   try {
     install(path.resolve(args.vsix));
-    install(packageDriver());
+    install(packageHelper('driver'));
+    if (args['python-extension']) {
+      install(packageHelper('fake-python'));
+    }
     writeUserSettings();
     const port = await freePort();
     server = await startCodeServer(port);

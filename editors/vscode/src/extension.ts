@@ -2,19 +2,23 @@
 // a status bar item. Reviews, diagnostics, hovers and quick fixes all come from the server (docs/lsp.md).
 import * as vscode from 'vscode';
 import {
-  ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions,
+  ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, State,
 } from 'vscode-languageclient/node';
 
 import { BoardModel, BoardNotification, Card, VerificationCard } from './board';
 import { ConcernsAnswer, refactorGoals } from './concerns';
 import { askingForReasons, DISMISS_WITH_REASON, dismissArguments, SERVER_DISMISS } from './dismiss';
 import { documentSelector } from './documents';
+import { Launch, LaunchProblem } from './launch';
+import { locateServer, pythonEnvironments } from './locate';
 import { serverSettings } from './settings';
 
 const SECRET_KEY = 'manyeyes.apiKey';
 const KEY_ENV = 'MANYEYES_VSCODE_API_KEY';
 
 let client: LanguageClient | undefined;
+/** The server's start (or restart) under way; commands wait for it. */
+let starting: Promise<void> = Promise.resolve();
 const board = new BoardModel();
 
 /** A card of the board: one agent, with its state as an icon; running or queued agents can be cancelled. */
@@ -86,27 +90,22 @@ class BoardView implements vscode.TreeDataProvider<vscode.TreeItem> {
   }
 }
 
-function serverCommand(): { command: string; args: string[] } {
-  const config = vscode.workspace.getConfiguration('manyeyes.server');
-  const level = ['--log-level', vscode.workspace.getConfiguration('manyeyes').get<string>('logLevel') ?? 'warning'];
-  const explicit = config.get<string[]>('command') ?? [];
-  if (explicit.length) {
-    return { command: explicit[0], args: [...explicit.slice(1), ...level] };
-  }
-  const python = config.get<string>('python');
-  return python
-    ? { command: python, args: ['-m', 'manyeyes', 'lsp', ...level] }
-    : { command: 'manyeyes', args: ['lsp', ...level] };
-}
-
 /** The server's log and the protocol trace (manyeyes.trace.server), in one channel with log levels. */
 const log = vscode.window.createOutputChannel('manyeyes', { log: true });
 
-async function startClient(context: vscode.ExtensionContext, view: BoardView, status: vscode.LanguageStatusItem) {
+async function startClient(context: vscode.ExtensionContext, view: BoardView, status: vscode.LanguageStatusItem,
+  environments: Awaited<ReturnType<typeof pythonEnvironments>>) {
   const secret = await context.secrets.get(SECRET_KEY);
-  const { command, args } = serverCommand();
+  let launch: Launch;
+  try {
+    launch = await locateServer(context, log, environments);
+  } catch (error) {
+    return notStarted(status, error instanceof LaunchProblem ? error.message : `could not find the server: ${error}`);
+  }
+  const { command, args } = launch;
   const env = { ...process.env, ...(secret ? { [KEY_ENV]: secret } : {}) };
-  const serverOptions: ServerOptions = { command, args, options: { env } };
+  // Not the workspace: `python -m manyeyes` would import a repository's own `manyeyes` package from there.
+  const serverOptions: ServerOptions = { command, args, options: { env, cwd: context.globalStorageUri.fsPath } };
   const settings = serverSettings(vscode.workspace.getConfiguration('manyeyes'), secret ? KEY_ENV : undefined);
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -139,24 +138,38 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
     view.refresh();
     showStatus(status);
   });
+  // The client restarts a crashed server four times in three minutes, then stops and says so once; the status
+  // item then says it too, instead of "running".
+  client.onDidChangeState(({ newState }) => {
+    if (newState === State.Stopped) {
+      status.detail = 'server stopped: see "manyeyes: Show Logs"';
+    }
+  });
   try {
     await client.start();
-    status.detail = `server running (${command} ${args.join(' ')})`;
+    status.detail = `server running: ${launch.how}`;
+    log.info(`server started: ${command} ${args.join(' ')}`);
   } catch (error) {
     client = undefined;
-    status.detail = 'server not running: see "manyeyes: Show Logs"';
-    log.error(`could not start the server with "${command} ${args.join(' ')}": ${error}`);
-    const open = 'Open Settings';
-    const choice = await vscode.window.showErrorMessage(
-      `manyeyes: could not start the server with "${command} ${args.join(' ')}" (${error}). Install it with `
-      + '`pip install manyeyes` or set manyeyes.server.command; see docs/editors.md.', open);
-    if (choice === open) {
-      void vscode.commands.executeCommand('workbench.action.openSettings', 'manyeyes.server');
-    }
+    notStarted(status, `could not start the server with "${command} ${args.join(' ')}" (${error}). Set `
+      + 'manyeyes.server.python or manyeyes.server.command; see docs/editors.md.');
   }
 }
 
+/** Says once why there is no server (the log keeps it, the status item shows it) and offers the settings. */
+function notStarted(status: vscode.LanguageStatusItem, problem: string): void {
+  status.detail = 'server not running: see "manyeyes: Show Logs"';
+  log.error(problem);
+  const open = 'Open Settings';
+  void vscode.window.showErrorMessage(`manyeyes: ${problem}`, open).then((choice) => {
+    if (choice === open) {
+      void vscode.commands.executeCommand('workbench.action.openSettings', 'manyeyes.server');
+    }
+  });
+}
+
 async function execute(command: string, args: unknown[]): Promise<unknown> {
+  await starting; // a first start may still be installing the server
   if (!client) {
     void vscode.window.showErrorMessage('manyeyes: the server is not running');
     return undefined;
@@ -205,6 +218,8 @@ export interface ManyeyesApi {
   currentBoard(): BoardNotification | undefined;
   boardNotifications(): number;
   statusText(): string;
+  /** How the running server was started (the status item's detail). */
+  serverDetail(): Promise<string>;
   /** The refactor goals Refactor Selection offers, as the server lists the concerns (a project's own included). */
   refactorGoals(): Promise<string[]>;
 }
@@ -223,10 +238,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
   status.command = { title: 'Show Board', command: 'manyeyes.showBoard' };
   status.detail = 'starting the server';
   showStatus(status);
-  const restart = async () => {
-    log.info('restarting the server');
-    await client?.stop();
-    await startClient(context, view, status);
+  const environments = await pythonEnvironments(log);
+  // One start at a time: a restart asked for while the server is still starting (or installing) waits for it.
+  const restart = () => {
+    starting = starting.then(async () => {
+      log.info('restarting the server');
+      await client?.stop().catch((error) => log.warn(`the old server did not stop cleanly: ${error}`));
+      client = undefined;
+      await startClient(context, view, status, environments);
+    });
+    return starting;
   };
   const register = (name: string, run: () => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(name, run));
@@ -234,6 +255,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
   register('manyeyes.restart', restart);
   register('manyeyes.showLogs', () => log.show(true));
   // How the server starts (its command, its log level): a change needs a new server, not a window reload.
+  // The Python extension's active environment is the server's Python unless the settings name one.
+  if (environments) {
+    context.subscriptions.push(environments.onDidChangeActiveEnvironmentPath(() => {
+      const config = vscode.workspace.getConfiguration('manyeyes.server');
+      if (!config.get<string[]>('command')?.length && !config.get<string>('python')) {
+        void restart();
+      }
+    }));
+  }
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => {
     if (event.affectsConfiguration('manyeyes.server') || event.affectsConfiguration('manyeyes.logLevel')) {
       void restart();
@@ -281,11 +311,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
     }
   });
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(restart));
-  await startClient(context, view, status);
+  // Not awaited: a first start installs the server (a minute or so), and the editor must not wait for it.
+  starting = startClient(context, view, status, environments);
   return {
     currentBoard: () => board.current(),
     boardNotifications: () => board.received,
     statusText: () => status.text,
+    serverDetail: async () => {
+      await starting;
+      return String(status.detail);
+    },
     refactorGoals: async () => {
       const active = vscode.window.activeTextEditor?.document.uri.toString();
       return refactorGoals(await execute('manyeyes.concerns', active ? [active] : []) as ConcernsAnswer | undefined);

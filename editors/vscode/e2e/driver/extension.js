@@ -12,6 +12,10 @@
 //                 the input box the extension opens; the finding goes and the record keeps the reason
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
 //                 card in the rendered board (asked for through $MANYEYES_E2E_OUT.click); the others finish
+//   first-start   no server settings and a Python without manyeyes (from the Python extension stand-in): the
+//                 extension installs its server on first start, Review File gives diagnostics; then the user picks
+//                 another interpreter (one with manyeyes) and the server restarts with it and reviews again;
+//                 then manyeyes.server.python names the first one: a restart, into the environment already made
 // It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
 // variable is not set.
 const fs = require('fs');
@@ -134,7 +138,11 @@ async function cancelAgent(result) {
   result.runningAgent = security;
   askRunner({ cancel: `security · ${security.target}` });
   result.board = await until('the review to finish', () => mine()?.done && mine(), 90000);
-  result.diagnostics = manyeyesDiagnostics(uri).map(describe);
+  // VS Code pulls diagnostics when the server asks it to refresh: they can land a moment after the last board.
+  result.diagnostics = (await until('diagnostics', () => {
+    const found = manyeyesDiagnostics(uri);
+    return found.length && found;
+  }, 10000)).map(describe);
   result.status = api.statusText();
 }
 
@@ -201,6 +209,31 @@ async function dismiss(result) {
   result.record = JSON.parse(fs.readFileSync(`${folder}/.manyeyes/suppressions.jsonl`, 'utf8').split('\n')[0]);
 }
 
+async function firstStart(result) {
+  const began = Date.now();
+  const uri = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  result.activatedSeconds = (Date.now() - began) / 1000; // activation does not wait for the install
+  const first = await reviewFile(api, uri); // the command waits for the server
+  result.firstStartSeconds = (Date.now() - began) / 1000;
+  result.first = { server: await api.serverDetail(), diagnostics: first.diagnostics.map(describe) };
+  // The user picks another interpreter in the Python extension: the server follows it.
+  await vscode.commands.executeCommand('fakePython.select', process.env.MANYEYES_E2E_PYTHON_NEXT);
+  const server = await api.serverDetail();
+  const second = await reviewFile(api, uri);
+  result.second = { server, diagnostics: second.diagnostics.map(describe) };
+  // A setting names the first Python again: the server restarts in the environment made at first start.
+  const named = Date.now();
+  await vscode.workspace.getConfiguration('manyeyes').update('server.python', process.env.MANYEYES_E2E_PYTHON_ENV,
+    vscode.ConfigurationTarget.Global);
+  const third = await until('the server to restart in its own environment', async () => {
+    const detail = await api.serverDetail();
+    return detail.includes('its own environment') && detail;
+  }, 60000);
+  result.third = { server: third, seconds: (Date.now() - named) / 1000 };
+}
+
 /** Asks run.mjs to do what only a user can, in the rendered window (a click). */
 function askRunner(request) {
   fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
@@ -208,6 +241,7 @@ function askRunner(request) {
 
 const SCENARIOS = {
   review, refactor, 'cancel-agent': cancelAgent, dismiss, 'custom-concern': customConcern, controls,
+  'first-start': firstStart,
 };
 
 exports.activate = async function activate() {
