@@ -98,6 +98,15 @@ def test_the_gitlab_job_writes_a_code_quality_report(pull_request, tmp_path):
     ]
 
 
+# A request parameter that reaches a shell in an Express handler: only semgrep's taint rules see it.
+EXPRESS = """const express = require("express");
+const { exec } = require("child_process");
+const app = express();
+app.get("/ping", (req, res) => {
+  exec("ping -c 1 " + req.query.host, (err, out) => res.send(out));
+});
+"""
+
 @pytest.mark.timeout(600)
 def test_the_pre_commit_hook_blocks_a_commit_with_a_high_finding(tmp_path):
     if shutil.which("pre-commit", path=str(BIN)) is None:
@@ -139,8 +148,12 @@ def test_the_pre_commit_hook_blocks_a_commit_with_a_high_finding(tmp_path):
     run_git("add", "clean.py", ".pre-commit-config.yaml")
     assert run_git("commit", "-qm", "clean").returncode == 0
     write(target, "app.py", OLD)
-    run_git("add", "app.py")
+    write(target, "server.js", EXPRESS)
+    run_git("add", "app.py", "server.js")
     blocked = run_git("commit", "-qm", "an injection")
     assert blocked.returncode != 0
-    assert "app.py:5:5: high security [B602" in blocked.stdout + blocked.stderr
+    said = blocked.stdout + blocked.stderr
+    assert "app.py:5:5: high security [B602" in said
+    # the hook's environment has semgrep: a request parameter reaching a shell in JavaScript is found
+    assert "server.js:5:8: high security [js-command-injection" in said and "semgrep is not installed" not in said
     assert run_git("log", "--format=%s").stdout.split() == ["clean"]

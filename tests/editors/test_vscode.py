@@ -47,15 +47,19 @@ def run_vscode(
     screenshot: Path | None = None,
     files: dict[str, str] | None = None,
     python_extension: str | None = None,
+    target: str = "app.py",
+    open_path: str | None = None,
 ) -> dict:
     """Runs one driver scenario in code-server and returns what run.mjs gathered (the driver's and the UI's).
     `files`: more files of the project, by relative path; `python_extension`: the Python a stand-in for the
-    Python extension offers as the active environment."""
+    Python extension offers as the active environment; `target`: the file the scenario opens (relative); `open_path`:
+    a .code-workspace (relative) to open instead of the target's folder."""
     require_or_skip(_missing())
     project = tmp_path / "project"
     project.mkdir()
-    target = project / "app.py"
-    target.write_text(SOURCE)
+    opened = project / target
+    opened.parent.mkdir(parents=True, exist_ok=True)
+    opened.write_text(SOURCE)
     for rel, text in (files or {}).items():
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text(text)
@@ -63,10 +67,11 @@ def run_vscode(
     _commit(project)
     out = tmp_path / "result.json"
     command = ["node", str(VSCODE / "e2e" / "run.mjs"), "--code-server", str(CODE_SERVER), "--chromium", CHROMIUM]
-    command += ["--vsix", str(VSCODE / "manyeyes.vsix"), "--python", sys.executable, "--file", str(target)]
+    command += ["--vsix", str(VSCODE / "manyeyes.vsix"), "--python", sys.executable, "--file", str(opened)]
     command += ["--out", str(out), "--scenario", scenario, "--settings", json.dumps(settings or {})]
     command += ["--screenshot", str(screenshot)] if screenshot else []
     command += ["--python-extension", python_extension] if python_extension else []
+    command += ["--open", str(project / open_path)] if open_path else []
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), **{FAKE_KEY_ENV: "sk-fake-vscode"})
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     result = json.loads(out.read_text())
@@ -219,6 +224,8 @@ def test_restart_show_logs_and_the_language_status_item(tmp_path):
     result = run_vscode(tmp_path, "controls", settings={"manyeyes.logLevel": "info"})
     driver, seen = result["driver"], result["click"]
     assert driver["first"].endswith("finding(s)") and driver["afterRestart"].endswith("finding(s)")  # a new server
+    untitled = driver["untitled"]  # an unsaved buffer with no file: reviewed, its findings on its own URI
+    assert untitled["uri"].startswith("untitled:") and "B602" in {d["code"] for d in untitled["diagnostics"]}
     # the server's own log at the level asked for, in the channel Show Logs opened (its last lines, as rendered)
     output = seen["output"].replace("\xa0", " ")
     assert "[info] manyeyes-lsp: INFO: manyeyes-review-1 started: file://" in output
@@ -229,9 +236,15 @@ def test_restart_show_logs_and_the_language_status_item(tmp_path):
 
 def _python_without_manyeyes() -> str | None:
     """A Python 3.10+ that can make virtual environments and has no manyeyes: a machine where nothing is installed."""
-    check = "import sys, venv, ensurepip; assert sys.version_info >= (3, 10)\ntry:\n import manyeyes\nexcept ImportError: pass\nelse: raise SystemExit(1)"
+    check = (
+        "import importlib.util, sys, venv, ensurepip\n"
+        "assert sys.version_info >= (3, 10) and importlib.util.find_spec('manyeyes') is None"
+    )
     for python in ("/usr/bin/python3", "/usr/local/bin/python3"):
-        if Path(python).exists() and subprocess.run([python, "-c", check], capture_output=True, cwd="/").returncode == 0:
+        if (
+            Path(python).exists()
+            and subprocess.run([python, "-c", check], capture_output=True, cwd="/").returncode == 0
+        ):
             return python
     return None
 
@@ -246,8 +259,9 @@ def test_first_start_installs_the_server_then_follows_the_python_extension(tmp_p
     bare = _python_without_manyeyes()
     require_or_skip([] if bare else ["a Python 3.10+ with venv and without manyeyes (/usr/bin/python3)"])
     hostile = {"manyeyes/__init__.py": HOSTILE, "manyeyes/__main__.py": HOSTILE}
-    result = run_vscode(tmp_path, "first-start", settings={"manyeyes.server.command": []}, files=hostile,
-                        python_extension=bare)
+    result = run_vscode(
+        tmp_path, "first-start", settings={"manyeyes.server.command": []}, files=hostile, python_extension=bare
+    )
     driver = result["driver"]
     first, second = driver["first"], driver["second"]
     # no manyeyes in the Python extension's interpreter: the extension made its own environment from it
@@ -261,3 +275,42 @@ def test_first_start_installs_the_server_then_follows_the_python_extension(tmp_p
     assert "manyeyes 0.1.0 in its own environment" in driver["third"]["server"] and driver["third"]["seconds"] < 30
     assert not (tmp_path / "project" / "manyeyes" / "ran").exists()
     print(f"first start to first diagnostics: {driver['firstStartSeconds']:.0f} s")
+
+
+@pytest.mark.timeout(360)
+def test_a_multi_root_workspace_reviews_each_folder_with_its_own_settings(tmp_path):
+    """Two folders in one .code-workspace, each with its own .vscode/settings.json: folder a reviews for security
+    only, folder b for readability only and shows only high-severity findings."""
+    files = {
+        "project.code-workspace": json.dumps({"folders": [{"path": "a"}, {"path": "b"}]}),
+        "a/.vscode/settings.json": json.dumps({"manyeyes.concerns": ["security"]}),
+        "b/app.py": SOURCE + "\n\ndef unused(x):\n    return x == None\n",
+        "b/.vscode/settings.json": json.dumps(
+            {"manyeyes.concerns": ["security", "readability"], "manyeyes.minSeverity": "high"}
+        ),
+    }
+    result = run_vscode(tmp_path, "multi-root", files=files, target="a/app.py", open_path="project.code-workspace")
+    driver = result["driver"]
+    assert driver["folders"] == ["a", "b"]
+    a, b = driver["a"], driver["b"]
+    assert a["concerns"] == ["security"] and b["concerns"] == ["readability", "security"]
+    assert "E711" not in {d["code"] for d in a["diagnostics"]}  # a has no readability agent
+    # b keeps only what is high or worse: the shell call, not the `== None` comparisons (low)
+    assert {d["code"] for d in b["diagnostics"]} == {"B602"}
+
+
+# A server that answers `initialize` and dies three seconds later, every time it is started.
+DYING = (
+    "import os, runpy, sys, threading; threading.Timer(3, os._exit, (3,)).start(); "
+    "sys.argv = ['manyeyes', 'lsp']; runpy.run_module('manyeyes', run_name='__main__')"
+)
+
+
+@pytest.mark.timeout(360)
+def test_a_server_that_keeps_crashing_is_restarted_four_times_then_reported_once(tmp_path):
+    result = run_vscode(tmp_path, "crash", settings={"manyeyes.server.command": [sys.executable, "-c", DYING]})
+    shown = result["click"]["notifications"]
+    crashed = [text for text in shown if "crashed" in text]
+    assert len(crashed) == 1 and "will not be restarted" in crashed[0]
+    assert not [text for text in shown if "manyeyes" in text.lower() and text not in crashed]  # no other popup
+    assert result["driver"]["status"] == 'server stopped: see "manyeyes: Show Logs"'

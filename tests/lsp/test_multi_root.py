@@ -33,18 +33,23 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     return web, tools
 
 
-@pytest_lsp.fixture(config=CONFIG)
-async def client(lsp_client: LanguageClient, folders):
+async def _start(lsp_client: LanguageClient, folders) -> None:
+    """Initializes a session like VS Code's with both folders open, collecting the boards."""
     lsp_client.boards = Boards()
     lsp_client.feature("manyeyes/board")(lambda params: lsp_client.boards.add(params))
-    web, tools = folders
-    # the editor's settings for one folder only: web shows high findings and worse
-    lsp_client.set_configuration({"minSeverity": "high"}, section="manyeyes", scope_uri=web.as_uri())
     params = types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
         workspace_folders=[types.WorkspaceFolder(uri=r.as_uri(), name=r.name) for r in folders],
     )
     lsp_client.init_result = await lsp_client.initialize_session(params)
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def client(lsp_client: LanguageClient, folders):
+    web, tools = folders
+    # the editor's settings for one folder only: web shows high findings and worse
+    lsp_client.set_configuration({"minSeverity": "high"}, section="manyeyes", scope_uri=web.as_uri())
+    await _start(lsp_client, folders)
     yield
     await lsp_client.shutdown_session()
 
@@ -142,3 +147,41 @@ async def test_a_folder_removed_mid_review_stops_its_review_and_withdraws_its_fi
     assert not client.diagnostics[uri]  # withdrawn before the review's last board arrived
     health = await command(client, "manyeyes.health")
     assert [f["workspace"] for f in health["folders"]] == [str(tools)]
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def slow_editor(lsp_client: LanguageClient, folders):
+    """An editor that takes a second to answer workspace/configuration (VS Code asks every extension's middleware),
+    with one folder limited to the security concern, and a review asked for as soon as the server is up."""
+    web, tools = folders
+    lsp_client.set_configuration(
+        {"concerns": ["security"], "customConcerns": {}}, section="manyeyes", scope_uri=web.as_uri()
+    )
+
+    async def slow_configuration(params: types.ConfigurationParams):
+        await asyncio.sleep(1.0)
+        return [lsp_client.get_configuration(section=i.section, scope_uri=i.scope_uri) for i in params.items]
+
+    lsp_client.protocol.fm.features[types.WORKSPACE_CONFIGURATION] = slow_configuration
+    await _start(lsp_client, folders)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_review_asked_for_at_start_waits_for_its_folders_settings(slow_editor, folders):
+    """The first review of a window used to start with the window's settings while the folder's were still on their
+    way: a folder limited to security got all four agents (seen in VS Code with a .code-workspace)."""
+    client = slow_editor
+    web, _ = folders
+    board = await review_file(client, open_document(client, web / "app.py", SHELL))
+    assert {a["concern"] for a in board["agents"]} == {"security"}
+
+
+def test_the_editors_own_keys_are_not_server_settings():
+    """VS Code sends the whole `manyeyes` section on every change, its client's keys included: each used to come
+    back as an "unknown setting" warning in a popup."""
+    from manyeyes.lsp.lifecycle import editor_settings
+
+    section = {"server": {"python": "/usr/bin/python3"}, "logLevel": "info", "trace": {"server": "off"}}
+    assert editor_settings({**section, "minSeverity": "high", "model": None}) == {"min_severity": "high"}

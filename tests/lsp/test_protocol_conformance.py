@@ -187,10 +187,10 @@ def test_bad_document_uris_are_invalid_params_never_internal_errors(client, ws):
     assert board["params"]["reviewId"] == review and not board["params"]["message"].startswith("failed")
 
 
-def test_an_untitled_document_is_not_reviewable_but_is_invalid_params(client, ws):
+def test_an_untitled_document_not_open_is_invalid_params(client, ws):
     ready(client, ws)
     answer = execute(client, 2, "manyeyes.review.file", "untitled:Untitled-1")
-    assert error_code(answer) == INVALID_PARAMS and "file: URI" in answer["error"]["message"]
+    assert error_code(answer) == INVALID_PARAMS and "not open in the editor" in answer["error"]["message"]
 
 
 def test_an_open_untitled_document_does_not_break_reviews(client, ws):

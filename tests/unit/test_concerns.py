@@ -112,3 +112,13 @@ def test_the_registry_reads_each_brief_and_says_why_one_cannot_run(workspace, tm
     untrusted = load_registry(settings, workspace, trusted=False)
     assert [s.name for s in untrusted.enabled(settings)] == list(ALL_CONCERNS)
     assert "concern accessibility: defined by the workspace, which is not trusted; it does not run" in untrusted.notes
+
+
+def test_a_layer_with_both_keys_keeps_its_list_of_concerns(workspace):
+    """What VS Code sends: `concerns` beside `customConcerns` (empty by default). The list was dropped whenever the
+    other key was there, so `manyeyes.concerns: ["security"]` ran all four."""
+    settings = load_settings(workspace, {"concerns": ["security"], "custom_concerns": {}}).settings
+    assert settings.concerns == [Concern.security]
+    defined = {"accessibility": {"prompt": "a11y.md"}}
+    settings = load_settings(workspace, {"concerns": ["readability"], "custom_concerns": defined}).settings
+    assert settings.concerns == [Concern.readability, Concern("accessibility")]

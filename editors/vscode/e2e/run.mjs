@@ -6,10 +6,11 @@
 // cancel button on an agent's card, as a user would. Run by tests/editors/test_vscode.py:
 //
 //   node run.mjs --code-server DIR --vsix manyeyes.vsix --python PY --file WS/app.py --out result.json \
-//     [--scenario review|refactor|cancel-agent|dismiss|custom-concern|controls|first-start] [--settings JSON]
+//     [--scenario review|refactor|cancel-agent|dismiss|custom-concern|controls|first-start|multi-root|crash] [--settings JSON]
 //     [--screenshot shot.png] [--chromium /usr/bin/chromium] [--python-extension BASE_PYTHON]
 // --python-extension installs a stand-in for the Python extension (fake-python/) whose active environment is
-// BASE_PYTHON; the driver can switch it to --python.
+// BASE_PYTHON; the driver can switch it to --python. --open names a .code-workspace to open instead of the folder
+// of --file (a multi-root workspace).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     settings: { type: 'string', default: '{}' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
     'python-extension': { type: 'string' },
+    open: { type: 'string' },
   },
 });
 for (const required of ['code-server', 'vsix', 'python', 'file', 'out']) {
@@ -205,6 +207,14 @@ async function readControls(page) {
   return { output, languageStatus };
 }
 
+/** Waits for a notification that says `words`, then gives the text of every notification shown. */
+async function readNotifications(page, words) {
+  const texts = () => page.evaluate(() => [...document.querySelectorAll('.notification-list-item-message')]
+    .map((e) => e.textContent.trim()));
+  await until(`a notification saying "${words}"`, async () => (await texts()).some((t) => t.includes(words)), 150_000);
+  return { notifications: await texts() };
+}
+
 /** Waits for the driver's result, doing the clicks it asks for on the way. */
 async function driverResult(page, result) {
   const click = `${driverOut}.click`;
@@ -213,10 +223,12 @@ async function driverResult(page, result) {
       const request = JSON.parse(fs.readFileSync(click, 'utf8'));
       result.click = request.apply ? await applyPreview(page)
         : request.type ? await answerInputBox(page, request.type)
-          : request.controls ? await readControls(page) : await cancelOnCard(page, request.cancel);
+          : request.controls ? await readControls(page)
+            : request.notifications ? await readNotifications(page, request.notifications)
+              : await cancelOnCard(page, request.cancel);
     }
     return fs.existsSync(driverOut);
-  }, args.scenario === 'first-start' ? FIRST_START_TIMEOUT_MS : DRIVER_TIMEOUT_MS);
+  }, ['first-start', 'crash'].includes(args.scenario) ? FIRST_START_TIMEOUT_MS : DRIVER_TIMEOUT_MS);
   return JSON.parse(fs.readFileSync(driverOut, 'utf8'));
 }
 
@@ -257,7 +269,9 @@ async function main() {
       defaultViewport: { width: 1440, height: 900 },
     });
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    const opened = args.open ? `workspace=${encodeURIComponent(path.resolve(args.open))}`
+      : `folder=${encodeURIComponent(workspace)}`;
+    await page.goto(`http://127.0.0.1:${port}/?${opened}`);
     result.driver = await driverResult(page, result);
     // The view redraws a moment after the driver has seen the run end: wait for the last run's end message.
     const last = result.driver.afterFix?.board ?? result.driver.board;

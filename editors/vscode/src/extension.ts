@@ -139,15 +139,16 @@ async function startClient(context: vscode.ExtensionContext, view: BoardView, st
     showStatus(status);
   });
   // The client restarts a crashed server four times in three minutes, then stops and says so once; the status
-  // item then says it too, instead of "running".
+  // item follows (a restart passes through "stopped" too).
   client.onDidChangeState(({ newState }) => {
-    if (newState === State.Stopped) {
+    if (newState === State.Running) {
+      status.detail = `server running: ${launch.how}`;
+    } else if (newState === State.Stopped) {
       status.detail = 'server stopped: see "manyeyes: Show Logs"';
     }
   });
   try {
     await client.start();
-    status.detail = `server running: ${launch.how}`;
     log.info(`server started: ${command} ${args.join(' ')}`);
   } catch (error) {
     client = undefined;

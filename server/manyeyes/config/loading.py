@@ -121,7 +121,10 @@ def _with_concern_definitions(layer: dict, values: dict, source: str, origin: st
     table, defined = layer.get("concerns"), layer.get("custom_concerns")
     if not isinstance(table, dict) and not isinstance(defined, dict):
         return layer
-    running = list(_current(values, "concerns"))
+    # A layer may also list which run (an editor sends `concerns` beside `customConcerns`): that list is the start,
+    # and the concerns this layer defines join it as their `enabled` says.
+    listed = layer.get("concerns")
+    running = list(listed) if isinstance(listed, list) else list(_current(values, "concerns"))
     definitions = dict(values.get("custom_concerns", {}))
     entries = {**(defined if isinstance(defined, dict) else {}), **(table if isinstance(table, dict) else {})}
     for name, entry in entries.items():

@@ -179,11 +179,14 @@ def range_json(selection: types.Range) -> dict:
 
 
 def uri_argument(args: tuple, index: int, command: str) -> str:
-    from manyeyes.lsp.documents import describe, file_uri_problem
+    from manyeyes.lsp.documents import describe, file_uri_problem, uri_problem
 
     if len(args) <= index or not isinstance(args[index], str) or not args[index]:
         raise JsonRpcInvalidParams(f"{command} needs a document URI as argument {index + 1}")
-    problem = file_uri_problem(args[index])  # a NUL, a lone surrogate, untitled: fail later as internal errors
+    # A NUL or a lone surrogate would fail later as an internal error. Any scheme names an open document (an
+    # untitled buffer); one that is not open is refused when the review reads it (snapshots.snapshot).
+    uri = args[index]
+    problem = file_uri_problem(uri) if uri.startswith("file:") else uri_problem(uri)
     if problem:
         raise JsonRpcInvalidParams(f"{command}: the URI {describe(args[index])} {problem}")
     return args[index]

@@ -72,9 +72,10 @@ def register(server: ManyeyesServer) -> None:
             diagnostics.publish(ls, uri)  # min severity, max findings: re-filtered, no model call
 
     @server.command(CONCERNS_COMMAND)
-    def concerns(ls: ManyeyesServer, *args):
+    async def concerns(ls: ManyeyesServer, *args):
         """The concerns reviews know, for the editors' pickers and boards: a project's own included, so a new one
         needs no client release. With a document or folder URI, that folder's; else the first folder's."""
+        await ls.session.settled()
         return concerns_json(ls.session, _folder_argument(ls.session, args))
 
     @server.command(HEALTH_COMMAND)
@@ -182,13 +183,21 @@ async def pull_configuration(server: ManyeyesServer) -> None:
             for folder, answer in zip(folders, answers[1:]):
                 folder.configured = editor_settings(answer)
     _warn(server, session.reload_settings(), show=True)
+    session.configured.set()
+
+
+# What an editor keeps in the same section for its own client (VS Code: how to start the server, its log level and
+# protocol trace); VS Code sends the whole section with every change. Not the server's settings, and no warning.
+CLIENT_KEYS = frozenset({"server", "log_level", "trace"})
 
 
 def editor_settings(raw) -> dict:
-    """Editor settings with camelCase keys (VS Code style) as the engine's snake_case; non-dicts are ignored."""
+    """Editor settings with camelCase keys (VS Code style) as the engine's snake_case; non-dicts are ignored, and
+    so are the client's own keys."""
     if not isinstance(raw, dict):
         return {}
-    return {_CAMEL.sub("_", key).lower().replace("-", "_"): value for key, value in raw.items() if value is not None}
+    converted = {_CAMEL.sub("_", key).lower().replace("-", "_"): value for key, value in raw.items()}
+    return {key: value for key, value in converted.items() if value is not None and key not in CLIENT_KEYS}
 
 
 def _workspace_roots(params: types.InitializeParams) -> list[Path]:

@@ -34,6 +34,7 @@ def register(server: ManyeyesServer) -> None:
     async def refactor_selection(ls: ManyeyesServer, *args):
         uri = convert.uri_argument(args, 0, COMMAND)
         selection = convert.range_argument(args, 1, COMMAND)
+        await ls.session.settled()
         goal = parse_goal(args[2] if len(args) > 2 else "all", refactor_goals(ls, uri))
         return await start_refactor(ls, uri, convert.range_to_lines(selection), goal)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 
 from manyeyes.llm.errors import KEY_REJECTED
 from manyeyes.lsp import convert, diagnostics, jobs, snapshots
@@ -91,6 +91,7 @@ async def start_review(
     """Review documents (`uris`, each reviewed in its folder, with its folder's settings) or, with `folder`, that
     folder's git changes."""
     session = server.session
+    await session.settled()
     folder = folder or session.folder_of(uris[0])
     for uri in uris:
         for running in session.runs_for(uri):
@@ -111,7 +112,10 @@ def build_request(server: ManyeyesServer, kind: ReviewKind, taken: dict, lines, 
     from manyeyes.models import DocumentSource, ReviewRequest
     from manyeyes.plan.documents import relative_to_workspace
 
-    sources = {uri: DocumentSource(key=uri, path=Path(to_fs_path(uri)), text=text) for uri, (_, text) in taken.items()}
+    sources = {
+        uri: DocumentSource(key=uri, path=snapshots.reviewed_path(server, uri), text=text)
+        for uri, (_, text) in taken.items()
+    }
     if kind is ReviewKind.diff:
         for uri, document in server.workspace.text_documents.items():
             path = _path_of(uri)  # an untitled buffer has none

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from manyeyes.models import Finding
     from manyeyes.synthesis.merge import Synthesis
 
+SETTLE_TIMEOUT_S = 5.0  # how long a review asked for at start waits for the editor's settings
+
 
 @dataclass
 class ReviewedFile:
@@ -105,7 +107,18 @@ class Session:
     disk: DiskCache | None = None  # the user's, shared with the CLI; opened when the `cache` setting is on
     refactors: dict[str, StoredRefactor] = field(default_factory=dict)  # uri -> the latest checked rewrite
     background: set[asyncio.Task] = field(default_factory=set)  # every task the server started (lsp/jobs.py)
+    configured: asyncio.Event = field(default_factory=asyncio.Event)  # the editor's settings have first come
     _counter: int = 0
+
+    async def settled(self) -> None:
+        """Waits (a bounded time) for the editor's first answer to workspace/configuration: a review asked for as
+        the server starts must use each folder's settings, not only what the initialization options said for the
+        window. An editor that never answers delays the first review by SETTLE_TIMEOUT_S, once."""
+        if not self.configured.is_set():
+            try:
+                await asyncio.wait_for(self.configured.wait(), SETTLE_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                self.configured.set()
 
     def set_folders(self, roots: list[Path]) -> list[Folder]:
         """The workspace folders are now `roots` (a folder kept keeps its state); returns the folders removed."""

@@ -60,13 +60,33 @@ CONFIG_LANGUAGES = frozenset({"yaml", "toml", "json", "ini", "properties", "xml"
 TEMPLATE_LANGUAGES = frozenset({"html", "jinja", "template", "handlebars", "ejs", "erb"})
 
 
+# An unsaved, untitled document has no name to tell its language by, only the editor's language id: the suffix it
+# is reviewed as. The ids are the ones LSP lists (TextDocumentItem.languageId); most are the language's own name.
+_SUFFIX_OF_LANGUAGE_ID = {
+    **{language: suffix for suffix, language in reversed(LANGUAGES.items())},  # the first suffix of each
+    "javascriptreact": ".jsx",
+    "typescriptreact": ".tsx",
+    "shellscript": ".sh",
+    "jinja-html": ".jinja",
+    "dotenv": ".env",
+}
+
+
+def suffix_of_language_id(language_id: str) -> str | None:
+    """The file suffix a document in this editor language is reviewed as; None for one no reviewer reads."""
+    suffix = _SUFFIX_OF_LANGUAGE_ID.get(language_id)
+    return suffix if suffix and suffix != ".env" else None  # dotenv is told by name, never by suffix
+
+
 def reviewed_files() -> dict[str, list[str]]:
     """What language_of knows, for an editor's document selector (the VS Code extension's manifest holds a copy,
-    checked by tests/editors/test_vscode_settings.py): suffixes, whole names, and name prefixes."""
+    checked by tests/editors/test_vscode_settings.py): suffixes, whole names, name prefixes, and the language ids
+    of the untitled documents it reviews."""
     return {
         "suffixes": sorted(suffix.lstrip(".") for suffix in LANGUAGES),
         "names": sorted([*_NAMED, ".env"]),
         "prefixes": [".env.", "Dockerfile."],
+        "languageIds": sorted(lid for lid in _SUFFIX_OF_LANGUAGE_ID if suffix_of_language_id(lid)),
     }
 
 

@@ -6,8 +6,9 @@
 //                 needs confirmation, run.mjs clicks Apply in VS Code's refactor preview, the buffer is checked
 //   custom-concern  Review File with a model in a project that defines its own concern (pyproject.toml): its
 //                 agent on the board, its finding a diagnostic, its name among the refactor goals
-//   controls      Review File, Restart Server, Review File again (the new server), Show Logs: run.mjs reads the
-//                 output channel (the server's info log) and the language status item's hover
+//   controls      Review File, Restart Server, Review File again (the new server), Review File on an untitled
+//                 Python buffer, Show Logs: run.mjs reads the output channel (the server's info log) and the
+//                 language status item's hover
 //   dismiss       Review File, then the Dismiss quick fix on the shell finding: run.mjs types the reason into
 //                 the input box the extension opens; the finding goes and the record keeps the reason
 //   cancel-agent  Review File with a model; once the security agent runs, run.mjs clicks the cancel button on its
@@ -16,6 +17,10 @@
 //                 extension installs its server on first start, Review File gives diagnostics; then the user picks
 //                 another interpreter (one with manyeyes) and the server restarts with it and reviews again;
 //                 then manyeyes.server.python names the first one: a restart, into the environment already made
+//   crash         a server that dies three seconds after it starts: the client restarts it four times, then
+//                 stops; run.mjs reads the notifications (one, saying so) and the driver the status item
+//   multi-root    a .code-workspace with two folders (the file's and its sibling `b`), each with its own
+//                 .vscode/settings.json: Review File in each
 // It writes what it saw to $MANYEYES_E2E_OUT as JSON (run.mjs reads it) and does nothing at all when that
 // variable is not set.
 const fs = require('fs');
@@ -182,6 +187,13 @@ async function controls(result) {
   await vscode.commands.executeCommand('manyeyes.restart');
   result.afterRestart = (await reviewFile(api, uri)).board.message; // the new server reviews
   result.status = api.statusText();
+  // An untitled buffer (File > New File, language Python, never saved) is reviewed like a file.
+  const untitled = await vscode.workspace.openTextDocument({
+    language: 'python', content: fs.readFileSync(process.env.MANYEYES_E2E_FILE, 'utf8'),
+  });
+  await vscode.window.showTextDocument(untitled);
+  const buffer = await reviewFile(api, untitled.uri);
+  result.untitled = { uri: untitled.uri.toString(), diagnostics: buffer.diagnostics.map(describe) };
   await vscode.commands.executeCommand('manyeyes.showLogs');
   askRunner({ controls: true }); // the runner reads the output channel and the language status as rendered
 }
@@ -234,6 +246,34 @@ async function firstStart(result) {
   result.third = { server: third, seconds: (Date.now() - named) / 1000 };
 }
 
+async function crash(result) {
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  askRunner({ notifications: 'crashed' }); // run.mjs waits for that notification and reads every one shown
+  let since = Date.now();
+  result.status = await until('the server to stay stopped', async () => {
+    const detail = await api.serverDetail();
+    if (!detail.includes('stopped')) {
+      since = Date.now();
+    }
+    return Date.now() - since > 10000 && detail; // a restart would have come by now
+  }, 150000);
+}
+
+async function multiRoot(result) {
+  const api = await vscode.extensions.getExtension(MANYEYES).activate();
+  const first = vscode.Uri.file(process.env.MANYEYES_E2E_FILE);
+  const second = vscode.Uri.joinPath(first, '..', '..', 'b', 'app.py');
+  result.folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.name);
+  for (const [name, uri] of [['a', first], ['b', second]]) {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const reviewed = await reviewFile(api, uri);
+    result[name] = {
+      concerns: [...new Set(reviewed.board.agents.map((agent) => agent.concern))].sort(),
+      diagnostics: reviewed.diagnostics.map(describe),
+    };
+  }
+}
+
 /** Asks run.mjs to do what only a user can, in the rendered window (a click). */
 function askRunner(request) {
   fs.writeFileSync(`${process.env.MANYEYES_E2E_OUT}.click`, JSON.stringify(request));
@@ -241,7 +281,7 @@ function askRunner(request) {
 
 const SCENARIOS = {
   review, refactor, 'cancel-agent': cancelAgent, dismiss, 'custom-concern': customConcern, controls,
-  'first-start': firstStart,
+  'first-start': firstStart, 'multi-root': multiRoot, crash,
 };
 
 exports.activate = async function activate() {
