@@ -12,7 +12,10 @@ from manyeyes.config import Settings
 from manyeyes.devtools.fake_provider import Reply
 from manyeyes.engine import ReviewRun
 from manyeyes.models import Concern, ReviewRequest
+from manyeyes.plan.documents import Document
 from manyeyes.plan.planner import plan_review
+from manyeyes.plan.slicing import Chunk
+from manyeyes.plan.triage import triage
 
 from tests.conftest import FAKE_KEY_ENV, write
 from tests.e2e.test_cli_offline import manyeyes
@@ -97,11 +100,70 @@ def test_thorough_restores_every_task(workspace):
 
 
 def test_code_triage_cannot_classify_gets_every_concern(workspace):
-    write(workspace, "app.js", "const x = 1;\nfunction f(a) {\n  return a + x;\n}\n")
+    write(workspace, "app.lua", "local x = 1\nfunction f(a)\n  return a + x\nend\n")  # no grammar
+    write(workspace, "broken.js", "function f(a {\n  return a + 1;\n}\n")  # syntax errors
     write(workspace, "broken.py", "def f(:\n    return 1\n")
-    for name in ("app.js", "broken.py"):
+    for name in ("app.lua", "broken.js", "broken.py"):
         plan = _plan(workspace, name)
         assert {t.concern for t in plan.tasks} == set(Concern) and all(t.standby is None for t in plan.tasks)
+
+
+EXPRESS = """const express = require("express");
+const { exec } = require("child_process");
+
+function add(a, b) {
+  return a + b;
+}
+
+app.get("/ping", (req, res) => {
+  exec("ping -c 1 " + req.query.host, (err, out) => res.send(out));
+});
+
+function fib(n) {
+  if (n < 2) {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
+"""
+GO = """package main
+
+func add(a int, b int) int {
+\treturn a + b
+}
+
+func run(w http.ResponseWriter, r *http.Request) {
+\tout, _ := exec.Command("sh", "-c", r.URL.Query().Get("cmd")).Output()
+\tw.Write(out)
+}
+"""
+
+
+def _needed(name: str, text: str, language: str) -> dict[str, set[str]]:
+    """The concerns each paragraph of the file (named by its first line) needs, as triage decides."""
+    document = Document(name, text, language)
+    needed, start = {}, 1
+    for paragraph in text.split("\n\n"):
+        end = start + paragraph.strip("\n").count("\n")
+        decisions = triage(Chunk(document, start, end), list(Concern), thorough=False)
+        needed[paragraph.splitlines()[0]] = {c.value for c, skip in decisions.items() if skip is None}
+        start = end + 2
+    return needed
+
+
+def test_javascript_and_go_are_triaged_from_their_syntax_trees():
+    """Triage read only Python: a JavaScript or Go chunk went to all four agents, its imports too."""
+    assert _needed("app.js", EXPRESS, "javascript") == {
+        'const express = require("express");': set(),  # imports: nobody
+        "function add(a, b) {": {"tests"},
+        'app.get("/ping", (req, res) => {': {"security", "performance", "tests"},  # a route running a shell
+        "function fib(n) {": {"performance", "readability", "tests"},  # recursion
+    }
+    assert _needed("main.go", GO, "go") == {
+        "package main": set(),
+        "func add(a int, b int) int {": {"tests"},  # Go tests reach unexported functions: tested
+        "func run(w http.ResponseWriter, r *http.Request) {": {"security", "performance", "readability", "tests"},
+    }
 
 
 def test_twenty_small_functions_are_a_few_tasks_and_a_large_one_stays_alone(workspace):

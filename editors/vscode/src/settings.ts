@@ -3,8 +3,16 @@
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const manifest = require('../package.json');
 
+/** Where VS Code has a setting's value from (WorkspaceConfiguration.inspect). */
+export interface Inspected<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
 export interface ConfigLike {
-  get<T>(key: string): T | undefined;
+  inspect<T>(key: string): Inspected<T> | undefined;
 }
 
 /** The extension's own settings: how the server starts and logs, and the protocol trace. Not the server's. */
@@ -15,11 +23,19 @@ export const SERVER_KEYS: string[] = Object.keys(manifest.contributes.configurat
   .map((key) => key.slice('manyeyes.'.length))
   .filter((key) => !CLIENT_KEYS.includes(key));
 
-/** The settings to send: values that are set (null means "the server's default"), and the key's variable. */
+/** The value the user set, the most specific first; undefined when only the manifest's default is there. */
+function setValue(config: ConfigLike, key: string): unknown {
+  const found = config.inspect(key);
+  return found?.workspaceFolderValue ?? found?.workspaceValue ?? found?.globalValue;
+}
+
+/** The settings to send: values the user set (null means "the server's default"), and the key's variable. A
+ * default is never sent: the server has the same defaults, and a default sent as a value would override what
+ * the project's own files (pyproject.toml, .manyeyes.toml) say. */
 export function serverSettings(config: ConfigLike, apiKeyEnv?: string): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const key of SERVER_KEYS) {
-    const value = config.get(key);
+    const value = setValue(config, key);
     if (value !== undefined && value !== null) {
       settings[key] = value;
     }

@@ -17,7 +17,14 @@ from pathlib import Path
 import anyio
 
 from manyeyes.benchmarks import Figure
-from manyeyes.benchmarks.engine_figures import KEY_ENV, ONE_FUNCTION, model_settings, stdlib_corpus, timed_review
+from manyeyes.benchmarks.engine_figures import (
+    KEY_ENV,
+    ONE_FUNCTION,
+    model_settings,
+    npm_corpus,
+    stdlib_corpus,
+    timed_review,
+)
 from manyeyes.devtools.fake_provider import FakeProvider
 from manyeyes.models import Concern, ReviewRequest, ReviewResult
 
@@ -29,6 +36,7 @@ TARGET = 1.5
 # A provider takes time to answer: requests sent together overlap and miss each other's cache, as they would.
 LATENCY_S = 0.2
 CODEBASE = ("email", "http", "urllib")  # the standard library's: real code every machine has, ~20,000 lines
+JAVASCRIPT = ("commands",)  # npm's own lib/commands, ~10,000 lines of JavaScript where npm is installed
 
 
 def billed(result: ReviewResult, cached_price: float) -> float:
@@ -41,7 +49,7 @@ def billed(result: ReviewResult, cached_price: float) -> float:
 PLANNER_ONLY = {"run_token_budget": 0, "concurrency": 8, "cache": False}  # and one sample a task (model_settings)
 
 
-def tokens(packages: tuple[str, ...] = CODEBASE) -> list[Figure]:
+def tokens(packages: tuple[str, ...] = CODEBASE, javascript: tuple[str, ...] = JAVASCRIPT) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "app.py").write_text(ONE_FUNCTION)
@@ -50,6 +58,12 @@ def tokens(packages: tuple[str, ...] = CODEBASE) -> list[Figure]:
         lines = stdlib_corpus(corpus, packages, skip_tests=True)
         request = ReviewRequest(workspace=corpus, paths=[corpus])
         figures += _four_against_one(f"{lines:,} lines of the standard library ({', '.join(packages)})", request)
+        js_lines = npm_corpus(root / "npm", javascript) if javascript else 0
+        if js_lines:  # where npm is installed: triage reads JavaScript from its tree-sitter syntax tree
+            request = ReviewRequest(workspace=root / "npm", paths=[root / "npm"])
+            figures += _four_against_one(
+                f"{js_lines:,} lines of JavaScript (npm's lib/{', '.join(javascript)})", request
+            )
     return figures
 
 

@@ -29,7 +29,7 @@ FULL = {
 }
 QUICK = {
     "fanout": lambda: engine_figures.fanout(latency=0.3, repeats=1),
-    "tokens": lambda: cost_figures.tokens(("json",)),
+    "tokens": lambda: cost_figures.tokens(("json",), ()),
     "triage": lambda: cost_figures.triage_recall(SHARED_CORPORA),
     "rerun": lambda: cost_figures.unchanged_rerun(("json",)),
     "offline": lambda: engine_figures.offline_panel(("logging",), ("cli",), repeats=1),

@@ -140,14 +140,30 @@ def _from_ast(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> De
     return Definition(kind, node.name, start, node.end_lineno or node.lineno, members if kind == "class" else ())
 
 
+def syntax_tree(document: Document):
+    """The document's tree-sitter tree (its root node), or None: no grammar for its language, or errors in it.
+    Triage reads its signals from it for the languages Python's `ast` does not read."""
+    grammar = _grammar_for(document.path, document.language)
+    if grammar is None:
+        return None
+    root = _root(grammar, document.text)
+    return None if root.has_error else root
+
+
+@lru_cache(maxsize=16)
+def _root(grammar: str, text: str):
+    """The parsed tree of a text, kept for the slicer, the context builder and triage, which all read it."""
+    import tree_sitter
+
+    return tree_sitter.Parser(_grammar(grammar)).parse(text.encode("utf-8")).root_node
+
+
 def _tree_sitter(path: str, text: str, language: str, why_not_ast: str | None) -> Parsed:
     grammar = _grammar(language)
     if grammar is None:
         note = f"{path}: {why_not_ast}; no {language} grammar installed, sliced by line windows"
         return Parsed(None, [], note if why_not_ast else None)
-    import tree_sitter
-
-    root = tree_sitter.Parser(grammar).parse(text.encode("utf-8")).root_node
+    root = _root(language, text)
     if root.has_error:
         where = _first_error(root)
         prefix = f"{why_not_ast}, and its" if why_not_ast else "its"

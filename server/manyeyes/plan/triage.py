@@ -6,19 +6,20 @@ loops, queries or I/O; tests where public behaviour is defined; readability wher
 skipped concern is not forgotten: its task stands by and still runs if an analyzer flags the chunk for that
 concern (agents/grounding.py), so triage can only save what no analyzer points at.
 
-The signals come from the Python syntax tree. Code triage cannot classify (another language, Python that does
-not parse) gets every concern: a wrong skip costs a missed finding, a wrong run only tokens. Configuration gets
-security only (secrets, debug flags, TLS off), templates security and readability.
+The signals come from the syntax tree: Python's `ast`, and for the other languages with a grammar (and Python this
+interpreter cannot parse) tree-sitter's (plan/signals.py). Code triage cannot classify (a language with no
+grammar, a file with syntax errors) gets every concern: a wrong skip costs a missed finding, a wrong run only
+tokens. Configuration gets security only (secrets, debug flags, TLS off), templates security and readability.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 
 from manyeyes.models import Concern
 from manyeyes.plan.languages import CONFIG_LANGUAGES, TEMPLATE_LANGUAGES
+from manyeyes.plan.signals import LARGE_LITERAL, Signals, code_lines, tree_signals
 from manyeyes.plan.slicing import Chunk
 from manyeyes.safety.redact import might_hold_secret
 
@@ -35,6 +36,11 @@ _SECURITY_NAMES = frozenset(
     argv environ stdin
     etree lxml minidom sax ldap xpath
     cookies headers query_params GET POST FILES set_cookie csrf_exempt login_required
+    req params body query child_process fs http https net fetch axios XMLHttpRequest innerHTML outerHTML
+    dangerouslySetInnerHTML document location localStorage sessionStorage crypto bcrypt jsonwebtoken
+    Request FormValue URL Query QueryRow Exec Command ioutil os filepath template HTML Cookie
+    Runtime ProcessBuilder Statement PreparedStatement executeQuery HttpServletRequest getParameter ObjectInputStream
+    _GET _POST _REQUEST _COOKIE _SERVER _FILES mysqli PDO
     """.split()
 )
 # Functions whose call is a sink (a name alone, like a parameter called `input`, is not).
@@ -47,6 +53,9 @@ _SINK_CALLS = frozenset(
     md5 sha1 random randint choice getrandbits
     getenv input urlretrieve
     parseString fromstring XMLParser XMLPullParser load loads unsafe_load full_load
+    execSync spawn spawnSync execFile execFileSync Function setTimeout setInterval readFile readFileSync
+    writeFile writeFileSync createReadStream sendFile deserialize unserialize shell_exec passthru proc_open
+    include require_once exec_command Command Open ReadFile WriteFile Query QueryRow Exec Marshal Unmarshal
     """.split()
 )
 # Of those, the calls through which input becomes code, commands, queries, objects, files or requests: a chunk
@@ -77,27 +86,12 @@ _PERFORMANCE_NAMES = frozenset(
     """
     execute executemany query objects fetchall fetchmany urlopen requests httpx readlines read_text read_bytes
     sleep sort sorted deepcopy lru_cache cache cached_property numpy pandas DataFrame iterrows apply
+    fetch axios readFileSync writeFileSync readFile await Promise JSON Query QueryRow Exec ReadAll Sleep
     """.split()
 )
 _LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _DECLARATIONS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Pass, ast.Expr)
-LARGE_LITERAL = 50  # elements: a structure this big in code is worth a performance look
 TRIVIAL_CODE_LINES = 3
-
-
-@dataclass
-class Signals:
-    """What triage reads from a chunk."""
-
-    names: set[str] = field(default_factory=set)
-    calls: set[str] = field(default_factory=set)  # the names of the functions called
-    strings: list[str] = field(default_factory=list)
-    loops: bool = False
-    recursion: bool = False
-    large_literal: bool = False
-    public_definitions: list[str] = field(default_factory=list)
-    declarations_only: bool = True
-    code_lines: int = 0
 
 
 def triage(chunk: Chunk, concerns: list[Concern], thorough: bool) -> dict[Concern, str | None]:
@@ -139,11 +133,12 @@ def _bare_call(name: str, chunk: Chunk) -> bool:
 
 
 def read_signals(chunk: Chunk) -> Signals | None:
-    """The chunk's signals; None when triage cannot classify it (not Python, or Python that does not parse)."""
+    """The chunk's signals; None when triage cannot classify it (no syntax tree: a language with no grammar, or a
+    file with syntax errors)."""
     tree = chunk.document.tree
     if tree is None:
-        return None
-    signals = Signals(code_lines=_code_lines(chunk))
+        return tree_signals(chunk)
+    signals = Signals(code_lines=code_lines(chunk))
     for node in _statements_in(tree, chunk.start, chunk.end):
         _read_statement(node, signals)
     return signals
@@ -210,11 +205,6 @@ def _is_declaration(statement: ast.stmt) -> bool:
     if isinstance(statement, (ast.Assign, ast.AnnAssign)):
         return statement.value is None or not any(isinstance(n, ast.Call) for n in ast.walk(statement.value))
     return isinstance(statement, _DECLARATIONS)
-
-
-def _code_lines(chunk: Chunk) -> int:
-    lines = chunk.document.lines[chunk.start - 1 : chunk.end]
-    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
 
 
 def _trivial(signals: Signals) -> bool:

@@ -1,12 +1,18 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
-import { SERVER_KEYS, serverSettings } from '../settings';
+import { Inspected, SERVER_KEYS, serverSettings } from '../settings';
 
-const values: Record<string, unknown> = { minSeverity: 'high', model: null, concurrency: 2, 'server.python': 'x' };
-const config = { get: <T>(key: string) => values[key] as T | undefined };
+const set: Record<string, Record<string, unknown>> = {
+  minSeverity: { defaultValue: 'info', globalValue: 'medium', workspaceFolderValue: 'high' },
+  model: { defaultValue: null, globalValue: null },
+  concurrency: { defaultValue: 4, workspaceValue: 2 },
+  concerns: { defaultValue: ['security', 'performance', 'readability', 'tests'] }, // only the default
+  'server.python': { globalValue: 'x' },
+};
+const config = { inspect: <T>(key: string) => set[key] as Inspected<T> | undefined };
 
-test('only the server settings are sent, and unset ones are left to the server', () => {
+test('only the server settings the user set are sent, the most specific value of each', () => {
   assert.ok(SERVER_KEYS.includes('minSeverity') && !SERVER_KEYS.some((k) => k.startsWith('server.')));
   assert.deepEqual(serverSettings(config), { minSeverity: 'high', concurrency: 2 });
 });
