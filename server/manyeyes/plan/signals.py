@@ -31,6 +31,7 @@ class Signals:
     public_definitions: list[str] = field(default_factory=list)
     declarations_only: bool = True
     code_lines: int = 0
+    python: bool = True  # read from Python: triage's word lists for the other languages do not apply
 
 
 _CALLS = frozenset(
@@ -68,7 +69,7 @@ _DEFINITIONS = frozenset(
     """.split()
 )
 _PRIVATE = re.compile(r"^\s*(?:[\w@]+\s+)*?(private|protected|internal|static\s+private)\b")
-_COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*|--)")
+_COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*(?!\*?\w)|--)")
 
 
 def tree_signals(chunk: Chunk) -> Signals | None:
@@ -77,7 +78,7 @@ def tree_signals(chunk: Chunk) -> Signals | None:
     root = syntax_tree(chunk.document)
     if root is None:
         return None
-    signals = Signals(code_lines=code_lines(chunk))
+    signals = Signals(code_lines=code_lines(chunk), python=chunk.document.language == "python")
     for node in _nodes_in(root, chunk.start - 1, chunk.end - 1):
         _read(node, chunk, signals)
     return signals

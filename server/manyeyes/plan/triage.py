@@ -36,6 +36,12 @@ _SECURITY_NAMES = frozenset(
     argv environ stdin
     etree lxml minidom sax ldap xpath
     cookies headers query_params GET POST FILES set_cookie csrf_exempt login_required
+    """.split()
+)
+# The same for the other languages (JavaScript and TypeScript, Go, Java, PHP): names that in Python are everyday
+# (`os`, `params`, `body`, `template`) and would spare nothing there.
+_OTHER_SECURITY_NAMES = frozenset(
+    """
     req params body query child_process fs http https net fetch axios XMLHttpRequest innerHTML outerHTML
     dangerouslySetInnerHTML document location localStorage sessionStorage crypto bcrypt jsonwebtoken
     Request FormValue URL Query QueryRow Exec Command ioutil os filepath template HTML Cookie
@@ -53,6 +59,10 @@ _SINK_CALLS = frozenset(
     md5 sha1 random randint choice getrandbits
     getenv input urlretrieve
     parseString fromstring XMLParser XMLPullParser load loads unsafe_load full_load
+    """.split()
+)
+_OTHER_SINK_CALLS = frozenset(
+    """
     execSync spawn spawnSync execFile execFileSync Function setTimeout setInterval readFile readFileSync
     writeFile writeFileSync createReadStream sendFile deserialize unserialize shell_exec passthru proc_open
     include require_once exec_command Command Open ReadFile WriteFile Query QueryRow Exec Marshal Unmarshal
@@ -76,6 +86,8 @@ _SECURITY_WORDS = frozenset(
     authorize authorization login logout session cookie permission permissions privkey sql csrf oauth acl
     """.split()
 )
+_ALL_SECURITY_NAMES = _SECURITY_NAMES | _OTHER_SECURITY_NAMES
+_ALL_SINK_CALLS = _SINK_CALLS | _OTHER_SINK_CALLS
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")  # a name called, as text shows it
 # Sinks only as the builtins: `re.compile`, `ast.literal_eval`-like helpers and `self.open` are something else.
@@ -86,8 +98,10 @@ _PERFORMANCE_NAMES = frozenset(
     """
     execute executemany query objects fetchall fetchmany urlopen requests httpx readlines read_text read_bytes
     sleep sort sorted deepcopy lru_cache cache cached_property numpy pandas DataFrame iterrows apply
-    fetch axios readFileSync writeFileSync readFile await Promise JSON Query QueryRow Exec ReadAll Sleep
     """.split()
+)
+_OTHER_PERFORMANCE_NAMES = frozenset(
+    "fetch axios readFileSync writeFileSync readFile Promise Query QueryRow ReadAll".split()
 )
 _LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _DECLARATIONS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Pass, ast.Expr)
@@ -212,7 +226,8 @@ def _trivial(signals: Signals) -> bool:
 
 
 def _security_skip(signals: Signals) -> str | None:
-    if signals.names & _SECURITY_NAMES or signals.calls & _SINK_CALLS:
+    names, calls = (_SECURITY_NAMES, _SINK_CALLS) if signals.python else (_ALL_SECURITY_NAMES, _ALL_SINK_CALLS)
+    if signals.names & names or signals.calls & calls:
         return None
     if any(word.lower() in _SECURITY_WORDS for name in signals.names for word in _WORD.findall(name)):
         return None
@@ -222,7 +237,8 @@ def _security_skip(signals: Signals) -> str | None:
 
 
 def _performance_skip(signals: Signals) -> str | None:
-    if signals.loops or signals.recursion or signals.large_literal or signals.names & _PERFORMANCE_NAMES:
+    names = _PERFORMANCE_NAMES if signals.python else _PERFORMANCE_NAMES | _OTHER_PERFORMANCE_NAMES
+    if signals.loops or signals.recursion or signals.large_literal or signals.names & names:
         return None
     return "no loops, queries, I/O or large data"
 
