@@ -63,7 +63,7 @@ def annotated(text: str) -> set[tuple[str, int]]:
     """The (rule, line) pairs a fixture's `ruleid:` comments expect: each names the line after it."""
     expected = set()
     for number, line in enumerate(text.splitlines(), 1):
-        marker = re.match(r"\s*(#|//) ruleid: (.*)$", line)
+        marker = re.match(r"\s*(#|//|<!--) ruleid: (.*?)\s*(-->)?$", line)
         if marker:
             expected |= {(rule.strip(), number + 1) for rule in marker.group(2).split(",")}
     return expected

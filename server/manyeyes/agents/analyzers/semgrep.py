@@ -1,4 +1,5 @@
-"""Security in Python, JavaScript, TypeScript and Go: semgrep's OSS engine with manyeyes' own rule packs (rules/).
+"""Security in Python, JavaScript, TypeScript, Go and templates: semgrep's OSS engine with manyeyes' own rule packs
+(rules/).
 
 Taint rules follow request data to a dangerous call within a function (Flask, Django, FastAPI, Express, net/http,
 gin); configuration rules find protections turned off. semgrep runs once per review over every file it reads,
@@ -28,9 +29,11 @@ from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_cha
 from manyeyes.agents.analyzers.taint import Flow, FlowIndex, first_source, flow_note
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
+from manyeyes.plan.languages import TEMPLATE_LANGUAGES
 
 RULES = Path(__file__).with_name("rules")
-LANGUAGES = frozenset({"python", "javascript", "typescript", "go"})
+# Templates are read as text (rules/templates.yaml: output that skips escaping, scripts writing data as HTML).
+LANGUAGES = frozenset({"python", "javascript", "typescript", "go"} | TEMPLATE_LANGUAGES)
 TIMEOUT_S = 240  # the whole run; one rule on one file gets PER_RULE_TIMEOUT_S
 PER_RULE_TIMEOUT_S = 20
 ONE_JOB_BELOW_CHARS = 150_000
