@@ -52,10 +52,15 @@ class TaskContext:
     shared_by: int = 1  # how many needed agents of one model review this span: above 1, the prefix is worth caching
 
 
+_TEST_NAME = re.compile(r"^test_|_test\.(py|go)$|\.(test|spec)\.[cm]?[jt]sx?$")
+
+
 def is_test_path(rel: str) -> bool:
+    """A test file by the conventions of Python (test_*.py, *_test.py, tests/), Go (*_test.go) and JavaScript
+    (*.test.js, *.spec.ts, __tests__/)."""
     name = rel.rsplit("/", 1)[-1]
     parts = rel.split("/")[:-1]
-    return name.startswith("test_") or name.endswith("_test.py") or any(p in ("tests", "test") for p in parts)
+    return bool(_TEST_NAME.search(name)) or any(p in ("tests", "test", "__tests__") for p in parts)
 
 
 class TestIndex:

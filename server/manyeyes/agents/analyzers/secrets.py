@@ -12,12 +12,16 @@ import re
 
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, make_finding, scan_each
 from manyeyes.models import Concern, Severity, Span
+from manyeyes.plan.context import is_test_path
 from manyeyes.plan.documents import Document, split_lines
 from manyeyes.safety.redact import might_hold_secret, redact
 from manyeyes.safety.secret_files import is_config_suffix, scan_suffix
 
 _MARKER = re.compile(r"<redacted:([\w\-]+)>")
 RULE = "MES-secret"
+# A string that is only random-looking is often a hash, a checksum or a test vector; a named format (a provider's
+# key, a private key, a token, a password by its key) is the credential it looks like.
+_ENTROPY_ONLY = frozenset({"hex-high-entropy-string", "base64-high-entropy-string"})
 # A version or a version constraint: what a secret-named key (a package called "...-password") holds there.
 _VERSION = re.compile(r"[\d.^~<>=*xX| -]+")
 
@@ -58,14 +62,25 @@ def _plain_setting(line: str, shown: str) -> bool:
     return len(value) < 6 or " " in value or bool(_VERSION.fullmatch(value))
 
 
+def grade(path: str, kinds: list[str]) -> tuple[Severity, float]:
+    """How bad a secret is likely to be: a named credential format is high, a random-looking string alone medium;
+    in a test file each is a step lower and less certain (test data is mostly made up), so a test's hex payload
+    falls below the default min_confidence while a real-looking key there is still shown."""
+    entropy_only = set(kinds) <= _ENTROPY_ONLY
+    if is_test_path(path):
+        return (Severity.low, 0.4) if entropy_only else (Severity.medium, 0.7)
+    return (Severity.medium, 0.6) if entropy_only else (Severity.high, 0.9)
+
+
 def _finding(document: Document, number: int, shown: str):
     kinds = sorted(set(_MARKER.findall(shown))) or ["secret"]
+    severity, confidence = grade(document.path, kinds)
     finding = make_finding(
         document,
         source="secrets",
         concern=Concern.security,
-        severity=Severity.high,
-        confidence=0.9,
+        severity=severity,
+        confidence=confidence,
         title=f"Hard-coded secret ({', '.join(k.replace('-', ' ') for k in kinds)})",
         explanation="A credential in the repository is readable by everyone who can read the code, and stays in "
         "its history after it is removed: rotate it, and load it from the environment or a secrets manager.",
