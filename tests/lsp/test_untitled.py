@@ -76,3 +76,11 @@ async def test_an_untitled_buffer_in_a_language_no_one_knows_keeps_its_name(clie
 async def test_an_untitled_buffer_that_is_not_open_is_refused_with_the_reason(client):
     with pytest.raises(Exception, match="not a file: URI, and not open in the editor"):
         await command(client, "manyeyes.review.file", "untitled:Untitled-9")
+
+
+@pytest.mark.asyncio
+async def test_an_untitled_name_cannot_leave_the_servers_folder(client):
+    uri = open_untitled(client, "untitled:..", SHELL, "python")
+    started = await command(client, "manyeyes.review.file", uri)
+    board = await client.boards.finished(started["reviewId"])
+    assert {a["target"].split(":")[0] for a in board["agents"]} == {"untitled.py"}

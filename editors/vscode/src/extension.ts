@@ -247,7 +247,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
       await client?.stop().catch((error) => log.warn(`the old server did not stop cleanly: ${error}`));
       client = undefined;
       await startClient(context, view, status, environments);
-    });
+    }).catch((error) => log.error(`the server did not restart: ${error}`)); // the next restart must still run
     return starting;
   };
   const register = (name: string, run: () => unknown) =>
@@ -313,7 +313,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Manyey
   });
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(restart));
   // Not awaited: a first start installs the server (a minute or so), and the editor must not wait for it.
-  starting = startClient(context, view, status, environments);
+  starting = startClient(context, view, status, environments).catch((error) => log.error(`no server: ${error}`));
   return {
     currentBoard: () => board.current(),
     boardNotifications: () => board.received,

@@ -72,7 +72,8 @@ def reviewed_path(server: ManyeyesServer, uri: str) -> Path:
     path = file_path(uri)
     if path is not None:
         return path
-    name = re.sub(r"[^\w.-]", "_", unquote(urlsplit(uri).path).rsplit("/", 1)[-1])[:100] or "untitled"
+    # Letters, digits, "_", "-" and inner dots only: no "..", no hidden name, nothing that leaves the folder.
+    name = re.sub(r"[^\w.-]", "_", unquote(urlsplit(uri).path).rsplit("/", 1)[-1])[:100].lstrip(".") or "untitled"
     document = open_document(server, uri)
     suffix = suffix_of_language_id(document.language_id) if document and document.language_id else None
     if suffix and language_of(Path(name)) is None:
