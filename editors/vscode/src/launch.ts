@@ -221,7 +221,9 @@ export async function privateEnvironment(storage: string, version: string, base:
       continue;
     }
     try {
-      await make(dir, version, base, wheel, storage, report);
+      if (!(await ready(dir, version, storage, report))) { // another window may have finished it meanwhile
+        await make(dir, version, base, wheel, storage, report);
+      }
     } finally {
       fs.closeSync(lock);
       fs.rmSync(`${dir}.lock`, { force: true });
