@@ -99,9 +99,7 @@ def grammar_for(path: str, language: str) -> str | None:
 
 def syntax_problem(grammar: str, text: str) -> str | None:
     """Why a text does not parse with a tree-sitter grammar ("line 3: syntax error"), or None when it does."""
-    import tree_sitter
-
-    root = tree_sitter.Parser(_grammar(grammar)).parse(text.encode("utf-8")).root_node
+    root = _root(grammar, text)
     return f"line {_first_error(root)}: syntax error" if root.has_error else None
 
 
@@ -152,7 +150,7 @@ def syntax_tree(document: Document):
 
 @lru_cache(maxsize=16)
 def _root(grammar: str, text: str):
-    """The parsed tree of a text, kept for the slicer, the context builder and triage, which all read it."""
+    """The parsed tree of a text: one parse for the slicer, the context builder, triage and the fix gate."""
     import tree_sitter
 
     return tree_sitter.Parser(_grammar(grammar)).parse(text.encode("utf-8")).root_node
