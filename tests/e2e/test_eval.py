@@ -131,6 +131,40 @@ def test_eval_reports_tokens_per_case_and_takes_correlation(corpus, tmp_path):
     assert proc.returncode == 2 and "RHO" in proc.stderr
 
 
+def test_case_verdicts_score_whole_files_by_their_cwe(tmp_path):
+    root = tmp_path / "verdicts"
+    write(root, "corpus.json", json.dumps({"name": "verdicts", "exhaustive": "file"}))
+    shell = "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n"
+    write(root, "cases/real.py", shell)
+    write(root, "cases/look_alike.py", shell)  # labelled safe: flagged, so a false positive
+    write(root, "cases/quiet.py", "def add(a, b):\n    return a + b\n")
+    write(root, "cases/missed.py", "def add(a, b):\n    return a + b\n")
+    labels = [
+        {"file": "cases/real.py", "line": None, "concern": "security", "cwe": "CWE-78", "real": True},
+        {"file": "cases/look_alike.py", "line": None, "concern": "security", "cwe": "CWE-78", "real": False},
+        {"file": "cases/quiet.py", "line": None, "concern": "security", "cwe": "CWE-89", "real": False},
+        {"file": "cases/missed.py", "line": None, "concern": "security", "cwe": "CWE-89", "real": True},
+    ]
+    write(root, "labels.jsonl", "\n".join(json.dumps(label) for label in labels) + "\n")
+    verdicts = evaluated(root, tmp_path)["case_verdicts"]
+    assert (verdicts["true_positives"], verdicts["false_positives"]) == (1, 1)
+    assert (verdicts["false_negatives"], verdicts["true_negatives"]) == (1, 1)
+    assert verdicts["precision"] == verdicts["recall"] == 0.5
+
+
+def test_the_look_alike_corpus_tells_real_flows_from_constant_ones(tmp_path):
+    """corpora/web-lookalikes: Flask endpoints whose request value reaches a sink, and twins where only a
+    constant does. What a user is shown flags the real ones and none of the twins."""
+    source = Path(__file__).resolve().parents[2] / "corpora" / "web-lookalikes"
+    root = tmp_path / "web-lookalikes"
+    root.mkdir()
+    for name in ("generate.py", "corpus.json"):
+        (root / name).write_text((source / name).read_text())
+    subprocess.run([sys.executable, str(root / "generate.py")], check=True, capture_output=True)
+    shown = evaluated(root, tmp_path)["shown"]["case_verdicts"]
+    assert shown["false_negatives"] == 0 and shown["false_positives"] == 0, shown
+
+
 def test_bad_corpus_and_arguments_are_clear_errors(corpus, tmp_path):
     proc = manyeyes("eval", "--corpus", str(corpus), "--oracle", "2,x", cwd=tmp_path)
     assert proc.returncode == 2 and "--oracle takes P,Q" in proc.stderr

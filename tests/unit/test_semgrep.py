@@ -186,6 +186,46 @@ def test_the_flow_and_the_bandit_hit_are_one_finding_in_the_review(workspace):
     ]
 
 
+LOOK_ALIKE = """\
+import subprocess
+from flask import Flask, request
+app = Flask(__name__)
+
+
+@app.route("/echo")
+def echo():
+    param = request.args.get("name", "")
+    values = ["safe", param, "moresafe"]
+    values.pop(0)
+    bar = values[1]
+    subprocess.run("echo " + bar, shell=True)
+    chosen = values[0]
+    subprocess.run("echo " + chosen, shell=True)
+    return "ok"
+"""
+
+
+@needs_semgrep
+def test_a_flow_that_only_carries_constants_is_refuted_and_its_sink_hits_demoted(workspace):
+    found, _, _ = panel_hits(workspace, {"app.py": LOOK_ALIKE})
+    by_rule = {(line, h.rules[0]): h for (_, line), hits in found.items() for h in hits}
+    assert (12, "python-command-injection") not in by_rule  # "echo moresafe" on every path
+    shell = by_rule[(12, "B602")]
+    assert shell.confidence == DEMOTED_CONFIDENCE
+    assert "cannot reach this shell call: the value it gets is built from constants alone ('echo moresafe')" in (
+        shell.notes[0]
+    )
+    assert by_rule[(14, "python-command-injection")].notes == ["Taint: request data read at line 8 reaches this call."]
+    assert by_rule[(14, "B602")].confidence > DEMOTED_CONFIDENCE
+
+
+@needs_semgrep
+def test_the_review_shows_only_the_real_injection_of_a_look_alike_pair(workspace):
+    (workspace / "app.py").write_text(LOOK_ALIKE)
+    result = json.loads(manyeyes("review", "app.py", "--format", "json", cwd=workspace).stdout)
+    assert [f["span"]["start_line"] for f in result["findings"] if "CWE-78" in f["cwe"]] == [14]
+
+
 def fake_semgrep(tmp_path, body: str) -> str:
     script = tmp_path / "semgrep"
     script.write_text(f"#!{sys.executable}\nimport sys, time\n{body}\n")

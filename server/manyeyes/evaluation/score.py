@@ -4,6 +4,9 @@ a line label is found by a finding of its concern covering the line, one line of
 a file label (line null) by any finding of its concern in the file;
 with a CWE, two figures: matched on the concern alone, and on the CWE too (or a close relative);
 a label with real=false is a trap: a finding matching it is a false positive;
+case verdicts, where files are labelled whole with a CWE (a benchmark of real cases and safe look-alikes): a case
+is flagged when a finding in it has the label's CWE (or a close relative), and scored as a true or false positive
+or negative, as such benchmarks score tools;
 precision only where the corpus is exhaustive ("line": every flagged line is labeled, "file": every file is
 labeled real or safe); otherwise unmatched findings are counted as "unlabeled".
 """
@@ -72,6 +75,42 @@ class Recall:
 
 
 @dataclass
+class Verdicts:
+    """Case files labelled whole, flagged or not with their CWE."""
+
+    true_positives: int = 0  # real, flagged
+    false_positives: int = 0  # a safe look-alike, flagged
+    false_negatives: int = 0
+    true_negatives: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return _ratio(self.true_positives, self.true_positives + self.false_positives)
+
+    @property
+    def recall(self) -> float | None:
+        return _ratio(self.true_positives, self.true_positives + self.false_negatives)
+
+    def add(self, real: bool, flagged: bool) -> None:
+        if real:
+            self.true_positives += flagged
+            self.false_negatives += not flagged
+        else:
+            self.false_positives += flagged
+            self.true_negatives += not flagged
+
+    def as_dict(self) -> dict:
+        return {
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "false_negatives": self.false_negatives,
+            "true_negatives": self.true_negatives,
+            "precision": self.precision,
+            "recall": self.recall,
+        }
+
+
+@dataclass
 class Score:
     corpus: str
     exhaustive: str
@@ -95,6 +134,8 @@ class Score:
     prompt_tokens: int = 0  # what the run's model calls (agents and verifier) read and wrote: 0 offline
     completion_tokens: int = 0
     shown: Score | None = None  # the same scoring of what a user is shown with the default min_confidence
+    verdicts: Verdicts | None = None  # case files labelled whole with a CWE, if the corpus has them
+    verdicts_by_cwe: dict[str, Verdicts] = field(default_factory=lambda: defaultdict(Verdicts))
 
     @property
     def precision(self) -> float | None:
@@ -142,6 +183,8 @@ class Score:
             "precision": self.precision,
             "traps": self.traps,
             "traps_hit": self.traps_hit,
+            "case_verdicts": self.verdicts.as_dict() if self.verdicts else None,
+            "case_verdicts_by_cwe": {k: v.as_dict() for k, v in sorted(self.verdicts_by_cwe.items())},
             "findings_per_kloc": self.findings_per_kloc,
             "dropped": self.dropped,
             "rejected_by_verification": self.rejected_by_verification,
@@ -169,7 +212,19 @@ def score(corpus: Corpus, findings: list[Finding], concerns: list[Concern], line
     findings = [f for f in findings if any(c in concerns for c in f.concerns)]
     _score_recall(result, [label for label in labels if label.real], findings)
     _score_findings(result, corpus, labels, findings)
+    _score_cases(result, labels, findings)
     return result
+
+
+def _score_cases(result: Score, labels: list[Label], findings: list[Finding]) -> None:
+    whole = [label for label in labels if label.line is None and label.cwe]
+    if not whole:
+        return
+    result.verdicts = Verdicts()
+    for label in whole:
+        flagged = any(finding_matches(f, label) and cwe_matches(f.cwe, label.cwe) for f in findings)
+        result.verdicts.add(label.real, flagged)
+        result.verdicts_by_cwe[label.cwe].add(label.real, flagged)
 
 
 def _score_recall(result: Score, real: list[Label], findings: list[Finding]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from manyeyes.evaluation.score import Recall, Score
+from manyeyes.evaluation.score import Recall, Score, Verdicts
 
 
 def _percent(value: float | None) -> str:
@@ -24,6 +24,14 @@ def _tokens(result: Score) -> str:
     return (
         f"  tokens: {result.tokens:,} (prompt {result.prompt_tokens:,}, completion {result.completion_tokens:,}); "
         f"{result.tokens_per_case:,.1f} per case{votes}"
+    )
+
+
+def _verdicts(name: str, verdicts: Verdicts) -> str:
+    return (
+        f"  {name}: precision {_percent(verdicts.precision)}, recall {_percent(verdicts.recall)} "
+        f"(true positives {verdicts.true_positives}, false positives {verdicts.false_positives}, "
+        f"missed {verdicts.false_negatives}, true negatives {verdicts.true_negatives})"
     )
 
 
@@ -51,6 +59,9 @@ def to_table(result: Score) -> str:
         + (f"; {result.rejected_by_verification} rejected by verification" if result.rejected_by_verification else ""),
         _tokens(result),
     ]
+    if result.verdicts is not None:
+        lines += ["", _verdicts("case verdicts (files labelled whole)", result.verdicts)]
+        lines.extend(_verdicts(f"  {cwe}", v) for cwe, v in sorted(result.verdicts_by_cwe.items()))
     if not result.grounding:
         lines.append("  grounding off: model agents alone (no analyzer evidence or findings); triage off")
     if result.shown is not None:
@@ -59,5 +70,10 @@ def to_table(result: Score) -> str:
             f"  as shown (default min_confidence): {shown.findings:,} findings, recall "
             f"{_percent(shown.total().as_dict()['recall'])}, {shown.findings_per_kloc} per 1,000 lines"
             + (f", precision {_percent(shown.precision)}" if shown.precision is not None else "")
+            + (
+                f", case precision {_percent(shown.verdicts.precision)} at recall {_percent(shown.verdicts.recall)}"
+                if shown.verdicts is not None
+                else ""
+            )
         )
     return "\n".join(lines) + "\n"

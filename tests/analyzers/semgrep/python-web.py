@@ -163,7 +163,11 @@ def parse_xml():
     # safe look-alike for python-xxe (no report of it here):
     # ruleid: python-request-data
     safe = etree.fromstring(request.data, parser=etree.XMLParser(resolve_entities=False))
-    return escape(document.tag + safe.tag)
+    hardened = etree.XMLParser(resolve_entities=False, no_network=True)
+    # safe look-alike for python-xxe, the parser built first (no report of it here):
+    # ruleid: python-request-data
+    also_safe = etree.fromstring(request.data, hardened)
+    return escape(document.tag + safe.tag + also_safe.tag)
 
 
 @app.route("/restore", methods=["POST"])
@@ -213,6 +217,9 @@ def report(request):
     rows = db.execute("SELECT * FROM orders WHERE owner = '" + request.GET["owner"] + "'")
     # ruleid: python-reflected-xss, python-request-data
     response = HttpResponse("<p>" + request.GET["owner"] + "</p>")
+    # the rows of a query: its injection is the finding above, not their echo
+    # ok: python-reflected-xss
+    HttpResponse(str(rows.fetchall()))
     # ruleid: python-open-redirect, python-request-data
     HttpResponseRedirect(request.GET.get("next"))
     return response, rows

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_char, make_finding
-from manyeyes.agents.analyzers.taint import Flow, FlowIndex, first_source, flow_note
+from manyeyes.agents.analyzers.taint import Flow, FlowIndex, Refuter, first_source, flow_note
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
 from manyeyes.plan.languages import TEMPLATE_LANGUAGES
@@ -153,12 +153,21 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
         else:
             results.append((rel, result))
     run = AnalyzerRun(flows=flows)
+    refuter = Refuter()
     for rel, result in results:
-        finding = _finding(scratch.documents[rel], result, flows)
-        run.findings.append(finding)
+        document = scratch.documents[rel]
+        finding = _finding(document, result, flows)
         kind = result["extra"].get("metadata", {}).get("kind")
-        if kind:
-            flows.add_flow(Flow(path=rel, kind=kind, rule=finding.rules[0], span=finding.span))
+        if not kind:
+            run.findings.append(finding)
+            continue
+        flow = Flow(path=rel, kind=kind, rule=finding.rules[0], span=finding.span)
+        reason = refuter.refute(document, result["start"], result["end"])
+        if reason:
+            flows.add_refuted(flow, reason)  # not a finding: it judges the sink-only hits on that call instead
+        else:
+            flows.add_flow(flow)
+            run.findings.append(finding)
     for error in report.get("errors", []):
         rel = scratch.rel(error.get("path", "") or "")
         if rel and not _syntax_error(error):

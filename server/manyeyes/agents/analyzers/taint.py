@@ -11,12 +11,19 @@ Whether anyone outside can reach it is what a taint rule answers. Inside a funct
 
 A hit in a function that reads no request data is left as it is: the OSS engine follows data within one
 function, so it cannot say whether a caller passes untrusted input.
+
+A Python flow semgrep reports is checked first by folding the function's constants (constants.py): where every
+path gives the sink a value built from constants alone (the request's value put in a list and another item
+taken out, a condition that is always true choosing a constant), or no path reaches it, the flow is refuted and
+the sink-only hits on that call are demoted with that reason.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
+from manyeyes.agents.analyzers import constants
 from manyeyes.models import Finding, Span
 from manyeyes.plan import syntax
 from manyeyes.plan.documents import Document
@@ -55,9 +62,20 @@ class FlowIndex:
 
     flows: dict[str, list[Flow]] = field(default_factory=dict)
     sources: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    refuted: dict[str, list[tuple[Flow, str]]] = field(default_factory=dict)  # flows no request data can take
 
     def add_flow(self, flow: Flow) -> None:
         self.flows.setdefault(flow.path, []).append(flow)
+
+    def add_refuted(self, flow: Flow, reason: str) -> None:
+        self.refuted.setdefault(flow.path, []).append((flow, reason))
+
+    def refuted_to(self, path: str, kind: str, span: Span) -> str | None:
+        """Why the flow semgrep saw to this call cannot happen, if one was refuted."""
+        return next(
+            (reason for flow, reason in self.refuted.get(path, []) if flow.kind == kind and _overlap(flow.span, span)),
+            None,
+        )
 
     def add_source(self, path: str, start: int, end: int) -> None:
         self.sources.setdefault(path, []).append((start, end))
@@ -67,14 +85,42 @@ class FlowIndex:
         return sorted({a for a, b in self.sources.get(path, []) if start <= a and b <= end})
 
     def flow_to(self, path: str, kind: str, span: Span) -> Flow | None:
-        return next(
-            (
-                f
-                for f in self.flows.get(path, [])
-                if f.kind == kind and f.span.start_line <= span.end_line and span.start_line <= f.span.end_line
-            ),
-            None,
-        )
+        return next((f for f in self.flows.get(path, []) if f.kind == kind and _overlap(f.span, span)), None)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start_line <= b.end_line and b.start_line <= a.end_line
+
+
+class Refuter:
+    """Checks semgrep's Python flows by folding constants (constants.py); each file parsed once."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, tuple[ast.Module, dict] | None] = {}
+
+    def refute(self, document: Document, start: dict, end: dict) -> str | None:
+        """Why the flow semgrep reports ending at start..end (its 1-based byte columns) cannot carry request data,
+        or None."""
+        if document.language != "python":
+            return None
+        parsed = self._parse(document)
+        if parsed is None:
+            return None
+        tree, known = parsed
+        where = (start["line"], start.get("col", 1) - 1), (end["line"], end.get("col", 1) - 1)
+        try:
+            return constants.refutation(tree, *where, known)
+        except RecursionError:
+            return None
+
+    def _parse(self, document: Document) -> tuple[ast.Module, dict] | None:
+        if document.path not in self._parsed:
+            try:
+                tree = ast.parse(document.text)
+                self._parsed[document.path] = (tree, constants.module_constants(tree))
+            except (SyntaxError, ValueError, RecursionError):
+                self._parsed[document.path] = None
+        return self._parsed[document.path]
 
 
 def enclosing_function(document: Document, line: int) -> tuple[int, int] | None:
@@ -112,10 +158,16 @@ def judge(findings: list[Finding], index: FlowIndex, documents: dict[str, Docume
             continue  # no request data read here: the taint rules cannot judge it
         if index.flow_to(finding.path, kind, finding.span) is None:
             finding.confidence = min(finding.confidence, DEMOTED_CONFIDENCE)
-            finding.notes.append(
-                f"{TAINT_NOTE}this function reads request data, but semgrep's taint rules found no path from it to "
-                f"this {kind} call (demoted: the value looks built from constants or passed as a parameter)."
-            )
+            finding.notes.append(_no_flow_note(kind, index.refuted_to(finding.path, kind, finding.span)))
+
+
+def _no_flow_note(kind: str, refuted: str | None) -> str:
+    if refuted:
+        return f"{TAINT_NOTE}request data read in this function cannot reach this {kind} call: {refuted} (demoted)."
+    return (
+        f"{TAINT_NOTE}this function reads request data, but semgrep's taint rules found no path from it to "
+        f"this {kind} call (demoted: the value looks built from constants or passed as a parameter)."
+    )
 
 
 def flow_note(source_line: int) -> str:
