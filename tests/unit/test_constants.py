@@ -18,14 +18,8 @@ HEADER = "from flask import request\nimport base64, os, subprocess\n\n"
 
 def refute(body: str, prelude: str = "") -> str | None:
     """The refutation for the argument of the last `sink(...)` call in a handler with `body`."""
-    source = HEADER + prelude + "def handler():\n    param = request.args.get('p')\n" + textwrap.indent(
-        textwrap.dedent(body), "    "
-    )
-    tree = ast.parse(source)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "sink"]
-    argument = calls[-1].args[0]
-    where = (argument.lineno, argument.col_offset), (argument.end_lineno, argument.end_col_offset)
-    return refutation(tree, *where, module_constants(tree))
+    handler = "def handler():\n    param = request.args.get('p')\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    return _refute_source(HEADER + prelude + handler)
 
 
 REFUTED = {
@@ -196,6 +190,23 @@ def test_a_flow_that_may_carry_request_data_is_kept(body):
 def test_a_module_constant_is_read_but_a_rebound_one_is_not():
     assert refute("sink(PREFIX + 'x')", prelude="PREFIX = 'echo '\n\n")
     assert refute("sink(PREFIX + 'x')", prelude="PREFIX = 'echo '\nPREFIX = input()\n\n") is None
+
+
+def test_a_parameter_or_an_enclosing_local_hides_a_module_constant():
+    prelude = "PREFIX = 'echo '\n\n"
+    source = HEADER + prelude + "def handler(PREFIX):\n    sink(PREFIX)\n"
+    assert _refute_source(source) is None
+    nested = HEADER + prelude + "def init(app, PREFIX):\n    def handler():\n        sink(PREFIX)\n"
+    assert _refute_source(nested) is None
+
+
+def _refute_source(source: str) -> str | None:
+    tree = ast.parse(source)
+    argument = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "sink"][-1].args[
+        0
+    ]
+    where = (argument.lineno, argument.col_offset), (argument.end_lineno, argument.end_col_offset)
+    return refutation(tree, *where, module_constants(tree))
 
 
 def test_the_reason_names_the_constant_or_the_dead_branch():

@@ -19,10 +19,9 @@ from manyeyes.models import Finding
 from manyeyes.plan.planner import Task
 from manyeyes.synthesis.rules import canonical, canonical_set
 
-EVIDENCE_HEADING = (
-    "Analyzer evidence for this code (confirm each real hit with a finding naming its rule; dismiss each false one "
-    'in "dismissed" with its rule, line and reason; a hit you leave out stays, as not confirmed):'
-)
+# What to do with each hit is in the system prompt, which every agent's cache shares: said here again, it was
+# about 50 tokens every agent paid uncached.
+EVIDENCE_HEADING = "Analyzer evidence:"
 # More hits of one rule than this become one line: thirty "unused variable" lines cost a prompt hundreds of
 # tokens and tell the model nothing the first one and the line numbers do not.
 MAX_HITS_LISTED_PER_RULE = 3

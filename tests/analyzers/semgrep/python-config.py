@@ -19,15 +19,19 @@ CORS(app, origins=["https://example.org"], supports_credentials=True)
 @app.route("/login")
 def login():
     response = make_response("welcome")
-    # ruleid: python-insecure-cookie
+    # ruleid: python-insecure-cookie, python-cookie-without-httponly
     response.set_cookie("session", "abc")
-    # ruleid: python-insecure-cookie
+    # ruleid: python-insecure-cookie, python-cookie-without-httponly
     response.set_cookie("session", "abc", secure=False)
-    # ok: python-insecure-cookie
+    # ruleid: python-insecure-cookie
+    response.set_cookie("session", "abc", secure=False, httponly=True)
+    # ruleid: python-cookie-without-httponly
+    response.set_cookie("session", "abc", secure=True)
+    # ok: python-insecure-cookie, python-cookie-without-httponly
     response.set_cookie("session", "abc", secure=True, httponly=True, samesite="Lax")
-    # ok: python-insecure-cookie
+    # ok: python-insecure-cookie, python-cookie-without-httponly
     response.set_cookie("theme", "dark", secure=app.config["SECURE"], httponly=app.config["HTTPONLY"])
-    # ok: python-insecure-cookie
+    # ok: python-insecure-cookie, python-cookie-without-httponly
     jar.set_cookie(received)
     return response
 

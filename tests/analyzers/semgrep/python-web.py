@@ -217,6 +217,11 @@ def report(request):
     rows = db.execute("SELECT * FROM orders WHERE owner = '" + request.GET["owner"] + "'")
     # ruleid: python-reflected-xss, python-request-data
     response = HttpResponse("<p>" + request.GET["owner"] + "</p>")
+    # a project's own escaper
+    # ruleid: python-request-data
+    HttpResponse("<p>" + helpers.utils.escape_for_html(request.GET["owner"]) + "</p>")
+    # ruleid: python-reflected-xss, python-request-data
+    HttpResponse("<p>" + html.unescape(request.GET["owner"]) + "</p>")
     # the rows of a query: its injection is the finding above, not their echo
     # ok: python-reflected-xss
     HttpResponse(str(rows.fetchall()))

@@ -954,8 +954,9 @@ def refutation(tree: ast.Module, start: tuple[int, int], end: tuple[int, int], m
     found = _sink_and_function(tree, start, end)
     if found is None:
         return None
-    sink, function = found
-    interpreter = Interpreter(function, sink, module)
+    sink, function, enclosing = found
+    shadowed = set().union(*(_local_names(f) for f in enclosing))  # parameters and locals hide module constants
+    interpreter = Interpreter(function, sink, {k: v for k, v in module.items() if k not in shadowed})
     try:
         interpreter.run()
     except (Unsupported, RecursionError):
@@ -984,13 +985,26 @@ def _sink_and_function(tree: ast.Module, start: tuple[int, int], end: tuple[int,
         if inner is None:
             break
         functions.append(inner)
-    holders = [f for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    if not holders:
+    holders = [f for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    if not holders or not isinstance(holders[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     for node in ast.walk(holders[-1]):
         if isinstance(node, ast.expr) and _range(node) == (start, end):
-            return node, holders[-1]
+            return node, holders[-1], holders
     return None
+
+
+def _local_names(function: ast.AST) -> set[str]:
+    """Every name a function binds: its parameters and whatever its body assigns or imports."""
+    arguments = function.args
+    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return names
 
 
 def _range(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
