@@ -429,12 +429,7 @@ class Interpreter:
         container, (known, index) = state.look(name), single(key)
         if isinstance(container, Map) and known and container.get(index) is not None:
             state[name] = container.without(index)
-        elif (
-            isinstance(container, Seq)
-            and known
-            and isinstance(index, int)
-            and -len(container.items) <= index < len(container.items)
-        ):
+        elif _position(container, known, index):
             items = list(container.items)
             del items[index]
             state[name] = Seq(tuple(items))
@@ -497,12 +492,7 @@ class Interpreter:
         known, index = single(key)
         if isinstance(container, Map) and known and isinstance(index, _HASHABLE):
             state[name] = container.put(index, value)
-        elif (
-            isinstance(container, Seq)
-            and known
-            and isinstance(index, int)
-            and -len(container.items) <= index < len(container.items)
-        ):
+        elif _position(container, known, index):
             items = list(container.items)
             items[index] = value
             state[name] = Seq(tuple(items))
@@ -802,14 +792,19 @@ def _binary(op: ast.operator, left, right):
     return _fold(operation, left, right) if operation else UNKNOWN
 
 
-def _item(container, key):
-    known, index = single(key)
-    if (
+def _position(container, known: bool, index) -> bool:
+    """Whether `index` is known and names an item of the list `container`."""
+    return (
         isinstance(container, Seq)
         and known
         and isinstance(index, int)
         and -len(container.items) <= index < len(container.items)
-    ):
+    )
+
+
+def _item(container, key):
+    known, index = single(key)
+    if _position(container, known, index):
         return container.items[index]
     if isinstance(container, Map) and known:
         found = container.get(index)
