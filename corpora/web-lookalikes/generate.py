@@ -116,6 +116,23 @@ FLOWS = {
          '    bar = "bob"', "else:", '    bar = "bob"'],
     ),
     "loop-real": (True, ['bar = ""', "for part in param.split(\",\"):", "    bar += part"]),
+    "config-safe": (
+        False,
+        ["import configparser", "conf = configparser.ConfigParser()", 'conf.add_section("section")',
+         'conf.set("section", "keyA", "a_Value")', 'conf.set("section", "keyB", param)',
+         'bar = conf.get("section", "keyA")'],
+    ),
+    "config-real": (
+        True,
+        ["import configparser", "conf = configparser.ConfigParser()", 'conf.add_section("section")',
+         'conf.set("section", "keyA", "a_Value")', 'conf.set("section", "keyB", param)',
+         'bar = conf.get("section", "keyB")'],
+    ),
+    "match-safe": (
+        False,
+        ['match "ABC"[2]:', '    case "A":', "        bar = param", '    case "C":', '        bar = "bob"',
+         "    case _:", "        bar = param"],
+    ),
 }
 
 

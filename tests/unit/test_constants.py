@@ -66,6 +66,20 @@ REFUTED = {
         bar = base64.b64decode(base64.b64encode("safe".encode())).decode()
         sink(os.path.join("/srv", bar))
     """,
+    "a constant through functions imported in the handler": """
+        import base64 as b64
+        from os.path import join
+        bar = b64.b64decode(b64.b64encode(b"safe")).decode()
+        sink(join("/srv", bar))
+    """,
+    "a ConfigParser's other option": """
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.add_section("section")
+        conf.set("section", "keyA", "a_Value")
+        conf.set("section", "keyB", param)
+        sink(conf.get("section", "keyA"))
+    """,
     "append then index": """
         values = []
         values.append("safe")
@@ -169,6 +183,30 @@ KEPT = {
         later()
         sink(values[-1])
     """,
+    "a ConfigParser's request option": """
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.add_section("section")
+        conf.set("section", "keyA", "a_Value")
+        conf.set("section", "keyB", param)
+        sink(conf.get("section", "keyB"))
+    """,
+    "a ConfigParser option interpolating another": """
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.add_section("section")
+        conf.set("section", "keyA", "%(keyB)s")
+        conf.set("section", "keyB", param)
+        sink(conf.get("section", "keyA"))
+    """,
+    "a ConfigParser changed through a section": """
+        import configparser
+        conf = configparser.ConfigParser()
+        conf.add_section("section")
+        conf.set("section", "keyA", "a_Value")
+        conf["section"]["keyA"] = param
+        sink(conf.get("section", "keyA"))
+    """,
     "a del that shifts the list": """
         values = ["a", "b", param]
         del values[0]
@@ -207,6 +245,15 @@ def _refute_source(source: str) -> str | None:
     ]
     where = (argument.lineno, argument.col_offset), (argument.end_lineno, argument.end_col_offset)
     return refutation(tree, *where, module_constants(tree))
+
+
+def test_a_function_the_module_defines_is_not_a_builtin():
+    builtin = HEADER + "def handler():\n    sink(len('abc'))\n"
+    assert _refute_source(builtin)
+    shadowing = HEADER + "def len(value):\n    return request.args[value]\n\n\ndef handler():\n    sink(len('abc'))\n"
+    assert _refute_source(shadowing) is None
+    imported = HEADER + "from mylib import lookup as len\n\n\ndef handler():\n    sink(len('abc'))\n"
+    assert _refute_source(imported) is None
 
 
 def test_the_reason_names_the_constant_or_the_dead_branch():

@@ -1,6 +1,7 @@
 # Fixture for server/manyeyes/agents/analyzers/rules/python-web.yaml (semgrep --test): every rule has a true
 # positive (ruleid) and a safe look-alike (ok). Deliberately vulnerable code: never run it.
 import codecs
+import configparser
 import os
 import pickle
 import re
@@ -238,3 +239,20 @@ def items(q: str, limit: int = 10):
     # ok: python-sql-injection
     db.execute(f"SELECT * FROM items LIMIT {limit}")
     return {"q": q}
+
+
+@app.route("/batch")
+def batch():
+    commands = ["echo"]
+    # ruleid: python-request-data
+    commands.append(request.args.get("name"))
+    # request data put into a list by a method taints the list
+    # ruleid: python-command-injection
+    subprocess.run(" ".join(commands), shell=True)
+    settings = configparser.ConfigParser()
+    settings.add_section("run")
+    # ruleid: python-request-data
+    settings.set("run", "target", request.args.get("target"))
+    # ruleid: python-command-injection
+    os.system(settings.get("run", "target"))
+    return "ok"

@@ -79,11 +79,23 @@ class Map:
 
     def put(self, key, value) -> Map:
         if self.get(key) is None:
-            return Map(self.entries + ((key, value),))
-        return Map(tuple((k, value if k == key else v) for k, v in self.entries))
+            return type(self)(self.entries + ((key, value),))
+        return type(self)(tuple((k, value if k == key else v) for k, v in self.entries))
 
     def without(self, key) -> Map:
-        return Map(tuple((k, v) for k, v in self.entries if k != key))
+        return type(self)(tuple((k, v) for k, v in self.entries if k != key))
+
+
+@dataclass(frozen=True)
+class Config(Map):
+    """A configparser.ConfigParser filled by the function: (section, option) keys to values."""
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A name an import bound: `import base64` binds base64 to the module "base64"."""
+
+    name: str
 
 
 class Unsupported(Exception):
@@ -114,8 +126,8 @@ def join(a, b):
         return Consts(union) if len(union) <= MAX_CHOICES else UNKNOWN
     if isinstance(a, Seq) and isinstance(b, Seq) and len(a.items) == len(b.items):
         return Seq(tuple(join(x, y) for x, y in zip(a.items, b.items)))
-    if isinstance(a, Map) and isinstance(b, Map) and [k for k, _ in a.entries] == [k for k, _ in b.entries]:
-        return Map(tuple((k, join(v, w)) for (k, v), (_, w) in zip(a.entries, b.entries)))
+    if isinstance(a, Map) and type(a) is type(b) and [k for k, _ in a.entries] == [k for k, _ in b.entries]:
+        return type(a)(tuple((k, join(v, w)) for (k, v), (_, w) in zip(a.entries, b.entries)))
     return UNKNOWN
 
 
@@ -158,6 +170,7 @@ _STR_METHODS = frozenset(
     "islower isnumeric isspace isupper join ljust lower lstrip partition removeprefix removesuffix replace "
     "rfind rjust rpartition rsplit rstrip split splitlines startswith strip swapcase title upper zfill".split()
 )
+_CONFIG_PARSERS = {"configparser.ConfigParser", "configparser.RawConfigParser"}
 _PURE_BUILTINS = {
     **{f.__name__: f for f in (str, bytes, int, float, bool, len, repr, abs, ord, chr, hex, min, max, sorted)},
 }
@@ -437,8 +450,7 @@ class Interpreter:
             state[name] = UNKNOWN
 
     def _Import(self, node: ast.Import | ast.ImportFrom, state: State) -> State:
-        for alias in node.names:
-            state[(alias.asname or alias.name).split(".")[0]] = UNKNOWN
+        state.update(_imported(node))
         return state
 
     _ImportFrom = _Import
@@ -658,6 +670,9 @@ class Interpreter:
                 return Seq(container.items[slice(*(single(b)[1] for b in bounds))])
             return _fold(lambda c, *b: c[slice(*b)], container, *bounds)
         key = self.expr(node.slice, state)
+        if isinstance(container, Config):  # a section: a view through which the parser can be changed
+            self._forget_containers(node.value, state)
+            return UNKNOWN
         return _item(container, key)
 
     def _e_Call(self, node: ast.Call, state: State):
@@ -677,6 +692,8 @@ class Interpreter:
             receiver = self.expr(function.value, state)
             if function.attr in _STR_METHODS and not keywords and not starred and isinstance(receiver, (Consts, Built)):
                 return _fold(lambda r, *a: getattr(r, function.attr)(*a), receiver, *[_as_consts(a) for a in arguments])
+        if _resolved(function, state) in _CONFIG_PARSERS and not node.args and not node.keywords:
+            return Config(())
         if _pure_call(function, state) and not starred:
             if keywords:  # folded without them: from constants, the result is still built from constants
                 return BUILT if all(_scalar_constant(v) for v in [*arguments, *keywords.values()]) else UNKNOWN
@@ -707,6 +724,8 @@ def _apply_method(receiver, method: str, arguments: list, keywords: dict):
     known = [single(a) for a in arguments]
     constants = [v for ok, v in known if ok]
     all_known = len(constants) == len(arguments)
+    if isinstance(receiver, Config):
+        return _config_method(receiver, method, arguments, constants)
     if isinstance(receiver, Seq):
         items = list(receiver.items)
         if method == "append" and len(arguments) == 1:
@@ -759,10 +778,38 @@ def _apply_method(receiver, method: str, arguments: list, keywords: dict):
 
 def _pure_call(function: ast.expr, state: State):
     """The pure function a call's callee names (`len`, `base64.b64decode`), unless the name is rebound here."""
+    dotted = _resolved(function, state)
+    return (_PURE_BUILTINS.get(dotted) or _PURE_CALLS.get(dotted)) if dotted else None
+
+
+def _resolved(function: ast.expr, state: State) -> str | None:
+    """The dotted name a callee stands for: through what imports bound (`import base64 as b`: b.b64decode is
+    base64.b64decode); a name bound to anything else is nobody's known function; an unbound one is a builtin."""
     dotted = _dotted(function)
-    if dotted is None or dotted.split(".")[0] in state or dotted.split(".")[0] in state.module:
+    if dotted is None:
         return None
-    return _PURE_BUILTINS.get(dotted) or _PURE_CALLS.get(dotted)
+    root, _, rest = dotted.partition(".")
+    bound = state[root] if root in state else state.module.get(root)
+    if bound is None:
+        return dotted
+    if isinstance(bound, ModuleRef):
+        return f"{bound.name}.{rest}" if rest else bound.name
+    return None
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> dict:
+    """The names an import statement binds, each to the module or the module's attribute it names."""
+    bound = {}
+    for alias in node.names:
+        if isinstance(node, ast.ImportFrom):
+            origin = f"{node.module}.{alias.name}" if node.module and not node.level else None
+            bound[alias.asname or alias.name] = ModuleRef(origin) if origin else UNKNOWN
+        elif alias.asname:
+            bound[alias.asname] = ModuleRef(alias.name)
+        else:
+            root = alias.name.split(".")[0]
+            bound[root] = ModuleRef(root)
+    return bound
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -800,6 +847,22 @@ def _position(container, known: bool, index) -> bool:
         and isinstance(index, int)
         and -len(container.items) <= index < len(container.items)
     )
+
+
+def _config_method(config: Config, method: str, arguments: list, constants: list):
+    """A ConfigParser used as a table: add_section, set and get with constant names. A value holding "%(" would
+    be interpolated from other options on get, so it is not read as itself."""
+    if method == "add_section" and len(constants) == 1:
+        return const(None), config
+    if method == "set" and len(arguments) == 3 and len(constants) >= 2 and all(single(a)[0] for a in arguments[:2]):
+        key = (single(arguments[0])[1], single(arguments[1])[1])
+        return const(None), config.put(key, arguments[2])
+    if method == "get" and len(arguments) == 2 and len(constants) == 2:
+        found = config.get(tuple(constants))
+        interpolated = isinstance(found, Consts) and any("%(" in str(v) for v in found.values)
+        if found is not None and not interpolated:
+            return found, config
+    return UNKNOWN, UNKNOWN
 
 
 def _item(container, key):
@@ -928,9 +991,14 @@ def module_constants(tree: ast.Module) -> dict:
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 bound[name] = bound.get(name, 0) + 2
-    result: dict = {}
+    result: dict = {name: UNKNOWN for name in bound}  # whatever the module binds is not a builtin
     for statement in tree.body:
-        if (
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            result[statement.name] = UNKNOWN
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for name, value in _imported(statement).items():
+                result[name] = value if bound.get(name, 0) == 0 and name not in _rebound(tree, name) else UNKNOWN
+        elif (
             isinstance(statement, ast.Assign)
             and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name)
@@ -938,9 +1006,19 @@ def module_constants(tree: ast.Module) -> dict:
             name = statement.targets[0].id
             if bound.get(name) == 1:
                 value = Interpreter(None, None, result).expr(statement.value, State(result))
-                if isinstance(value, Consts):
-                    result[name] = value
+                result[name] = value if isinstance(value, Consts) else UNKNOWN
     return result
+
+
+def _rebound(tree: ast.Module, name: str) -> set[str]:
+    """{name} when more than one top-level import or definition binds it."""
+    binders = 0
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            binders += name in _imported(statement)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binders += statement.name == name
+    return {name} if binders > 1 else set()
 
 
 def refutation(tree: ast.Module, start: tuple[int, int], end: tuple[int, int], module: dict) -> str | None:
@@ -983,10 +1061,30 @@ def _sink_and_function(tree: ast.Module, start: tuple[int, int], end: tuple[int,
     holders = [f for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
     if not holders or not isinstance(holders[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    for node in ast.walk(holders[-1]):
-        if isinstance(node, ast.expr) and _range(node) == (start, end):
-            return node, holders[-1], holders
-    return None
+    sink = _closest_expression(holders[-1], start, end)
+    return (sink, holders[-1], holders) if sink is not None else None
+
+
+SLACK = 2  # columns: semgrep's Python parser reports a column one off after a `match` statement (1.185.0)
+
+
+def _closest_expression(function: ast.AST, start: tuple[int, int], end: tuple[int, int]) -> ast.expr | None:
+    """The expression at exactly that range, else the one nearest it on the same lines within SLACK columns, if
+    exactly one is nearest."""
+    distances: dict[int, list[ast.expr]] = {}
+    for node in ast.walk(function):
+        if not isinstance(node, ast.expr):
+            continue
+        (first, last) = _range(node)
+        if first[0] != start[0] or last[0] != end[0]:
+            continue
+        distance = abs(first[1] - start[1]) + abs(last[1] - end[1])
+        if distance <= SLACK:
+            distances.setdefault(distance, []).append(node)
+    if not distances:
+        return None
+    nearest = distances[min(distances)]
+    return nearest[0] if len(nearest) == 1 else None
 
 
 def _local_names(function: ast.AST) -> set[str]:
