@@ -34,6 +34,8 @@ _GROUPS: list[tuple[str, ...]] = [
     ("B307", "python-code-injection"),
     ("B301", "python-deserialization"),
     ("B320", "S320", "python-xxe"),
+    ("java-sql-injection", "java-sql-from-parameter"),
+    ("java-command-injection", "java-command-from-parameter"),
 ]
 
 

@@ -1,5 +1,7 @@
 // Fixture for server/manyeyes/agents/analyzers/rules/java.yaml (semgrep --test). Deliberately vulnerable.
 import java.io.*;
+import java.net.URL;
+import java.security.MessageDigest;
 import java.nio.file.*;
 import java.sql.*;
 import javax.servlet.http.*;
@@ -63,8 +65,46 @@ public class Handlers extends HttpServlet {
 class Api {
     @GetMapping("/run")
     public String run(@RequestParam String cmd) throws Exception {
-        // ruleid: java-command-injection, java-request-data
+        // ruleid: java-command-injection, java-command-from-parameter, java-request-data
         new ProcessBuilder("sh", "-c", cmd).start();
         return "ok";
+    }
+}
+
+class Helpers {
+    static java.util.List<String> rows(Connection connection, String name) throws Exception {
+        Statement statement = connection.createStatement();
+        String query = "SELECT * FROM users WHERE name = '" + name + "'";
+        // ruleid: java-sql-from-parameter
+        statement.executeQuery(query);
+        // ok: java-sql-from-parameter
+        statement.executeQuery("SELECT count(*) FROM users");
+        return null;
+    }
+
+    static void say(String words) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder();
+        // ruleid: java-command-from-parameter
+        builder.command("bash", "-c", "cowsay '" + words + "'");
+        // ok: java-command-from-parameter
+        builder.command("cowsay", "hello");
+    }
+
+    static void digest(String password) throws Exception {
+        // ruleid: java-weak-hash
+        MessageDigest.getInstance("MD5");
+        // ok: java-weak-hash
+        MessageDigest.getInstance("SHA-256");
+    }
+}
+
+class Fetcher extends HttpServlet {
+    protected void fetch(HttpServletRequest request) throws Exception {
+        // ruleid: java-request-data
+        String target = request.getParameter("url");
+        // ruleid: java-ssrf
+        new URL(target).openStream();
+        // ok: java-ssrf
+        new URL("https://example.org/status").openStream();
     }
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_char, make_finding
-from manyeyes.agents.analyzers.taint import Flow, FlowIndex, Refuter, first_source, flow_note
+from manyeyes.agents.analyzers.taint import Flow, FlowIndex, Refuter, first_source, flow_note, judge
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
 from manyeyes.plan.languages import TEMPLATE_LANGUAGES
@@ -168,6 +168,7 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
         else:
             flows.add_flow(flow)
             run.findings.append(finding)
+    judge(run.findings, flows, scratch.documents)  # the sink-only rules' hits (java-sql-from-parameter)
     for error in report.get("errors", []):
         rel = scratch.rel(error.get("path", "") or "")
         if rel and not _syntax_error(error):
@@ -194,7 +195,7 @@ def _finding(document: Document, result: dict, flows: FlowIndex):
         source="semgrep",
         concern=Concern.security,
         severity=_SEVERITY.get(extra.get("severity", ""), Severity.medium),
-        confidence=TAINT_CONFIDENCE if metadata.get("kind") else CONFIG_CONFIDENCE,
+        confidence=_confidence(metadata),
         title=metadata.get("title") or rule,
         explanation=" ".join(extra.get("message", "").split()),
         span=span,
@@ -204,6 +205,14 @@ def _finding(document: Document, result: dict, flows: FlowIndex):
     if source_line:
         finding.notes.append(flow_note(source_line))
     return finding
+
+
+def _confidence(metadata: dict) -> float:
+    """A rule's own (a string in its metadata: semgrep's rule parser takes no numbers there), else by its kind."""
+    try:
+        return float(metadata["confidence"])
+    except (KeyError, TypeError, ValueError):
+        return TAINT_CONFIDENCE if metadata.get("kind") else CONFIG_CONFIDENCE
 
 
 def _span(document: Document, start: dict, end: dict) -> Span:

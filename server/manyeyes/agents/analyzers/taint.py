@@ -42,6 +42,8 @@ SINK_KINDS = {
     "B302": "deserialize",
     "B320": "xml",
     "B410": "xml",
+    "java-sql-from-parameter": "sql",
+    "java-command-from-parameter": "shell",
 }
 _KIND_OF_GROUP = {canonical(rule): kind for rule, kind in SINK_KINDS.items()}
 TAINT_NOTE = "Taint: "  # how the evidence shown to a model agent finds these notes (grounding.py)
