@@ -1,10 +1,11 @@
-"""Security in Python, JavaScript, TypeScript, Go, PHP, Java, Ruby and templates: semgrep's OSS engine with
+"""Security in Python, JavaScript, TypeScript, Go, PHP, Java, C#, Ruby and templates: semgrep's OSS engine with
 manyeyes' own rule packs (rules/).
 
-Taint rules follow request data to a dangerous call within a function (Flask, Django, FastAPI, Express, net/http,
-gin, PHP's superglobals, servlets and Spring, Rails); configuration rules find protections turned off. semgrep
-runs once per review over every file it reads, with no network: the packs written to one local rules file,
-metrics and the version check off, its settings and log in a temporary folder rather than the user's home.
+Taint rules follow request data to a dangerous call within a function (Flask, Django, FastAPI, Express,
+net/http, gin, PHP's superglobals, servlets and Spring, ASP.NET, Rails); configuration rules find protections
+turned off. semgrep runs once per review over every file it reads, with no network: the packs written to one
+local rules file, metrics and the version check off, its settings and log in a temporary folder rather than the
+user's home.
 Where semgrep is not installed (no wheel for the platform), the review says so once and the other analyzers'
 findings stand; where it fails, its one note says why and the others' findings stand too.
 
@@ -33,7 +34,9 @@ from manyeyes.plan.languages import TEMPLATE_LANGUAGES
 
 RULES = Path(__file__).with_name("rules")
 # Templates are read as text (rules/templates.yaml: output that skips escaping, scripts writing data as HTML).
-LANGUAGES = frozenset({"python", "javascript", "typescript", "go", "php", "java", "ruby"} | TEMPLATE_LANGUAGES)
+LANGUAGES = frozenset(
+    {"python", "javascript", "typescript", "go", "php", "java", "ruby", "csharp"} | TEMPLATE_LANGUAGES
+)
 TIMEOUT_S = 240  # the whole run; one rule on one file gets PER_RULE_TIMEOUT_S
 PER_RULE_TIMEOUT_S = 20
 ONE_JOB_BELOW_CHARS = 150_000
