@@ -212,8 +212,9 @@ def test_a_flow_that_only_carries_constants_is_refuted_and_its_sink_hits_demoted
     assert (12, "python-command-injection") not in by_rule  # "echo moresafe" on every path
     shell = by_rule[(12, "B602")]
     assert shell.confidence == DEMOTED_CONFIDENCE
-    assert "cannot reach this shell call: the value it gets is built from constants alone ('echo moresafe')" in (
-        shell.notes[0]
+    assert (
+        "cannot reach this shell call: the value it gets is built from constants alone ('echo moresafe')"
+        in (shell.notes[0])
     )
     assert by_rule[(14, "python-command-injection")].notes == ["Taint: request data read at line 8 reaches this call."]
     assert by_rule[(14, "B602")].confidence > DEMOTED_CONFIDENCE
@@ -224,6 +225,9 @@ def test_the_review_shows_only_the_real_injection_of_a_look_alike_pair(workspace
     (workspace / "app.py").write_text(LOOK_ALIKE)
     result = json.loads(manyeyes("review", "app.py", "--format", "json", cwd=workspace).stdout)
     assert [f["span"]["start_line"] for f in result["findings"] if "CWE-78" in f["cwe"]] == [14]
+
+
+WEB_SHELL = "import os\nfrom flask import request\nos.system('ls ' + input())\n"
 
 
 def fake_semgrep(tmp_path, body: str) -> str:
@@ -251,13 +255,29 @@ def test_a_broken_semgrep_is_one_note_and_bandit_still_reports(workspace, tmp_pa
     executable = fake_semgrep(tmp_path, body)
     monkeypatch.setattr(semgrep, "find_semgrep", lambda: executable)
     monkeypatch.setattr(semgrep, "TIMEOUT_S", 1)
-    found, failures, _ = panel_hits(workspace, {"app.py": "import os\nos.system('ls ' + input())\n"})
+    found, failures, _ = panel_hits(workspace, {"app.py": WEB_SHELL})
     assert failures == [expected]
-    assert [h.rules[0] for h in found[("app.py", 2)]] == ["B605"]
+    assert [h.rules[0] for h in found[("app.py", 3)]] == ["B605"]
 
 
 def test_no_semgrep_on_the_platform_is_said_once_and_nothing_else_changes(workspace, monkeypatch):
     monkeypatch.setattr(semgrep, "find_semgrep", lambda: None)
-    found, failures, problems = panel_hits(workspace, {"app.py": "import os\nos.system('ls ' + input())\n"})
+    found, failures, problems = panel_hits(workspace, {"app.py": WEB_SHELL})
     assert failures == [] and problems == [semgrep.NOT_INSTALLED]
-    assert [h.rules[0] for h in found[("app.py", 2)]] == ["B605"]
+    assert [h.rules[0] for h in found[("app.py", 3)]] == ["B605"]
+
+
+def test_python_with_nothing_of_the_web_is_not_sent_to_semgrep(workspace, tmp_path, monkeypatch):
+    """Every Python rule needs a request, a route, a cookie, CSRF or CORS in the file: one without them is not
+    scanned (a semgrep that fails says nothing), one with them is."""
+    executable = fake_semgrep(tmp_path, "sys.exit(3)")
+    monkeypatch.setattr(semgrep, "find_semgrep", lambda: executable)
+    found, failures, _ = panel_hits(workspace, {"tool.py": "import os\nos.system('ls ' + input())\n"})
+    assert failures == [] and [h.rules[0] for h in found[("tool.py", 2)]] == ["B605"]
+    _, failures, _ = panel_hits(workspace, {"app.py": WEB_SHELL})
+    assert failures == ["semgrep did not run (exit 3): no output"]
+    routes = "from fastapi import FastAPI\napi = FastAPI()\n\n\n@api.get('/items')\ndef items(q: str):\n    return q\n"
+    assert semgrep.may_match(Document(path="api.py", text=routes, language="python"))
+    assert not semgrep.may_match(
+        Document(path="lib.py", text="def get(d):\n    return d.get('x')\n", language="python")
+    )

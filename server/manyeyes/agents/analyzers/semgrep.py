@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ class Semgrep:
     languages = LANGUAGES
 
     def run(self, scratch: Scratch) -> AnalyzerRun:
-        files = [d for d in scratch.documents.values() if d.language in LANGUAGES]
+        files = [d for d in scratch.documents.values() if d.language in LANGUAGES and may_match(d)]
         if not files:
             return AnalyzerRun()
         executable = find_semgrep()
@@ -65,6 +66,21 @@ class Semgrep:
         if isinstance(report, str):
             return AnalyzerRun(failed=report)
         return _collect(scratch, report)
+
+
+# Every Python rule is about web code: a flow starts at the request (Flask's, a Django view's argument, a route's
+# parameters) and a setting names cookies, CSRF or CORS. A Python file with none of these words cannot match any
+# rule, and semgrep would spend most of its time on such files: they are not sent to it. (Its own prefilter
+# cannot skip them: a route's parameters, a source, are a pattern with no literal in it.)
+_PYTHON_RULES_NEED = re.compile(
+    r"request|cookie|csrf|cors|exempt|allow_origins|@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def may_match(document: Document) -> bool:
+    """Whether any rule could report on this file (for Python, which alone is prefiltered)."""
+    return document.language != "python" or _PYTHON_RULES_NEED.search(document.text) is not None
 
 
 def find_semgrep() -> str | None:
