@@ -83,6 +83,12 @@ def read_file():
     # ok: python-path-traversal
     with codecs.open(os.path.join("/srv/files", secure_filename(name))) as handle:
         data += handle.read()
+    # ruleid: python-path-traversal
+    if os.path.exists(os.path.join("/srv/files", name)):
+        data += "!"
+    # ok: python-path-traversal
+    if os.path.exists(os.path.join("/srv/files", os.path.basename(name))):
+        data += "."
     return escape(data)
 
 
