@@ -12,7 +12,7 @@ Whether anyone outside can reach it is what a taint rule answers. Inside a funct
 A hit in a function that reads no request data is left as it is: the OSS engine follows data within one
 function, so it cannot say whether a caller passes untrusted input.
 
-A Python flow semgrep reports is checked first by folding the function's constants (constants.py): where every
+A Python flow semgrep reports is checked first by folding the function's constants (folding/): where every
 path gives the sink a value built from constants alone (the request's value put in a list and another item
 taken out, a condition that is always true choosing a constant), or no path reaches it, the flow is refuted and
 the sink-only hits on that call are demoted with that reason.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from manyeyes.agents.analyzers import constants
+from manyeyes.agents.analyzers import folding
 from manyeyes.models import Finding, Span
 from manyeyes.plan import syntax
 from manyeyes.plan.documents import Document
@@ -95,7 +95,7 @@ def _overlap(a: Span, b: Span) -> bool:
 
 
 class Refuter:
-    """Checks semgrep's Python flows by folding constants (constants.py); each file parsed once."""
+    """Checks semgrep's Python flows by folding constants (folding/); each file parsed once."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[ast.Module, dict] | None] = {}
@@ -111,7 +111,7 @@ class Refuter:
         tree, known = parsed
         where = (start["line"], start.get("col", 1) - 1), (end["line"], end.get("col", 1) - 1)
         try:
-            return constants.refutation(tree, *where, known)
+            return folding.refutation(tree, *where, known)
         except RecursionError:
             return None
 
@@ -119,7 +119,7 @@ class Refuter:
         if document.path not in self._parsed:
             try:
                 tree = ast.parse(document.text)
-                self._parsed[document.path] = (tree, constants.module_constants(tree))
+                self._parsed[document.path] = (tree, folding.module_constants(tree))
             except (SyntaxError, ValueError, RecursionError):
                 self._parsed[document.path] = None
         return self._parsed[document.path]

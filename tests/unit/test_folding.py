@@ -1,4 +1,4 @@
-"""Constant folding refutes only flows no request data can take (analyzers/constants.py).
+"""Constant folding refutes only flows no request data can take (analyzers/folding/).
 
 Each `refuted` case is a safe look-alike semgrep's taint engine reports; each `kept` case carries, or may carry,
 the request's value to the sink, and must never be refuted: a wrong refutation hides a real injection.
@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from manyeyes.agents.analyzers.constants import module_constants, refutation
+from manyeyes.agents.analyzers.folding import module_constants, refutation
 
 HEADER = "from flask import request\nimport base64, os, subprocess\n\n"
 
