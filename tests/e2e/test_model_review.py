@@ -128,9 +128,11 @@ def test_verification_drops_what_the_verifier_rejects(workspace, app, fake, mode
 
 
 def test_verification_respects_the_run_token_budget(workspace, app, fake, model_settings):
-    fake.script("tests", Reply(findings=[UNTESTED]))
+    explained = {**UNTESTED, "explanation": "Nothing calls run with any input, so a change to it breaks silently. " * 8}
+    fake.script("tests", Reply(findings=[explained]))
     write(workspace, "tests/test_app.py", "from app import run\n")  # no test-gap hit backs UNTESTED
-    # the four agents' estimated prompts (4 x about 935 tokens) fit; what they are billed, answers included, does not
+    # the four agents' estimated prompts (4 x about 935 tokens) fit; what they are billed, the tests agent's long
+    # answer included, does not
     result = review(workspace, model_settings(run_token_budget=3800, thorough=True))
     assert {o.state for o in result.outcomes if o.vote == 1} == {"done"} and fake.requests_for("verify") == []
     votes = [o for o in result.outcomes if o.vote > 1]  # an escalated task's extra vote no longer fits either
