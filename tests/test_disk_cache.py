@@ -95,6 +95,23 @@ def test_a_second_cli_run_on_unchanged_code_sends_nothing(workspace, app, script
     assert said in kept["confidence_reasons"]
 
 
+def test_a_re_run_replays_what_the_cache_cost_against_the_token_budget(workspace, app, scripted, fresh_answer_cache):
+    """A first run the budget cut short: a re-run answered from the cache makes the same choices (the answers
+    count what they cost when asked) instead of spending what they saved on agents the first run left out."""
+    long_answer = {**UNBACKED, "explanation": "Any caller's text reaches the shell unchecked here. " * 30}
+    scripted.script("security", Reply(findings=[long_answer]))
+    # the first samples fit by their estimates; billed, the long answer included, they leave no room for a vote
+    (workspace / ".manyeyes.toml").write_text("run_token_budget = 3900\n")
+    _, first = cli(workspace, scripted, "--voting", "escalate")
+    left_out = [o["task_id"] for o in first["outcomes"] if (o["error"] or "").startswith("run token budget")]
+    assert left_out and all(".v" in task for task in left_out)  # the shell call's extra vote
+    scripted.requests.clear()
+    _, second = cli(workspace, scripted, "--voting", "escalate")
+    assert scripted.requests == []
+    assert [o["task_id"] for o in second["outcomes"] if (o["error"] or "").startswith("run token budget")] == left_out
+    assert titles(second) == titles(first)
+
+
 def test_no_cache_asks_the_model_again_and_keeps_nothing(workspace, app, scripted):
     cli(workspace, scripted, "--no-cache", "--voting", "off")
     sent = len(scripted.requests)

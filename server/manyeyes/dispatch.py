@@ -62,7 +62,7 @@ class Budget:
 
     def spend(self, task: Task, report: AgentReport) -> None:
         self.release(task)
-        self.tokens_used += report.prompt_tokens + report.completion_tokens
+        self.tokens_used += report.prompt_tokens + report.completion_tokens + report.replayed_tokens
         self.usd_used += report.cost_usd
 
     def release(self, task: Task) -> None:

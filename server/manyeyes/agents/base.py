@@ -31,6 +31,10 @@ class AgentReport:
     error: str | None = None  # set: the agent failed (its findings, if any, were salvaged)
     skipped: str | None = None  # set: the agent had nothing to do (the planner's triage), and why
     cached: bool = False  # answered from the cache: no model call
+    # A cached answer: what it cost when the model was asked. Counted against the run's token budget though not
+    # billed, so that a re-run on unchanged code makes the choices the first run made (which votes fit) and asks
+    # the model nothing.
+    replayed_tokens: int = 0
     proposal: Proposal | None = None  # refactoring agents only
     dismissed: list[tuple[Finding, str]] = field(default_factory=list)  # analyzer hits judged false, with the reason
     notes: list[str] = field(default_factory=list)  # what the review should say about this agent's answer

@@ -38,13 +38,14 @@ class CachedAnswer:
 
     parsed: Parsed
     chunk_start: int
+    tokens: int = 0  # what the call cost (prompt and completion): a re-run counts it against its budget again
 
     FORMAT = 1  # of the JSON kept in the cache; a value in another format is a miss
 
     def to_json(self) -> dict:
         reply = FindingsReply(findings=self.parsed.findings, dismissed=self.parsed.dismissed)
         parsed = {**reply.model_dump(mode="json"), "dropped": self.parsed.dropped, "salvaged": self.parsed.salvaged}
-        return {"format": self.FORMAT, "chunk_start": self.chunk_start, "parsed": parsed}
+        return {"format": self.FORMAT, "chunk_start": self.chunk_start, "parsed": parsed, "tokens": self.tokens}
 
     @classmethod
     def from_json(cls, value) -> CachedAnswer | None:
@@ -59,7 +60,8 @@ class CachedAnswer:
             if not isinstance(dropped, list) or not isinstance(value["chunk_start"], int):
                 return None
             parsed = Parsed(reply.findings, reply.dismissed, [str(d) for d in dropped], kept["salvaged"] is True)
-            return cls(parsed, value["chunk_start"])
+            tokens = value.get("tokens", 0)  # kept since 2026-11-30; an older entry replays as free
+            return cls(parsed, value["chunk_start"], tokens if isinstance(tokens, int) and tokens >= 0 else 0)
         except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
             return None
 
@@ -102,7 +104,7 @@ class ModelAgent:
         key = content_key(cache_key(task), endpoint) if self.cache is not None else None
         cached = CachedAnswer.from_json(self.cache.get(key)) if key else None
         if cached is not None:
-            report = AgentReport(cached=True)
+            report = AgentReport(cached=True, replayed_tokens=cached.tokens)
             self._collect(task, cached.parsed, report, line_shift=task.chunk.start - cached.chunk_start)
             return report
         try:
@@ -134,7 +136,8 @@ class ModelAgent:
                 "(raise max_completion_tokens)"
             )
         elif key is not None:
-            self.cache.put(key, CachedAnswer(parsed, task.chunk.start).to_json())
+            spent = reply.prompt_tokens + reply.completion_tokens
+            self.cache.put(key, CachedAnswer(parsed, task.chunk.start, spent).to_json())
         return report
 
     def _collect(self, task: Task, parsed: Parsed, report: AgentReport, line_shift: int = 0) -> int:

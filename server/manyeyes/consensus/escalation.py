@@ -13,9 +13,9 @@ Low and informational findings and hits never escalate: the verifier checks the 
 more than they are worth. Then, round after round, an escalated task whose voters disagree (a medium or worse
 finding that not all of them made) gets one more voter to break the tie, up to `votes` voters. All the extra
 votes together may spend `escalation_share` times what the first round spent (a vote is estimated at what its
-task's first sample cost): by default 1.25, a review measured at 1.55 to 1.83 times one sample (1.0 left
-nothing for the tie-breaking third voters, docs/evaluation.md); tasks that qualify but do not fit are counted,
-not run. `voting = "always"` gives every task all its `votes` at once (within the run's
+task's first sample cost, from the cache as when it was asked): by default 1.25, a review measured at 1.55 to 1.83
+times one sample (1.0 left nothing for the tie-breaking third voters, docs/evaluation.md); tasks that qualify but
+do not fit are counted, not run. `voting = "always"` gives every task all its `votes` at once (within the run's
 budget only), `"off"` none. Deterministic: the same answers escalate the same tasks, so a re-run reads its votes
 from the cache too.
 """
@@ -32,7 +32,7 @@ from manyeyes.models import Concern, Escalation, Finding, Severity
 from manyeyes.plan.planner import Task
 from manyeyes.plan.triage import sinks_called
 
-ANSWER_TOKENS = 400  # a first sample answered from the cache cost nothing: its prompt and this answer estimate it
+ANSWER_TOKENS = 400  # an answer whose cost is not known (an older cache entry): its prompt and this estimate it
 
 
 @dataclass
@@ -189,9 +189,8 @@ def _raise(candidate: Candidate, priority: int, reason: str) -> None:
 
 
 def _tokens(item: Completed) -> int:
-    """What one sample of this task costs: what its first one did, or its estimate when that was read from the
-    cache (the escalation must not change because an answer was cached)."""
+    """What one sample of this task costs: what its first one did, when it was asked (an answer from the cache
+    replays what it cost then, so a re-run escalates as the first run did); its estimate where nothing is known."""
     outcome = item.outcome
-    if outcome.cached or not (outcome.prompt_tokens or outcome.completion_tokens):
-        return item.task.context.estimated_tokens + ANSWER_TOKENS
-    return outcome.prompt_tokens + outcome.completion_tokens
+    spent = item.report.replayed_tokens if outcome.cached else outcome.prompt_tokens + outcome.completion_tokens
+    return spent or item.task.context.estimated_tokens + ANSWER_TOKENS
