@@ -209,3 +209,11 @@ def test_an_unflagged_standby_task_sends_nothing_and_the_json_says_why(workspace
         "review", "calc.py", "--concerns", "security,performance", "--thorough", *env_model, cwd=workspace, env=env
     )
     assert {o["state"] for o in json.loads(proc.stdout)["outcomes"]} == {"done"} and len(fake.requests) == 2
+
+
+def test_a_weak_random_generator_is_a_security_signal_in_a_fragment_too():
+    """`random.Random(seed)` in code that does not parse (a fragment): the call bandit's B311 family names, so
+    the security agent looks at it (it was skipped: "no input, sink, secret or security-relevant call")."""
+    text = "\n        initial = self.count()\n        rand = random.Random(seed)\n        rand.shuffle(samples)\n"
+    document = Document(path="sample.py", text=text, language="python")
+    assert triage(Chunk(document, 1, 4, None), [Concern.security], thorough=False)[Concern.security] is None

@@ -56,7 +56,7 @@ _SINK_CALLS = frozenset(
     open read_text read_bytes write_text write_bytes unlink rmtree chmod chown mktemp extractall
     send_file send_from_directory redirect render_template_string Template
     execute executemany executescript raw extra
-    md5 sha1 random randint choice getrandbits
+    md5 sha1 random randint choice getrandbits Random randrange choices uniform triangular randbytes
     getenv input urlretrieve
     parseString fromstring XMLParser XMLPullParser load loads unsafe_load full_load
     """.split()
