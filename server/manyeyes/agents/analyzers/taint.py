@@ -21,6 +21,7 @@ the sink-only hits on that call are demoted with that reason.
 from __future__ import annotations
 
 import ast
+import logging
 from dataclasses import dataclass, field
 
 from manyeyes.agents.analyzers import folding
@@ -28,6 +29,8 @@ from manyeyes.models import Finding, Span
 from manyeyes.plan import syntax
 from manyeyes.plan.documents import Document
 from manyeyes.synthesis.rules import canonical
+
+log = logging.getLogger(__name__)
 
 # A sink-only rule -> the kind of sink the taint rules name in their metadata (equivalent rules share it).
 SINK_KINDS = {
@@ -112,7 +115,8 @@ class Refuter:
         where = (start["line"], start.get("col", 1) - 1), (end["line"], end.get("col", 1) - 1)
         try:
             return folding.refutation(tree, *where, known)
-        except RecursionError:
+        except Exception:  # noqa: BLE001 - a bug in the folding must not lose semgrep's findings: the flow stands
+            log.exception("constant folding failed on %s", document.path)
             return None
 
     def _parse(self, document: Document) -> tuple[ast.Module, dict] | None:

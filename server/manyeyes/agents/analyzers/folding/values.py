@@ -211,6 +211,8 @@ def fold(function, *operands):
             return BUILT
     results = None
     for args in choices:
+        if _too_big(function, args):
+            return BUILT
         try:
             result = function(*args)
         except Exception:  # noqa: BLE001 - whatever it raises, that path ends there and gives no value
@@ -220,6 +222,17 @@ def fold(function, *operands):
             value = BUILT
         results = value if results is None else join(results, value)
     return results if results is not None and results is not UNKNOWN else BUILT
+
+
+def _too_big(function, args: list) -> bool:
+    """Whether folding could build a huge value (`9 ** 9 ** 9`, `"x" * 10 ** 9`, `"a".zfill(10 ** 9)`): a hostile
+    file must not take the review's memory or time, so such a value is BUILT, never computed."""
+    ints = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+    if any(a.bit_length() > 256 for a in ints):
+        return True
+    if function in (operator.pow, operator.lshift):
+        return isinstance(args[-1], int) and args[-1] > 64
+    return any(isinstance(a, (str, bytes, tuple)) for a in args) and any(abs(a) > 10_000 for a in ints)
 
 
 def truth(value) -> bool | None:
