@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 
 from manyeyes.agents.analyzers.folding.interpreter import Interpreter, State, imported
-from manyeyes.agents.analyzers.folding.values import BUILT, UNKNOWN, Consts, Unsupported, is_constant, single
+from manyeyes.agents.analyzers.folding.values import BUILT, UNKNOWN, Consts, Unsupported, is_constant
 
 
 def module_constants(tree: ast.Module) -> dict:
@@ -154,15 +154,12 @@ def _within(node: ast.AST, start: tuple[int, int], end: tuple[int, int]) -> bool
 def _describe(values: list) -> str:
     shown = []
     for value in values:
-        known, constant = single(value)
-        text = (
-            repr(constant)
-            if known
-            else "a value computed from constants"
-            if value is BUILT
-            else "a list or dict of constants"
-        )
-        if text not in shown:
-            shown.append(text)
+        if isinstance(value, Consts):  # one constant, or one of a few (a branch that does not fold)
+            texts = sorted(repr(v) for v in value.values)
+        else:
+            texts = ["a value computed from constants" if value is BUILT else "a list or dict of constants"]
+        for text in texts:
+            if text not in shown:
+                shown.append(text)
     text = " or ".join(shown[:3]) + (" or others" if len(shown) > 3 else "")
     return text if len(text) <= 120 else text[:117] + "..."
