@@ -281,3 +281,50 @@ def test_python_with_nothing_of_the_web_is_not_sent_to_semgrep(workspace, tmp_pa
     assert not semgrep.may_match(
         Document(path="lib.py", text="def get(d):\n    return d.get('x')\n", language="python")
     )
+
+
+def test_javascript_with_no_request_url_message_or_jwt_is_not_sent_to_semgrep():
+    """npm's own commands, say: no request, no browser URL, no message event: nothing a rule starts from."""
+    cli = "const fs = require('fs')\nmodule.exports = function run(args) { return fs.readFileSync(args[0]) }\n"
+    express = "app.get('/f', (req, res) => res.sendFile(req.query.name))\n"
+    assert not semgrep.may_match(Document(path="cli.js", text=cli, language="javascript"))
+    assert semgrep.may_match(Document(path="app.js", text=express, language="javascript"))
+    assert semgrep.may_match(Document(path="app.ts", text=express, language="typescript"))
+    assert semgrep.may_match(Document(path="page.js", text="el.innerHTML = location.hash\n", language="javascript"))
+
+
+def _strings(node) -> list[str]:
+    """Every string of a rule's pattern part, skipping what only narrows a match (pattern-not...) or says it."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [s for item in node for s in _strings(item)]
+    if isinstance(node, dict):
+        skip = ("message", "metadata", "id", "languages", "severity", "paths", "mode", "focus-metavariable")
+        return [s for k, v in node.items() if k not in skip and not k.startswith("pattern-not") for s in _strings(v)]
+    return []
+
+
+def _as_code(node) -> str:
+    """A pattern as code a file would hold: each metavariable-regex's metavariable as the first word it allows,
+    other metavariables as `x`."""
+    text = "\n".join(_strings(node))
+    for found in re.finditer(r"'metavariable': '(\$\w+)', 'regex': '\^?\(?(\w+)", repr(node)):
+        text = text.replace(found[1], found[2])
+    return re.sub(r"\$\w+", "x", text)
+
+
+@pytest.mark.parametrize("language", sorted(semgrep._RULES_NEED))
+def test_every_rule_of_a_prefiltered_language_names_one_of_its_words(language):
+    """A taint rule's every source, and every alternative of a pattern rule, holds a word the prefilter looks for:
+    a rule added without one would silently never see a file the prefilter skips."""
+    needs = semgrep._RULES_NEED[language]
+    rules = [r for r in json.loads(semgrep._rules_json())["rules"] if language in r["languages"]]
+    assert rules
+    for rule in rules:
+        if rule.get("mode") == "taint":
+            parts = rule["pattern-sources"]
+        else:
+            parts = rule.get("pattern-either") or [{k: v for k, v in rule.items() if k.startswith("pattern")}]
+        for part in parts:
+            assert needs.search(_as_code(part)), (rule["id"], _as_code(part))

@@ -68,19 +68,31 @@ class Semgrep:
         return _collect(scratch, report)
 
 
-# Every Python rule is about web code: a flow starts at the request (Flask's, a Django view's argument, a route's
-# parameters) and a setting names cookies, CSRF or CORS. A Python file with none of these words cannot match any
-# rule, and semgrep would spend most of its time on such files: they are not sent to it. (Its own prefilter
-# cannot skip them: a route's parameters, a source, are a pattern with no literal in it.)
-_PYTHON_RULES_NEED = re.compile(
-    r"request|cookie|csrf|cors|exempt|allow_origins|@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(",
-    re.IGNORECASE,
-)
+# Rules need words: a Python rule is about web code (a flow starts at the request, Flask's or a Django view's
+# argument, or at a route's parameters; a setting names cookies, CSRF or CORS), a JavaScript one starts at an
+# Express/Koa request, the browser's URL or a message event, or names a JWT call or an XML parser's `noent`. A
+# file with none of its language's words cannot match any rule, and semgrep would spend most of its time parsing
+# such files: they are not sent to it. (semgrep's own prefilter skips rules, not files: it parses every target,
+# and a route's parameters, a source, are a pattern with no literal in it.) tests/unit/test_semgrep.py checks
+# that every source and every pattern rule of these languages' packs names one of the words.
+_RULES_NEED = {
+    "python": re.compile(
+        r"request|cookie|csrf|cors|exempt|allow_origins"
+        r"|@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(",
+        re.IGNORECASE,
+    ),
+    "javascript": re.compile(
+        r"\b(req|request|ctx)\b|URLSearchParams|addEventListener|\blocation\b|document\s*\.\s*URL|noent"
+        r"|\.\s*(sign|verify)\s*\("
+    ),
+}
+_RULES_NEED["typescript"] = _RULES_NEED["javascript"]
 
 
 def may_match(document: Document) -> bool:
-    """Whether any rule could report on this file (for Python, which alone is prefiltered)."""
-    return document.language != "python" or _PYTHON_RULES_NEED.search(document.text) is not None
+    """Whether any rule could report on this file (Python, JavaScript and TypeScript are prefiltered)."""
+    needs = _RULES_NEED.get(document.language)
+    return needs is None or needs.search(document.text) is not None
 
 
 def find_semgrep() -> str | None:
