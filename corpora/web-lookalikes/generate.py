@@ -3,10 +3,11 @@
 Written for manyeyes, in the manner of benchmark suites with safe look-alikes (our own code, not a copy of any):
 each case reads request data, passes it through one data-flow shape and reaches one sink. Some shapes carry the
 request value to the sink; their twins carry a constant instead (the value put in a list and another item taken
-out, a condition that is always true choosing a constant, a dict's other key, an if-chain on a constant), or use
-a safe form of the sink (a parameterized query, an escape, a parser with entities off). A case file is labelled
-as a whole: real (its weakness is exploitable) or not (a trap: a finding of that weakness there is a false
-positive). Run: python generate.py (it rewrites cases/ and labels.jsonl).
+out, a condition that is always true choosing a constant, a dict's other key, an if-chain on a constant, a
+helper of the module that returns a constant whatever it is given), or use a safe form of the sink (a
+parameterized query, an escape, a parser with entities off). A case file is labelled as a whole: real (its
+weakness is exploitable) or not (a trap: a finding of that weakness there is a false positive). Run: python
+generate.py (it rewrites cases/ and labels.jsonl).
 """
 
 from __future__ import annotations
@@ -134,17 +135,28 @@ FLOWS = {
          "    case _:", "        bar = param"],
     ),
 }
+# Shapes through a helper the module defines, a function or a method: it returns a constant whatever it is
+# given, or passes the value on.
+METHOD = "class Test:\n    def do_something(self, request, value):\n        bar = {}\n        return bar\n"
+HELPERS = {
+    "helper-safe": (False, 'def do_something(value):\n    bar = "safe!"\n    return bar\n', "do_something(param)"),
+    "helper-real": (True, "def do_something(value):\n    bar = value\n    return bar\n", "do_something(param)"),
+    "method-safe": (False, METHOD.format('"safe!"'), "Test().do_something(request, param)"),
+    "method-real": (True, METHOD.format("value"), "Test().do_something(request, param)"),
+}
+FLOWS.update({name: (real, [f"bar = {call}"]) for name, (real, _, call) in HELPERS.items()})
 
 
 def case(number: int, sink: str, flow: str, safe_sink: bool) -> tuple[str, bool]:
     cwe, imports, vulnerable, safe = SINKS[sink]
     real, lines = FLOWS[flow]
+    helper = f"\n\n{HELPERS[flow][1]}" if flow in HELPERS else ""
     real = real and not safe_sink
     source = SOURCES[number % len(SOURCES)]
     body = "\n    ".join([f"param = {source}", *lines, (safe if safe_sink else vulnerable).format(bar="bar")])
     extra = "import shlex\n" if sink == "cmdi" and safe_sink else ""
     text = (
-        f"{extra}{imports}\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+        f"{extra}{imports}\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n{helper}\n\n"
         f'@app.route("/{sink}/case{number:03d}", methods=["GET", "POST"])\n'
         f"def {sink}_case{number:03d}():\n    {body}\n"
     )

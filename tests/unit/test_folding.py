@@ -256,6 +256,101 @@ def test_a_function_the_module_defines_is_not_a_builtin():
     assert _refute_source(imported) is None
 
 
+# Helpers the module defines, called with the request's value: the flow semgrep reports through the call (it
+# assumes a call passes its arguments' taint on) is refuted only where every return is built from constants.
+HELPERS_REFUTED = {
+    "a helper that returns a constant": "def do_something(value):\n    bar = 'safe'\n    return bar\n",
+    "a helper whose condition always picks the constant": (
+        "def do_something(value):\n    if 7 * 42 - 86 > 200:\n        return 'always'\n"
+        "    else:\n        return value\n"
+    ),
+    "a helper through a helper": (
+        "def inner(value, other):\n    return other\n\n\ndef do_something(value):\n    return inner(value, 'x')\n"
+    ),
+    "a helper given the value by keyword, returning its default": (
+        "def do_something(prefix='echo ', *, value):\n    return prefix + 'moresafe'\n"
+    ),
+    "a helper taking the other item of a list": (
+        "def do_something(value):\n    values = ['safe', value]\n    return values[0]\n"
+    ),
+}
+HELPERS_KEPT = {
+    "a helper that passes the value on": "def do_something(value):\n    bar = value\n    return bar\n",
+    "a helper that may return the value": (
+        "def do_something(value):\n    if len(value) > 3:\n        return 'safe'\n    return value\n"
+    ),
+    "a decorated helper": "@cache\ndef do_something(value):\n    return 'safe'\n",
+    "a helper bound twice": (
+        "def do_something(value):\n    return 'safe'\n\n\ndef do_something(value):\n    return value\n"
+    ),
+    "a helper rebound by assignment": "def do_something(value):\n    return 'safe'\n\n\ndo_something = str\n",
+    "a generator": "def do_something(value):\n    yield 'safe'\n",
+    "a recursive helper": (
+        "def do_something(value, n=3):\n    if n:\n        return do_something(value, n - 1)\n    return value\n"
+    ),
+    "a helper writing a global": (
+        "RESULT = 'safe'\n\n\ndef do_something(value):\n    global RESULT\n    RESULT = value\n    return RESULT\n"
+    ),
+    "a helper reading the request itself": "def do_something(value):\n    return request.args['other']\n",
+    "a helper called with too many arguments": "def do_something():\n    return 'safe'\n",
+}
+
+
+@pytest.mark.parametrize("helper", HELPERS_REFUTED.values(), ids=HELPERS_REFUTED.keys())
+def test_a_helper_of_the_module_that_returns_constants_refutes_the_flow(helper):
+    call = "do_something(value=param)" if "*, value" in helper else "do_something(param)"
+    assert refute(f"bar = {call}\nsink('echo ' + bar)", prelude=helper + "\n\n")
+
+
+@pytest.mark.parametrize("helper", HELPERS_KEPT.values(), ids=HELPERS_KEPT.keys())
+def test_a_helper_that_may_pass_request_data_on_keeps_the_flow(helper):
+    assert refute("bar = do_something(param)\nsink('echo ' + bar)", prelude=helper + "\n\n") is None
+
+
+CLASS = "class Test:\n    def do_something(self, request, value):\n        bar = {}\n        return bar\n{}\n\n"
+
+
+def test_a_method_of_a_plain_class_of_the_module_is_run_on_its_instances():
+    returns_constant = CLASS.format("'safe'", "")
+    assert refute("bar = Test().do_something(request, param)\nsink('echo ' + bar)", prelude=returns_constant)
+    assert refute("thing = Test()\nsink(thing.do_something(request, param))", prelude=returns_constant)
+    assert refute("sink(Test().do_something(request, param))", prelude=CLASS.format("value", "")) is None
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    [
+        CLASS.replace("class Test:", "class Test(Base):").format("'safe'", ""),
+        CLASS.format("'safe'", "\n    def __getattr__(self, name):\n        return print\n"),
+        CLASS.format("'safe'", "\n    def replace(self):\n        self.do_something = print\n"),
+        CLASS.replace("    def do_something", "    @staticmethod\n    def do_something").format("'safe'", ""),
+        CLASS.format("'safe'", "\n    def do_something(self, request, value):\n        return value\n"),
+    ],
+    ids=["a base class", "__getattr__", "a method replaced", "a decorated method", "a method defined twice"],
+)
+def test_a_class_whose_methods_may_not_be_what_a_call_runs_keeps_the_flow(prelude):
+    assert refute("sink(Test().do_something(request, param))", prelude=prelude) is None
+
+
+def test_a_helper_that_falls_off_the_end_returns_none():
+    helper = "def do_something(value):\n    if value:\n        return 'a'\n\n\n"
+    assert "'a' or None" in refute("sink(do_something(param))", prelude=helper)
+
+
+def test_a_container_handed_to_a_helper_may_be_changed_by_it():
+    helper = "def fill(values, value):\n    values.append(value)\n    return 'done'\n\n\n"
+    assert refute("values = ['safe']\nfill(values, param)\nsink(values[-1])", prelude=helper) is None
+
+
+def test_helpers_calling_each_other_without_end_stay_unknown():
+    """Mutual recursion and long chains stop at the call budget: the flow stands, and quickly."""
+    ping = "def ping(value):\n    return pong(value)\n\n\ndef pong(value):\n    return ping(value)\n\n\n"
+    assert refute("sink(ping(param))", prelude=ping) is None
+    step = "def f{}(v):\n    for _ in v:\n        v = f{}(v) + f{}(v)\n    return v\n\n\n"
+    chain = "".join(step.format(i, i + 1, i + 1) for i in range(8))
+    assert refute("sink(f0(param))", prelude=chain + "def f8(v):\n    return 'x'\n\n\n") is None
+
+
 def test_the_reason_names_the_constant_or_the_dead_branch():
     assert "'echo moresafe'" in refute(REFUTED["a list's other item after pop"])
     assert "never runs" in refute(REFUTED["a dead branch"])

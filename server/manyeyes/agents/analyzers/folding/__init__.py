@@ -1,4 +1,5 @@
-"""Whether anything but constants can reach a sink: a small abstract interpreter over one Python function.
+"""Whether anything but constants can reach a sink: a small abstract interpreter over one Python function and
+the helpers of its module it calls (calls.py).
 
 semgrep's taint engine follows a value through assignments, containers and both arms of every branch. It cannot
 tell that `values[1]` after `values.pop(0)` is the constant "moresafe", that `"a" if 7 * 42 - 86 > 200 else
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import ast
 
+from manyeyes.agents.analyzers.folding.calls import helper, local_names
 from manyeyes.agents.analyzers.folding.interpreter import Interpreter, State, imported
 from manyeyes.agents.analyzers.folding.values import BUILT, UNKNOWN, Consts, Unsupported, is_constant
 
 
 def module_constants(tree: ast.Module) -> dict:
-    """Top-level names bound once, to a constant, and never declared `global`: what a function may read as such."""
+    """Top-level names bound once, to a constant, and never declared `global`: what a function may read as such;
+    and the functions defined once, which a call runs (calls.py)."""
     bound: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -34,7 +37,8 @@ def module_constants(tree: ast.Module) -> dict:
     result: dict = {name: UNKNOWN for name in bound}  # whatever the module binds is not a builtin
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            result[statement.name] = UNKNOWN
+            once = bound.get(statement.name, 0) == 0 and statement.name not in _rebound(tree, statement.name)
+            result[statement.name] = (helper(statement) if once else None) or UNKNOWN
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
             for name, value in imported(statement).items():
                 result[name] = value if bound.get(name, 0) == 0 and name not in _rebound(tree, name) else UNKNOWN
@@ -68,8 +72,8 @@ def refutation(tree: ast.Module, start: tuple[int, int], end: tuple[int, int], m
     if found is None:
         return None
     sink, function, enclosing = found
-    shadowed = set().union(*(_local_names(f) for f in enclosing))  # parameters and locals hide module constants
-    interpreter = Interpreter(function, sink, {k: v for k, v in module.items() if k not in shadowed})
+    shadowed = set().union(*(local_names(f) for f in enclosing))  # parameters and locals hide module constants
+    interpreter = Interpreter(function, sink, {k: v for k, v in module.items() if k not in shadowed}, module)
     try:
         interpreter.run()
     except (Unsupported, RecursionError):
@@ -125,19 +129,6 @@ def _closest_expression(function: ast.AST, start: tuple[int, int], end: tuple[in
         return None
     nearest = distances[min(distances)]
     return nearest[0] if len(nearest) == 1 else None
-
-
-def _local_names(function: ast.AST) -> set[str]:
-    """Every name a function binds: its parameters and whatever its body assigns or imports."""
-    arguments = function.args
-    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-    return names
 
 
 def _range(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:

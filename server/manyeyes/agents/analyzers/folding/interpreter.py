@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import operator
 
+from manyeyes.agents.analyzers.folding import calls
 from manyeyes.agents.analyzers.folding.values import (
     BUILT,
     COMPARE,
@@ -20,8 +21,11 @@ from manyeyes.agents.analyzers.folding.values import (
     UNARY,
     UNKNOWN,
     Built,
+    ClassRef,
     Config,
     Consts,
+    FunctionRef,
+    Instance,
     Map,
     ModuleRef,
     Seq,
@@ -65,22 +69,34 @@ class State(dict):
 
 
 class Interpreter:
-    """Runs one function abstractly and records what value `sink` has each time it is evaluated."""
+    """Runs one function abstractly and records what value `sink` has each time it is evaluated, and what it
+    returns. `module` is what the function reads as module-level names (its own locals taken out); calls to the
+    module's functions see `whole_module`, under one `budget`."""
 
-    def __init__(self, function: ast.AST | None, sink: ast.expr | None, module: dict):
+    def __init__(
+        self,
+        function: ast.AST | None,
+        sink: ast.expr | None,
+        module: dict,
+        whole_module: dict | None = None,
+        budget: calls.CallBudget | None = None,
+    ):
         self.function = function
         self.sink = sink
         self.module = module
+        self.whole_module = module if whole_module is None else whole_module
+        self.budget = budget or calls.CallBudget()
         self.seen: list = []  # the sink's value at each evaluation
+        self.returned: list = []  # the value of each `return` evaluated
         self.reached = False  # whether the statement holding the sink ran on some path
-        self.holder = _statement_holding(function, sink) if function is not None else None
+        self.holder = _statement_holding(function, sink) if function is not None and sink is not None else None
 
-    def run(self) -> None:
+    def run(self, parameters: dict | None = None) -> None:
         local = _assigned_names(self.function.body)
         for node in ast.walk(self.function):
             if isinstance(node, ast.Lambda) and _names_in(node.body) & local:
                 raise Unsupported("a lambda over local names")  # it may run later and change them
-        self.block(self.function.body, State(self.module))
+        self.block(self.function.body, State(self.module, parameters or {}))
 
     # statements
 
@@ -209,8 +225,8 @@ class Interpreter:
         return result
 
     def _Return(self, node: ast.Return, state: State) -> State:
-        if node.value is not None:
-            self.expr(node.value, state)
+        # A container returned is the caller's alone: any other name for it was made UNKNOWN when it was bound.
+        self.returned.append(self.expr(node.value, state) if node.value is not None else const(None))
         return state
 
     def _Raise(self, node: ast.Raise, state: State) -> State:
@@ -485,8 +501,17 @@ class Interpreter:
                 return self._container_method(function.value.id, receiver, function.attr, arguments, keywords, state)
         if isinstance(function, ast.Attribute):
             receiver = self.expr(function.value, state)
+            method = receiver.of.methods.get(function.attr) if isinstance(receiver, Instance) else None
+            if method is not None and not starred:
+                return self._call_helper(method, node, [UNKNOWN, *arguments], keywords, state)
             if function.attr in STR_METHODS and not keywords and not starred and isinstance(receiver, (Consts, Built)):
                 return fold(lambda r, *a: getattr(r, function.attr)(*a), receiver, *[as_consts(a) for a in arguments])
+        callee = state.look(function.id) if isinstance(function, ast.Name) else None
+        if isinstance(callee, FunctionRef) and not starred:
+            return self._call_helper(callee.node, node, arguments, keywords, state)
+        if isinstance(callee, ClassRef):  # its __init__ is not followed: containers handed to it are forgotten
+            self._forget_arguments(node, state)
+            return Instance(callee)
         if _resolved(function, state) in CONFIG_PARSERS and not node.args and not node.keywords:
             return Config(())
         if _pure_call(function, state) and not starred:
@@ -495,11 +520,38 @@ class Interpreter:
             return fold(_pure_call(function, state), *[as_consts(a) for a in arguments])
         if not isinstance(function, ast.Attribute):
             self.expr(function, state)
-        # Unknown code may change any container handed to it.
+        self._forget_arguments(node, state)
+        return UNKNOWN
+
+    def _forget_arguments(self, node: ast.Call, state: State) -> None:
+        """Code not followed here may change any container handed to it."""
         for argument in [*node.args, *(k.value for k in node.keywords)]:
             if isinstance(argument, ast.Name) and isinstance(state.look(argument.id), (Seq, Map)):
                 state[argument.id] = UNKNOWN
-        return UNKNOWN
+
+    def _call_helper(self, definition: ast.FunctionDef, node: ast.Call, arguments: list, keywords: dict, state):
+        """A call to one of the module's functions: the join of what its body returns, run with these arguments'
+        values. Containers handed to it are forgotten here: it may change them."""
+        self._forget_arguments(node, state)
+        parameters = calls.bind(definition.args, arguments, keywords)
+        if parameters is None or not self.budget.may_run(definition):
+            return UNKNOWN
+        own = calls.local_names(definition)
+        module = {name: value for name, value in self.whole_module.items() if name not in own}
+        callee = Interpreter(definition, None, module, self.whole_module, self.budget)
+        self.budget.left -= 1
+        self.budget.running.append(definition)
+        try:
+            callee.run(parameters)
+        except Unsupported:
+            return UNKNOWN
+        finally:
+            self.budget.running.pop()
+        results = callee.returned + ([const(None)] if calls.falls_off_the_end(definition) else [])
+        result = results[0]
+        for value in results[1:]:
+            result = join(result, value)
+        return result
 
     def _container_method(self, name: str, receiver, method: str, arguments: list, keywords: dict, state: State):
         """A list's or dict's method: its result, and the container as the method leaves it."""

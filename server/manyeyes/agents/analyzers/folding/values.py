@@ -85,6 +85,27 @@ class ModuleRef:
     name: str
 
 
+@dataclass(frozen=True, eq=False)
+class FunctionRef:
+    """A function the module defines once, at top level, undecorated: a call to it runs its body (calls.py)."""
+
+    node: ast.FunctionDef
+
+
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    """A plain class the module defines once at top level: the methods a call on one of its instances runs."""
+
+    methods: dict  # name -> ast.FunctionDef
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An object of a ClassRef: its attributes are not followed, its methods are."""
+
+    of: ClassRef
+
+
 class Unsupported(Exception):
     """The function does something the interpreter does not model soundly: the flow is left to semgrep."""
 
