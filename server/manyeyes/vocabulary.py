@@ -139,6 +139,7 @@ CWE_NAMES = {
     "CWE-643": "XPath injection",
     "CWE-703": "Improper check or handling of exceptional conditions",
     "CWE-732": "Incorrect permission assignment for a critical resource",
+    "CWE-776": "XML entity expansion",
     "CWE-798": "Hard-coded credentials",
     "CWE-918": "Server-side request forgery",
     "CWE-942": "Permissive cross-domain policy",

@@ -14,6 +14,7 @@ from manyeyes.config import Settings
 from manyeyes.models import Concern
 from manyeyes.plan.context import TestIndex
 from manyeyes.plan.documents import Document
+from manyeyes.synthesis.merge import merge
 from tests.conftest import write
 
 
@@ -33,6 +34,21 @@ def test_bandit_columns_are_code_points_after_non_ascii(workspace):
     shell = next(f for f in run.findings if f.rules == ["B602"])
     assert shell.span.start_col == text.index("subprocess.call") + 1
     assert byte_col_to_char("é = 1", 3) == 3
+
+
+def test_bandit_findings_name_the_weakness_they_find(workspace):
+    """bandit files eval under OS command injection and MD5 under broken ciphers: the report and SARIF name eval
+    injection and weak hash, and an eval never merges with a shell command on its line by a shared CWE-78."""
+    text = "import hashlib\nimport os\nimport yaml\n\n\ndef f(x):\n    eval(x)\n    hashlib.md5(x)\n    yaml.load(x)\n"
+    text += "    os.system(eval(x))\n"
+    run = run_analyzer(Bandit(), workspace, {"a.py": text})
+    by_rule = {f.rules[0]: f.cwe for f in run.findings}
+    assert by_rule["B307"] == ["CWE-95"] and by_rule["B605"] == ["CWE-78"]
+    assert by_rule["B324"] == ["CWE-328"]
+    assert by_rule["B506"] == ["CWE-502"]
+    merged = merge(run.findings)
+    assert sorted(f.rules for f in merged if f.span.start_line == 10) == [["B307"], ["B605"]]
+    assert next(f for f in run.findings if f.rules == ["B307"]).explanation.startswith("Eval injection (CWE-95).")
 
 
 def test_bandit_shards_balance_large_reviews_only():

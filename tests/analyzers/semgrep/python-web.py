@@ -2,6 +2,7 @@
 # positive (ruleid) and a safe look-alike (ok). Deliberately vulnerable code: never run it.
 import codecs
 import configparser
+import hashlib
 import os
 import pickle
 import re
@@ -104,6 +105,13 @@ def hello(name):
 def hello_safe(name):
     # ok: python-reflected-xss
     return "<h1>Hello " + escape(name) + "</h1>"
+
+
+@app.route("/digest/<name>")
+# ruleid: python-request-data
+def digest(name):
+    # ok: python-reflected-xss
+    return "<p>" + hashlib.sha256(name.encode()).hexdigest() + "</p>"
 
 
 @app.route("/hello-template")

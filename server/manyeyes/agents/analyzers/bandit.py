@@ -26,6 +26,21 @@ _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.7, "LOW": 0.4}
 # `assert` is how tests are written: B101 there is noise, not a finding.
 TEST_CODE_RULES = {"B101"}
 SHARD_MIN_CHARS = 150_000  # below this, one bandit process: a second one's start-up costs more than it saves
+# Where bandit files a check under a broader or another weakness than the one it finds, the one it finds: eval
+# and exec are not OS commands, MD5 is a weak hash rather than a broken cipher, autoescape off is cross-site
+# scripting, yaml.load is deserialization, and the XML parsers' problem is entity expansion (lxml's, external
+# entities). Synthesis merges overlapping findings that share a CWE: with bandit's, `os.system(eval(x))` would
+# be one finding of two problems.
+PRECISE_CWE = {
+    "B307": "CWE-95",
+    "B102": "CWE-95",
+    "B303": "CWE-328",
+    "B324": "CWE-328",
+    "B701": "CWE-79",
+    "B506": "CWE-502",
+    **{f"B3{n}": "CWE-776" for n in range(13, 20)},
+    "B320": "CWE-611",
+}
 
 
 class Bandit:
@@ -70,7 +85,8 @@ class Bandit:
             end_line=end,
             end_col=byte_col_to_char(end_text, end_byte) if end_byte else 0,
         )
-        cwe = issue.get("issue_cwe", {}).get("id")
+        given = issue.get("issue_cwe", {}).get("id")
+        cwe = PRECISE_CWE.get(issue.get("test_id")) or (f"CWE-{given}" if given else None)
         return make_finding(
             document,
             source=self.name,
@@ -78,10 +94,10 @@ class Bandit:
             severity=_SEVERITY.get(issue.get("issue_severity", ""), Severity.low),
             confidence=_CONFIDENCE.get(issue.get("issue_confidence", ""), 0.5),
             title=_title(issue),
-            explanation=_explanation(issue, f"CWE-{cwe}" if cwe else None),
+            explanation=_explanation(issue, cwe),
             span=span,
             rule=issue.get("test_id"),
-            cwe=f"CWE-{cwe}" if cwe else None,
+            cwe=cwe,
             help_uri=issue.get("more_info"),
         )
 
