@@ -267,6 +267,26 @@ def test_no_semgrep_on_the_platform_is_said_once_and_nothing_else_changes(worksp
     assert [h.rules[0] for h in found[("app.py", 3)]] == ["B605"]
 
 
+@needs_semgrep
+def test_a_go_file_with_a_syntax_error_says_what_was_not_checked_and_keeps_the_rest(workspace):
+    """semgrep is the one analyzer that parses Go: the part it skips is named, the handler above it still checked.
+    Python that does not parse is said by bandit and ruff, not a third time by semgrep."""
+    handler = (
+        'package main\n\nimport (\n\t"net/http"\n\t"os/exec"\n)\n\n'
+        "func run(w http.ResponseWriter, r *http.Request) {\n"
+        '\texec.Command("sh", "-c", r.URL.Query().Get("cmd")).Run()\n'
+        "}\n\nfunc broken( {\n"
+    )
+    broken_python = "from flask import request\ndef f(:\n    request.args\n"
+    found, failures, problems = panel_hits(workspace, {"cmd/handler.go": handler, "app.py": broken_python})
+    assert failures == [] and [h.rules[0] for h in found[("cmd/handler.go", 9)]] == ["go-command-injection"]
+    semgrep_said = [p for p in problems if "semgrep" in p]
+    assert semgrep_said == [
+        "cmd/handler.go: semgrep could not check all of it "
+        "(a syntax error at line 12: what does not parse was not checked)"
+    ]
+
+
 def test_python_with_nothing_of_the_web_is_not_sent_to_semgrep(workspace, tmp_path, monkeypatch):
     """Every Python rule needs a request, a route, a cookie, CSRF or CORS in the file: one without them is not
     scanned (a semgrep that fails says nothing), one with them is."""

@@ -202,17 +202,28 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
     judge(run.findings, flows, scratch.documents)  # the sink-only rules' hits (java-sql-from-parameter)
     for error in report.get("errors", []):
         rel = scratch.rel(error.get("path", "") or "")
-        if rel and not _syntax_error(error):
-            run.problems.append(f"{rel}: semgrep could not check all of it ({_first_line(error.get('message'))})")
+        document = scratch.documents.get(rel) if rel else None
+        if document is not None and not (_syntax_error(error) and document.language == "python"):
+            run.problems.append(f"{rel}: semgrep could not check all of it ({_error_text(error)})")
     return run
 
 
 def _syntax_error(error: dict) -> bool:
-    """Code that does not parse is already said once, by the slicer and bandit: semgrep's word on it is noise.
-    What is left to say is a rule that timed out or ran out of memory on a file."""
+    """Python that does not parse is already said by bandit and ruff: semgrep's word on it would be the third.
+    In other languages semgrep is the one analyzer that parses the code, and it skips what does not parse."""
     kind = error.get("type")
     kind = kind[0] if isinstance(kind, list) and kind else kind
     return isinstance(kind, str) and ("Syntax" in kind or "Parsing" in kind or "Lexical" in kind)
+
+
+def _error_text(error: dict) -> str:
+    """semgrep's message, with a syntax error's location as "line N" (its message repeats the path)."""
+    message = _first_line(error.get("message"))
+    spans = error.get("spans") or []
+    if _syntax_error(error) and spans and isinstance(spans[0], dict):
+        line = (spans[0].get("start") or {}).get("line")
+        return f"a syntax error at line {line}: what does not parse was not checked" if line else message
+    return message
 
 
 def _finding(document: Document, result: dict, flows: FlowIndex):
