@@ -4,6 +4,9 @@ using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Runtime.Serialization.Formatters.Binary;
+using System.Security.Cryptography;
+using System.Xml;
+using System.Xml.Serialization;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.SqlClient;
@@ -77,6 +80,52 @@ public class ToolsController : Controller
         var status = await client.GetStringAsync("https://example.org/status");
         return Ok(page + status);
     }
+
+    public IActionResult Import(HttpClient client)
+    {
+        // ruleid: csharp-request-data
+        var url = HttpContext.Request.Query["url"].ToString();
+        // ruleid: csharp-ssrf
+        var page = client.GetAsync(url);
+        return Ok(page);
+    }
+
+    public IActionResult Search(string keyword, ShopContext shop)
+    {
+        // ruleid: csharp-request-data
+        var query = $"SELECT * FROM Products WHERE name LIKE '%{keyword}%'";
+        // ruleid: csharp-sql-injection
+        var found = shop.Products.FromSql(query).ToList();
+        // safe look-alike for csharp-sql-injection (an interpolated string in the call is parameterized):
+        // ruleid: csharp-request-data
+        var kept = shop.Products.FromSql($"SELECT * FROM Products WHERE name = {keyword}").ToList();
+        return Ok(found.Concat(kept));
+    }
+
+    public IActionResult Entities()
+    {
+        var document = new XmlDocument();
+        // ruleid: csharp-request-data
+        document.Load(HttpContext.Request.Body);
+        var typeName = document.DocumentElement.GetAttribute("Type");
+        // ruleid: csharp-deserialization
+        var serializer = new XmlSerializer(Type.GetType(typeName));
+        // ok: csharp-deserialization
+        var fixedType = new XmlSerializer(typeof(Product));
+        return Ok(serializer.Deserialize(new StringReader(document.DocumentElement.InnerXml)));
+    }
+}
+
+public class Passwords
+{
+    public byte[] Hash(byte[] password)
+    {
+        // ruleid: csharp-weak-hash
+        var md5 = MD5.Create();
+        // ok: csharp-weak-hash
+        var sha = SHA256.Create();
+        return md5.ComputeHash(password);
+    }
 }
 
 public class Helper
@@ -85,5 +134,22 @@ public class Helper
     {
         // ok: csharp-command-injection
         Process.Start(name);
+    }
+}
+
+public class Startup
+{
+    public void ConfigureServices(IServiceCollection services, byte[] key)
+    {
+        services.AddAuthentication().AddJwtBearer(options => {
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                // ruleid: csharp-jwt-validation-off
+                ValidateAudience = false,
+                // ok: csharp-jwt-validation-off
+                ValidateIssuerSigningKey = true,
+                IssuerSigningKey = new SymmetricSecurityKey(key)
+            };
+        });
     }
 }
