@@ -1,6 +1,7 @@
 """semgrep in the offline panel: manyeyes' rule packs pass their own fixtures, find planted injections in
 JavaScript, TypeScript and Go at the right lines, judge bandit's sink-only hits, and fail one note at a time."""
 
+import ast
 import json
 import re
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from manyeyes.agents.analyzers import semgrep
+from manyeyes.agents.analyzers import semgrep, semgrep_targets
 from manyeyes.agents.analyzers.panel import OfflinePanel
 from manyeyes.agents.analyzers.taint import DEMOTED_CONFIDENCE
 from manyeyes.agents.grounding import render_evidence
@@ -297,8 +298,8 @@ def test_python_with_nothing_of_the_web_is_not_sent_to_semgrep(workspace, tmp_pa
     _, failures, _ = panel_hits(workspace, {"app.py": WEB_SHELL})
     assert failures == ["semgrep did not run (exit 3): no output"]
     routes = "from fastapi import FastAPI\napi = FastAPI()\n\n\n@api.get('/items')\ndef items(q: str):\n    return q\n"
-    assert semgrep.may_match(Document(path="api.py", text=routes, language="python"))
-    assert not semgrep.may_match(
+    assert semgrep_targets.may_match(Document(path="api.py", text=routes, language="python"))
+    assert not semgrep_targets.may_match(
         Document(path="lib.py", text="def get(d):\n    return d.get('x')\n", language="python")
     )
 
@@ -307,10 +308,54 @@ def test_javascript_with_no_request_url_message_or_jwt_is_not_sent_to_semgrep():
     """npm's own commands, say: no request, no browser URL, no message event: nothing a rule starts from."""
     cli = "const fs = require('fs')\nmodule.exports = function run(args) { return fs.readFileSync(args[0]) }\n"
     express = "app.get('/f', (req, res) => res.sendFile(req.query.name))\n"
-    assert not semgrep.may_match(Document(path="cli.js", text=cli, language="javascript"))
-    assert semgrep.may_match(Document(path="app.js", text=express, language="javascript"))
-    assert semgrep.may_match(Document(path="app.ts", text=express, language="typescript"))
-    assert semgrep.may_match(Document(path="page.js", text="el.innerHTML = location.hash\n", language="javascript"))
+    assert not semgrep_targets.may_match(Document(path="cli.js", text=cli, language="javascript"))
+    assert semgrep_targets.may_match(Document(path="app.js", text=express, language="javascript"))
+    assert semgrep_targets.may_match(Document(path="app.ts", text=express, language="typescript"))
+    page = Document(path="page.js", text="el.innerHTML = location.hash\n", language="javascript")
+    assert semgrep_targets.may_match(page)
+
+
+PARSER_HELPERS = '''import os
+
+
+class Parser:
+    def parse(self, text):
+        return os.path.join("a", text)
+
+
+@cache
+def table():
+    return {"a": 1}
+
+
+if os.name == "nt":
+    def windows():
+        return 1
+
+
+@app.route("/run")
+def run():
+    def inner(value):
+        return value.strip()
+
+    return os.popen(inner(request.args["cmd"])).read()
+'''
+
+
+def test_a_python_function_no_rule_could_match_is_sent_as_pass_on_its_own_lines():
+    """Functions with no request, route, cookie, CSRF or CORS word (decorators included) are `pass`, nested ones
+    too; a class keeps a body, a function under `if` is kept whole, and every other line is where it was."""
+    view = semgrep_targets.python_view(Document(path="app.py", text=PARSER_HELPERS, language="python"))
+    original, sent = PARSER_HELPERS.splitlines(), view.splitlines()
+    assert len(sent) == len(original)
+    assert sent[4:7] == ["    pass", "", ""]  # Parser.parse: the class keeps a body
+    assert sent[8:11] == ["pass", "", ""]  # table(), with its decorator
+    assert sent[13:15] == original[13:15]  # under `if`: kept
+    assert sent[18:20] + sent[23:] == original[18:20] + original[23:]  # the route as it is
+    assert sent[20:23] == ["    pass", "", ""]  # but for the helper inside it, which reads nothing
+    ast.parse(view)
+    broken = "def f(:\n    pass\n"
+    assert semgrep_targets.python_view(Document(path="b.py", text=broken, language="python")) == broken
 
 
 def _strings(node) -> list[str]:
@@ -334,11 +379,11 @@ def _as_code(node) -> str:
     return re.sub(r"\$\w+", "x", text)
 
 
-@pytest.mark.parametrize("language", sorted(semgrep._RULES_NEED))
+@pytest.mark.parametrize("language", sorted(semgrep_targets.RULES_NEED))
 def test_every_rule_of_a_prefiltered_language_names_one_of_its_words(language):
     """A taint rule's every source, and every alternative of a pattern rule, holds a word the prefilter looks for:
     a rule added without one would silently never see a file the prefilter skips."""
-    needs = semgrep._RULES_NEED[language]
+    needs = semgrep_targets.RULES_NEED[language]
     rules = [r for r in json.loads(semgrep._rules_json())["rules"] if language in r["languages"]]
     assert rules
     for rule in rules:

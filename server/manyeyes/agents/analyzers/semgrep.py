@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_char, make_finding
+from manyeyes.agents.analyzers.semgrep_targets import may_match, write_targets
 from manyeyes.agents.analyzers.taint import Flow, FlowIndex, Refuter, first_source, flow_note, judge
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
@@ -62,37 +62,10 @@ class Semgrep:
             return AnalyzerRun(problems=[NOT_INSTALLED])
         # A small review gets one engine process: a second one's start-up costs more time and memory than it saves.
         jobs = 1 if sum(len(d.text) for d in files) < ONE_JOB_BELOW_CHARS else None
-        report = _scan(executable, scratch, [d.path for d in files], jobs)
+        report = _scan(executable, scratch, files, jobs)
         if isinstance(report, str):
             return AnalyzerRun(failed=report)
         return _collect(scratch, report)
-
-
-# Rules need words: a Python rule is about web code (a flow starts at the request, Flask's or a Django view's
-# argument, or at a route's parameters; a setting names cookies, CSRF or CORS), a JavaScript one starts at an
-# Express/Koa request, the browser's URL or a message event, or names a JWT call or an XML parser's `noent`. A
-# file with none of its language's words cannot match any rule, and semgrep would spend most of its time parsing
-# such files: they are not sent to it. (semgrep's own prefilter skips rules, not files: it parses every target,
-# and a route's parameters, a source, are a pattern with no literal in it.) tests/unit/test_semgrep.py checks
-# that every source and every pattern rule of these languages' packs names one of the words.
-_RULES_NEED = {
-    "python": re.compile(
-        r"request|cookie|csrf|cors|exempt|allow_origins"
-        r"|@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(",
-        re.IGNORECASE,
-    ),
-    "javascript": re.compile(
-        r"\b(req|request|ctx)\b|URLSearchParams|addEventListener|\blocation\b|document\s*\.\s*URL|noent"
-        r"|\.\s*(sign|verify)\s*\("
-    ),
-}
-_RULES_NEED["typescript"] = _RULES_NEED["javascript"]
-
-
-def may_match(document: Document) -> bool:
-    """Whether any rule could report on this file (Python, JavaScript and TypeScript are prefiltered)."""
-    needs = _RULES_NEED.get(document.language)
-    return needs is None or needs.search(document.text) is not None
 
 
 def find_semgrep() -> str | None:
@@ -121,12 +94,14 @@ def command(executable: str, paths: list[str], rules: Path, jobs: int | None = N
     ]
 
 
-def _scan(executable: str, scratch: Scratch, paths: list[str], jobs: int | None) -> dict | str:
-    """semgrep's JSON report over the scratch mirror, or why there is none."""
+def _scan(executable: str, scratch: Scratch, files: list[Document], jobs: int | None) -> dict | str:
+    """semgrep's JSON report over the files as it is given them (semgrep_targets.py), or why there is none."""
     try:
         with tempfile.TemporaryDirectory(prefix="manyeyes-semgrep-") as state:
-            argv = command(executable, paths, rules_file(Path(state)), jobs, scratch.trusted)
-            process = scratch.processes.start(argv, scratch.root, environment(Path(state)))
+            targets = Path(state) / "targets"
+            write_targets(files, targets)
+            argv = command(executable, [d.path for d in files], rules_file(Path(state)), jobs, scratch.trusted)
+            process = scratch.processes.start(argv, targets, environment(Path(state)))
             stdout, stderr = scratch.processes.finish(process, TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"semgrep did not finish within {TIMEOUT_S}s"
