@@ -155,14 +155,14 @@ def test_fixes_of_a_cached_answer_are_checked_too_and_the_repair_is_cached(works
 
 
 def test_a_fix_in_a_language_without_a_parser_is_offered_marked_not_checked(workspace, fake, model_settings):
-    write(workspace, "app.kt", "fun total(values: List<Int>): Int {\n  var result = 0\n  return result\n}\n")
+    write(workspace, "app.swift", "func total(values: [Int]) -> Int {\n  var result = 0\n  return result\n}\n")
     nit = finding("  var result = (0", quote="  var result = 0")  # broken, but nothing here can tell
     fake.script("readability", Reply(findings=[nit]))
-    result = review(workspace, settings_for(model_settings), path="app.kt")
+    result = review(workspace, settings_for(model_settings), path="app.swift")
     fix = titled(result).fix
-    assert (fix.checked, fix.check_note) == (False, "no parser for kotlin")
-    assert fix.check_label == "fix not checked (no parser for kotlin)"
-    assert "fix not checked (no parser for kotlin)" in hover_markdown(titled(result))
+    assert (fix.checked, fix.check_note) == (False, "no parser for swift")
+    assert fix.check_label == "fix not checked (no parser for swift)"
+    assert "fix not checked (no parser for swift)" in hover_markdown(titled(result))
     assert fake.requests_for("repair") == [] and result.fix_checks.unchecked == 1
 
 
@@ -316,5 +316,8 @@ def test_what_no_parser_can_judge_is_unchecked_and_markers_are_never_written_bac
     assert not verify_rewrite(go, 1, 1, "package (").ok
     tsx = Document(path="v.tsx", text="const v = <div>{x}</div>;\n", language="typescript")
     assert verify_rewrite(tsx, 1, 1, "const v = <span>{x}</span>;").note == "parses"  # the TSX grammar
+    swift = Document(path="a.swift", text="import Foundation\n", language="swift")
+    assert verify_rewrite(swift, 1, 1, "import Darwin").unchecked == "no parser for swift"
     kotlin = Document(path="a.kt", text="package a\n", language="kotlin")
-    assert verify_rewrite(kotlin, 1, 1, "package b").unchecked == "no parser for kotlin"
+    assert verify_rewrite(kotlin, 1, 1, "package b").note == "parses"  # tree-sitter's Kotlin grammar
+    assert not verify_rewrite(kotlin, 1, 1, "package (").ok

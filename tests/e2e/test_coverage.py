@@ -22,7 +22,7 @@ def mixed_repository(root):
     write(root, "web/app.js", 'app.get("/", (req, res) => {\n  res.send(eval(req.query.x));\n});\n')
     write(root, "web/page.html", "<html><body>{{ name|safe }}</body></html>\n")
     write(root, "web/app.rb", 'get "/" do\n  eval(params[:x])\nend\n')
-    write(root, "web/App.kt", 'fun main() {\n    Runtime.getRuntime().exec(readLine())\n}\n')
+    write(root, "web/App.swift", 'import Foundation\nlet task = Process()\ntask.arguments = ["-c", readLine()!]\n')
     write(root, "README.md", "# Readme\n")
     write(root, "notes.txt", "todo\n")
     write(root, "package-lock.json", '{"lockfileVersion": 3}\n')
@@ -57,7 +57,7 @@ def test_skipped_files_are_listed_and_uncovered_languages_are_named(workspace):
     assert skipped["."] == "3 file(s) of types no reviewer reads (.md 1, .png 1, .txt 1)"
     assert {"config/dev.yaml", ".env", "web/app.js", "web/page.html"} <= set(result["reviewed"])
     notes = result["notes"]
-    assert "no offline analyzer for kotlin (web/App.kt): only the hidden-text and secrets scans read it" in notes
+    assert "no offline analyzer for swift (web/App.swift): only the hidden-text and secrets scans read it" in notes
     assert not any("ruby" in note for note in notes if note.startswith("no offline analyzer"))  # semgrep reads it
     assert not any("javascript" in note for note in notes if note.startswith("no offline analyzer"))  # semgrep reads it
     assert any(note.startswith("no offline analyzer for yaml (config/dev.yaml)") for note in notes)

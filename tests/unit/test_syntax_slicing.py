@@ -76,6 +76,13 @@ SAMPLES = {
         "class Repo {\n  function all() { return 1; }\n}\n",
         [("function find", 4, 6), ("class Repo", 8, 10)],
     ),
+    "App.kt": (
+        "package app\n\nimport java.io.File\n\n@RestController\nclass Files {\n"
+        "    fun read(name: String): String = File(name).readText()\n}\n\n"
+        "object Shell {\n    fun run(cmd: String) {\n        Runtime.getRuntime().exec(cmd)\n    }\n}\n\n"
+        "fun main() {\n    println(Shell)\n}\n",
+        [("class Files", 5, 8), ("class Shell", 10, 14), ("function main", 16, 18)],
+    ),
     "deploy.sh": (
         'run() {\n  eval "$1"\n}\n\nfunction clean {\n  rm -rf "$DIR"\n}\n',
         [("function run", 1, 3), ("function clean", 5, 7)],
@@ -100,6 +107,7 @@ def test_imports_are_context_in_other_languages_too():
     assert syntax.imports_text(document("main.go", SAMPLES["main.go"][0])) == 'import "os/exec"'
     assert syntax.imports_text(document("A.java", SAMPLES["A.java"][0])) == "import java.io.File;"
     assert syntax.imports_text(document("x.c", SAMPLES["x.c"][0])) == "#include <stdlib.h>"
+    assert syntax.imports_text(document("App.kt", SAMPLES["App.kt"][0])) == "import java.io.File"
 
 
 def test_a_long_class_is_split_into_its_methods_in_any_language():
@@ -127,5 +135,5 @@ def test_a_syntax_tree_with_errors_falls_back_to_windows_with_a_note():
 
 
 def test_a_language_without_a_grammar_is_cut_into_windows_without_fuss():
-    sliced = slice_document(document("Main.kt", "fun main() {\n    println(1)\n}\n"), 150)
+    sliced = slice_document(document("main.swift", "func main() {\n    print(1)\n}\n"), 150)
     assert [(c.symbol, c.start, c.end) for c in sliced.chunks] == [(None, 1, 3)] and sliced.note is None

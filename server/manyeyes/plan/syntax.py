@@ -32,6 +32,7 @@ GRAMMARS = {
     "ruby": ("tree_sitter_ruby", "language"),
     "php": ("tree_sitter_php", "language_php"),
     "shell": ("tree_sitter_bash", "language"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
     "python": ("tree_sitter_python", "language"),
 }
 _FUNCTIONS = frozenset(
@@ -44,7 +45,7 @@ _CLASSES = frozenset(
     """
     class_declaration class_definition class_specifier struct_specifier class module interface_declaration
     enum_declaration struct_item impl_item trait_item enum_item mod_item type_declaration record_declaration
-    abstract_class_declaration trait_declaration struct_declaration
+    abstract_class_declaration trait_declaration struct_declaration object_declaration
     """.split()
 )
 # Nodes that only hold definitions: looked through, never a chunk of their own.
@@ -60,7 +61,7 @@ _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function
 _IMPORTS = frozenset(
     """
     import_statement import_declaration use_declaration namespace_use_declaration preproc_include using_directive
-    import_from_statement future_import_statement
+    import_from_statement future_import_statement import import_header
     """.split()
 )
 

@@ -6,7 +6,10 @@ local M = {}
 
 local defaults = {
   cmd = { 'manyeyes', 'lsp' },
-  filetypes = { 'python', 'javascript', 'typescript', 'go', 'rust', 'java', 'ruby', 'c', 'cpp', 'lua', 'sh' },
+  filetypes = {
+    'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java', 'kotlin',
+    'cs', 'php', 'ruby', 'c', 'cpp', 'lua', 'sh',
+  },
   settings = {}, -- the server's settings (docs/configuration.md), camelCase or snake_case
   trusted = true, -- false: the server reads no project settings and runs no git
   notify = true, -- vim.notify when a review ends

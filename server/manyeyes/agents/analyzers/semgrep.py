@@ -1,4 +1,4 @@
-"""Security in Python, JavaScript, TypeScript, Go, PHP, Java, C#, Ruby and templates: semgrep's OSS engine with
+"""Security in Python, JavaScript, TypeScript, Go, PHP, Java, Kotlin, C#, Ruby and templates: semgrep's OSS engine with
 manyeyes' own rule packs (rules/).
 
 Taint rules follow request data to a dangerous call within a function (Flask, Django, FastAPI, Express,
@@ -36,7 +36,7 @@ from manyeyes.plan.languages import TEMPLATE_LANGUAGES
 RULES = Path(__file__).with_name("rules")
 # Templates are read as text (rules/templates.yaml: output that skips escaping, scripts writing data as HTML).
 LANGUAGES = frozenset(
-    {"python", "javascript", "typescript", "go", "php", "java", "ruby", "csharp"} | TEMPLATE_LANGUAGES
+    {"python", "javascript", "typescript", "go", "php", "java", "kotlin", "ruby", "csharp"} | TEMPLATE_LANGUAGES
 )
 TIMEOUT_S = 240  # the whole run; one rule on one file gets PER_RULE_TIMEOUT_S
 PER_RULE_TIMEOUT_S = 20
