@@ -4,7 +4,8 @@ Written for manyeyes, in the manner of benchmark suites with safe look-alikes (o
 each case reads request data, passes it through one data-flow shape and reaches one sink. Some shapes carry the
 request value to the sink; their twins carry a constant instead (the value put in a list and another item taken
 out, a condition that is always true choosing a constant, a dict's other key, an if-chain on a constant, a
-helper of the module that returns a constant whatever it is given), or use a safe form of the sink (a
+helper of the module that returns a constant whatever it is given, a helper holding the sink that is handed the
+request's value but uses a constant), or use a safe form of the sink (a
 parameterized query, an escape, a parser with entities off). A case file is labelled as a whole: real (its
 weakness is exploitable) or not (a trap: a finding of that weakness there is a false positive). Run: python
 generate.py (it rewrites cases/ and labels.jsonl).
@@ -145,6 +146,9 @@ HELPERS = {
     "method-real": (True, METHOD.format("value"), "Test().do_something(request, param)"),
 }
 FLOWS.update({name: (real, [f"bar = {call}"]) for name, (real, _, call) in HELPERS.items()})
+# Shapes where the sink is in a helper the route hands the request's value to: the helper uses it, or a constant.
+SINK_HELPERS = {"sink-in-helper-real": (True, "bar = value"), "sink-in-helper-safe": (False, 'bar = "safe!"')}
+FLOWS.update({name: (real, []) for name, (real, _) in SINK_HELPERS.items()})
 
 
 def case(number: int, sink: str, flow: str, safe_sink: bool) -> tuple[str, bool]:
@@ -153,7 +157,11 @@ def case(number: int, sink: str, flow: str, safe_sink: bool) -> tuple[str, bool]
     helper = f"\n\n{HELPERS[flow][1]}" if flow in HELPERS else ""
     real = real and not safe_sink
     source = SOURCES[number % len(SOURCES)]
-    body = "\n    ".join([f"param = {source}", *lines, (safe if safe_sink else vulnerable).format(bar="bar")])
+    use = (safe if safe_sink else vulnerable).format(bar="bar")
+    if flow in SINK_HELPERS:  # the sink moves into the helper, which the route calls with the request's value
+        helper = f"\n\ndef handle(value):\n    {SINK_HELPERS[flow][1]}\n    {use}\n"
+        use = "return handle(param)"
+    body = "\n    ".join([f"param = {source}", *lines, use])
     extra = "import shlex\n" if sink == "cmdi" and safe_sink else ""
     text = (
         f"{extra}{imports}\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n{helper}\n\n"

@@ -315,7 +315,7 @@ def test_javascript_with_no_request_url_message_or_jwt_is_not_sent_to_semgrep():
     assert semgrep_targets.may_match(page)
 
 
-PARSER_HELPERS = '''import os
+PARSER_HELPERS = """import os
 
 
 class Parser:
@@ -339,7 +339,7 @@ def run():
         return value.strip()
 
     return os.popen(inner(request.args["cmd"])).read()
-'''
+"""
 
 
 def test_a_python_function_no_rule_could_match_is_sent_as_pass_on_its_own_lines():
@@ -356,6 +356,76 @@ def test_a_python_function_no_rule_could_match_is_sent_as_pass_on_its_own_lines(
     ast.parse(view)
     broken = "def f(:\n    pass\n"
     assert semgrep_targets.python_view(Document(path="b.py", text=broken, language="python")) == broken
+
+
+HELPERS_APP = """import os
+import subprocess
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+def read_file(folder, name):
+    path = os.path.join(folder, name)
+    return open(path).read()
+
+
+def run(cmd, program="uptime"):
+    return subprocess.check_output(program, shell=True)
+
+
+@app.route("/file")
+def file():
+    name = request.args.get("name")
+    return read_file("/srv", name)
+
+
+@app.route("/safe-file")
+def safe_file():
+    return read_file("/srv", name=os.path.basename(request.args["name"]))
+
+
+@app.route("/run")
+def run_it():
+    return run(request.args.get("cmd"))
+
+
+def echo(value):
+    command = "echo " + "safe"
+    return subprocess.check_output(command, shell=True)
+
+
+@app.route("/echo")
+def echo_it():
+    return echo(request.args.get("value"))
+"""
+
+
+@needs_semgrep
+def test_request_data_a_route_hands_to_a_helper_of_its_file_is_followed_into_it(workspace):
+    """read_file's `name` reaches open() and /file passes request data in its place: a path traversal at the sink,
+    saying where the data came from. /safe-file passes it through basename; run()'s `cmd` reaches nothing. bandit's
+    shell hit in echo(), which no parameter of echo() reaches, is demoted as one in the route would be."""
+    found, failures, _ = panel_hits(workspace, {"app.py": HELPERS_APP})
+    assert failures == []
+    semgrep_found = {
+        line: [h.rules[0] for h in hits if h.sources[0].name == "semgrep"] for (_, line), hits in found.items()
+    }
+    assert semgrep_found[11] == ["python-path-traversal"]
+    sink = next(h for h in found[("app.py", 11)] if h.sources[0].name == "semgrep")
+    assert sink.cwe == ["CWE-22"] and sink.severity.value == "high"
+    assert "request data read at line 20 is passed to read_file(), and reaches this call in it" in " ".join(sink.notes)
+    assert not any("command" in rule for rules in semgrep_found.values() for rule in rules)  # only `program` runs
+    shell = {line: hits for (_, line), hits in found.items() if any(h.rules[0] == "B602" for h in hits)}
+    assert set(shell) == {15, 36}  # run()'s `program` is a parameter: a caller may choose it; echo()'s is not
+    assert all(h.confidence > DEMOTED_CONFIDENCE for h in shell[15])
+    demoted = next(h for h in shell[36] if h.rules[0] == "B602")
+    assert demoted.confidence == DEMOTED_CONFIDENCE
+    assert "request data handed to echo() at line 41 cannot reach this shell call" in " ".join(demoted.notes)
+    only_safe = HELPERS_APP.replace('    return read_file("/srv", name)\n', "    return name\n")
+    found, _, _ = panel_hits(workspace, {"app.py": only_safe})
+    assert not any(h.sources[0].name == "semgrep" for h in found.get(("app.py", 11), []))
 
 
 def _strings(node) -> list[str]:

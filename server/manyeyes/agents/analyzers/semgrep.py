@@ -26,9 +26,18 @@ from pathlib import Path
 
 import yaml
 
+from manyeyes.agents.analyzers import helper_flows
 from manyeyes.agents.analyzers.base import AnalyzerRun, Scratch, byte_col_to_char, make_finding
 from manyeyes.agents.analyzers.semgrep_targets import may_match, write_targets
-from manyeyes.agents.analyzers.taint import Flow, FlowIndex, Refuter, first_source, flow_note, judge
+from manyeyes.agents.analyzers.taint import (
+    Flow,
+    FlowIndex,
+    Refuter,
+    first_source,
+    flow_note,
+    helper_flow_note,
+    judge,
+)
 from manyeyes.models import Concern, Severity, Span
 from manyeyes.plan.documents import Document
 from manyeyes.plan.languages import TEMPLATE_LANGUAGES
@@ -62,7 +71,8 @@ class Semgrep:
             return AnalyzerRun(problems=[NOT_INSTALLED])
         # A small review gets one engine process: a second one's start-up costs more time and memory than it saves.
         jobs = 1 if sum(len(d.text) for d in files) < ONE_JOB_BELOW_CHARS else None
-        report = _scan(executable, scratch, files, jobs)
+        helpers = helper_flows.called_helpers(files)
+        report = _scan(executable, scratch, files, jobs, helpers)
         if isinstance(report, str):
             return AnalyzerRun(failed=report)
         return _collect(scratch, report)
@@ -94,13 +104,18 @@ def command(executable: str, paths: list[str], rules: Path, jobs: int | None = N
     ]
 
 
-def _scan(executable: str, scratch: Scratch, files: list[Document], jobs: int | None) -> dict | str:
-    """semgrep's JSON report over the files as it is given them (semgrep_targets.py), or why there is none."""
+def _scan(
+    executable: str, scratch: Scratch, files: list[Document], jobs: int | None, helpers: dict[str, set[str]]
+) -> dict | str:
+    """semgrep's JSON report over the files as it is given them (semgrep_targets.py), with the rules for flows
+    through these helpers (helper_flows.py), or why there is none."""
     try:
         with tempfile.TemporaryDirectory(prefix="manyeyes-semgrep-") as state:
             targets = Path(state) / "targets"
-            write_targets(files, targets)
-            argv = command(executable, [d.path for d in files], rules_file(Path(state)), jobs, scratch.trusted)
+            write_targets(files, targets, helpers)
+            names = set().union(*helpers.values())
+            rules = rules_file(Path(state), helper_flows.rules(_python_taint_rules(), names))
+            argv = command(executable, [d.path for d in files], rules, jobs, scratch.trusted)
             process = scratch.processes.start(argv, targets, environment(Path(state)))
             stdout, stderr = scratch.processes.finish(process, TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -117,18 +132,26 @@ def _scan(executable: str, scratch: Scratch, files: list[Document], jobs: int | 
     return report
 
 
-def rules_file(folder: Path) -> Path:
-    """Every rule pack as one JSON rules file in `folder`: the packs share their sources through YAML anchors,
-    which the native command line does not resolve."""
+def rules_file(folder: Path, extra: list[dict] = ()) -> Path:
+    """Every rule pack as one JSON rules file in `folder`, with `extra` rules made for this review: the packs
+    share their sources through YAML anchors, which the native command line does not resolve."""
     target = folder / "manyeyes-rules.json"
-    target.write_text(_rules_json(), encoding="utf-8")
+    target.write_text(json.dumps({"rules": [*_rules(), *extra]}) if extra else _rules_json(), encoding="utf-8")
     return target
 
 
 @cache
+def _rules() -> tuple[dict, ...]:
+    return tuple(rule for pack in sorted(RULES.glob("*.yaml")) for rule in yaml.safe_load(pack.read_text())["rules"])
+
+
+@cache
 def _rules_json() -> str:
-    rules = [rule for pack in sorted(RULES.glob("*.yaml")) for rule in yaml.safe_load(pack.read_text())["rules"]]
-    return json.dumps({"rules": rules})
+    return json.dumps({"rules": list(_rules())})
+
+
+def _python_taint_rules() -> list[dict]:
+    return [r for r in _rules() if r.get("mode") == "taint" and r["languages"] == ["python"]]
 
 
 def environment(state: Path) -> dict[str, str]:
@@ -148,7 +171,7 @@ def environment(state: Path) -> dict[str, str]:
 
 def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
     flows = FlowIndex()
-    results = []
+    results, halves = [], []
     for result in report.get("results", []):
         rel = scratch.rel(result.get("path", ""))
         if rel is None:
@@ -156,6 +179,8 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
         metadata = result.get("extra", {}).get("metadata", {})
         if metadata.get("source"):
             flows.add_source(rel, result["start"]["line"], result["end"]["line"])
+        elif result["check_id"].endswith((helper_flows.VIA_HELPER, helper_flows.TO_HELPER)):
+            halves.append((rel, result))
         else:
             results.append((rel, result))
     run = AnalyzerRun(flows=flows)
@@ -174,6 +199,7 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
         else:
             flows.add_flow(flow)
             run.findings.append(finding)
+    _add_helper_flows(run, halves, scratch.documents)
     judge(run.findings, flows, scratch.documents)  # the sink-only rules' hits (java-sql-from-parameter)
     for error in report.get("errors", []):
         rel = scratch.rel(error.get("path", "") or "")
@@ -181,6 +207,27 @@ def _collect(scratch: Scratch, report: dict) -> AnalyzerRun:
         if document is not None and not (_syntax_error(error) and document.language == "python"):
             run.problems.append(f"{rel}: semgrep could not check all of it ({_error_text(error)})")
     return run
+
+
+def _add_helper_flows(run: AnalyzerRun, halves: list[tuple[str, dict]], documents: dict[str, Document]) -> None:
+    """The flows through a helper of the same file (helper_flows.py), where no flow within one function already
+    names that sink; and what judges the sink-only hits in helpers handed request data."""
+    joined = helper_flows.join(halves, documents)
+    for (rel, helper), call_line in joined.handed.items():
+        lines = helper_flows.definition_lines(documents[rel], helper)
+        if lines is not None:
+            run.flows.add_helper(rel, helper, *lines, call_line)
+    for rel, kind, start, end in joined.reached:
+        run.flows.add_parameter_flow(Flow(path=rel, kind=kind, rule="", span=_span(documents[rel], start, end)))
+    for rel, result, helper, call_line in joined.sinks:
+        document = documents[rel]
+        finding = _finding(document, result, run.flows)
+        kind = result["extra"].get("metadata", {}).get("kind")
+        if run.flows.flow_to(rel, kind, finding.span) is not None:
+            continue
+        run.flows.add_flow(Flow(path=rel, kind=kind, rule=finding.rules[0], span=finding.span))
+        finding.notes.append(helper_flow_note(first_source(run.flows, document, call_line) or call_line, helper))
+        run.findings.append(finding)
 
 
 def _syntax_error(error: dict) -> bool:

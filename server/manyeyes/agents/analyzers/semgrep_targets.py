@@ -9,7 +9,8 @@ rule over every function (a route's parameters, a source, are a pattern with no 
 - a file with none of its language's words is not sent to semgrep at all, and
 - in a Python file, a function with none of them (decorators included) is sent as `pass`: its taint rules follow
   data within the function, so one that reads no request cannot hold a flow. Its lines are kept blank, so every
-  line and column semgrep reports is the file's own.
+  line and column semgrep reports is the file's own. A helper that a function reading request data calls is
+  kept (helper_flows.py follows the request into it).
 
 tests/unit/test_semgrep.py checks that every source and every pattern rule of these languages' packs names one of
 the words: a rule added without one would silently never see what is skipped.
@@ -44,37 +45,44 @@ def may_match(document: Document) -> bool:
     return needs is None or needs.search(document.text) is not None
 
 
-def write_targets(documents: list[Document], folder: Path) -> None:
-    """Each document as semgrep reads it, at its own relative path under `folder`."""
+def write_targets(documents: list[Document], folder: Path, helpers: dict[str, set[str]] | None = None) -> None:
+    """Each document as semgrep reads it, at its own relative path under `folder`; `helpers`: the top-level
+    functions of each Python file to keep whole."""
     for document in documents:
         target = folder / document.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(python_view(document) if document.language == "python" else document.text, "utf-8")
+        keep = (helpers or {}).get(document.path, set())
+        text = python_view(document, keep) if document.language == "python" else document.text
+        target.write_text(text, "utf-8")
 
 
-def python_view(document: Document) -> str:
-    """The file with each function no rule could match replaced by `pass` and blank lines; the file as it is when
-    it does not parse (semgrep then checks what it can of it)."""
+def python_view(document: Document, keep: set[str] = frozenset()) -> str:
+    """The file with each function no rule could match replaced by `pass` and blank lines, but for the top-level
+    functions named in `keep`; the file as it is when it does not parse (semgrep then checks what it can)."""
     tree = document.tree
     if tree is None:
         return document.text
     lines = list(document.lines)
-    for first, last, indent in _inert_functions(tree, lines):
+    for first, last, indent in _inert_functions(tree, lines, keep):
         lines[first - 1 : last] = [" " * indent + "pass"] + [""] * (last - first)
     return "\n".join(lines) + "\n"
 
 
-def _inert_functions(tree: ast.AST, lines: list[str]):
+def reads_request(lines: list[str], node: ast.AST) -> bool:
+    """Whether a definition (its decorators included) holds a word a Python rule needs."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return RULES_NEED["python"].search("\n".join(lines[first - 1 : node.end_lineno or node.lineno])) is not None
+
+
+def _inert_functions(tree: ast.AST, lines: list[str], keep: set[str] = frozenset()):
     """(first line, last line, indentation) of each function with no word a rule needs: those in the module's,
     a class's or a kept function's own body (a function under an `if` or a `try` is kept whole)."""
-    needs = RULES_NEED["python"]
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.ClassDef):
             yield from _inert_functions(node, lines)
         elif isinstance(node, _FUNCTIONS):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            last = node.end_lineno or node.lineno
-            if needs.search("\n".join(lines[first - 1 : last])):
+            if reads_request(lines, node):
                 yield from _inert_functions(node, lines)
-            else:
-                yield first, last, node.col_offset
+            elif not (isinstance(tree, ast.Module) and node.name in keep):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                yield first, node.end_lineno or node.lineno, node.col_offset

@@ -10,7 +10,9 @@ Whether anyone outside can reach it is what a taint rule answers. Inside a funct
   query beside it). Whoever lowers `min_confidence` still sees it, and a model agent grounded on it can raise it.
 
 A hit in a function that reads no request data is left as it is: the OSS engine follows data within one
-function, so it cannot say whether a caller passes untrusted input.
+function, so it cannot say whether a caller passes untrusted input. Except in a helper of the same file that a
+function reading request data hands it to (helper_flows.py): where none of the helper's parameters reaches the
+hit, the request data does not either, and the hit is demoted the same way.
 
 A Python flow semgrep reports is checked first by folding the function's constants (folding/): where every
 path gives the sink a value built from constants alone (the request's value put in a list and another item
@@ -68,6 +70,10 @@ class FlowIndex:
     flows: dict[str, list[Flow]] = field(default_factory=dict)
     sources: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     refuted: dict[str, list[tuple[Flow, str]]] = field(default_factory=dict)  # flows no request data can take
+    # Helpers of a file handed request data: path -> (first line, last line, name, the call's line); and the sinks
+    # their parameters reach (helper_flows.py).
+    helpers: dict[str, list[tuple[int, int, str, int]]] = field(default_factory=dict)
+    parameter_flows: dict[str, list[Flow]] = field(default_factory=dict)
 
     def add_flow(self, flow: Flow) -> None:
         self.flows.setdefault(flow.path, []).append(flow)
@@ -81,6 +87,19 @@ class FlowIndex:
             (reason for flow, reason in self.refuted.get(path, []) if flow.kind == kind and _overlap(flow.span, span)),
             None,
         )
+
+    def add_helper(self, path: str, name: str, start: int, end: int, call_line: int) -> None:
+        self.helpers.setdefault(path, []).append((start, end, name, call_line))
+
+    def add_parameter_flow(self, flow: Flow) -> None:
+        self.parameter_flows.setdefault(flow.path, []).append(flow)
+
+    def helper_at(self, path: str, start: int, end: int) -> tuple[str, int] | None:
+        """The helper handed request data whose definition is these lines: its name and the call's line."""
+        return next(((n, call) for a, b, n, call in self.helpers.get(path, []) if (a, b) == (start, end)), None)
+
+    def parameter_reaches(self, path: str, kind: str, span: Span) -> bool:
+        return any(f.kind == kind and _overlap(f.span, span) for f in self.parameter_flows.get(path, []))
 
     def add_source(self, path: str, start: int, end: int) -> None:
         self.sources.setdefault(path, []).append((start, end))
@@ -160,11 +179,29 @@ def judge(findings: list[Finding], index: FlowIndex, documents: dict[str, Docume
         if kind is None or document is None:
             continue
         function = enclosing_function(document, finding.span.start_line)
-        if function is None or not index.sources_in(finding.path, *function):
-            continue  # no request data read here: the taint rules cannot judge it
+        if function is None:
+            continue
+        if not index.sources_in(finding.path, *function):
+            _judge_in_helper(finding, kind, index, function)
+            continue
         if index.flow_to(finding.path, kind, finding.span) is None:
             finding.confidence = min(finding.confidence, DEMOTED_CONFIDENCE)
             finding.notes.append(_no_flow_note(kind, index.refuted_to(finding.path, kind, finding.span)))
+
+
+def _judge_in_helper(finding: Finding, kind: str, index: FlowIndex, function: tuple[int, int]) -> None:
+    """A hit in a helper that a function reading request data hands it to, where none of the helper's parameters
+    reaches the hit: the request data does not reach it either (demoted). Elsewhere, with no request data read in
+    the function, the taint rules cannot judge it."""
+    helper = index.helper_at(finding.path, *function)
+    if helper is None or index.parameter_reaches(finding.path, kind, finding.span):
+        return
+    name, call_line = helper
+    finding.confidence = min(finding.confidence, DEMOTED_CONFIDENCE)
+    finding.notes.append(
+        f"{TAINT_NOTE}request data handed to {name}() at line {call_line} cannot reach this {kind} call: none of "
+        f"{name}'s parameters does (demoted)."
+    )
 
 
 def _no_flow_note(kind: str, refuted: str | None) -> str:
@@ -178,3 +215,7 @@ def _no_flow_note(kind: str, refuted: str | None) -> str:
 
 def flow_note(source_line: int) -> str:
     return f"{TAINT_NOTE}request data read at line {source_line} reaches this call."
+
+
+def helper_flow_note(source_line: int, helper: str) -> str:
+    return f"{TAINT_NOTE}request data read at line {source_line} is passed to {helper}(), and reaches this call in it."
