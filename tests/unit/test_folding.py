@@ -92,6 +92,19 @@ REFUTED = {
             bar += part
         sink(bar)
     """,
+    "code after a return that always runs": """
+        bar = param
+        if 3 < 4:
+            return "done"
+        sink(bar)
+    """,
+    "a request value only on a path that returned": """
+        bar = "safe"
+        if len(param) > 3:
+            bar = param
+            return "long"
+        sink(bar)
+    """,
 }
 
 KEPT = {
@@ -212,6 +225,29 @@ KEPT = {
         del values[0]
         sink(values[1])
     """,
+    "a finally after a return": """
+        try:
+            bar = "safe"
+            if len(param) > 3:
+                bar = param
+                return "long"
+        finally:
+            sink(bar)
+    """,
+    "a handler after a raise": """
+        try:
+            bar = param
+            raise ValueError(bar)
+        except ValueError:
+            sink(bar)
+    """,
+    "a return inside a loop that may not run": """
+        bar = param
+        for item in param:
+            if item:
+                return "x"
+        sink(bar)
+    """,
 }
 
 
@@ -267,6 +303,9 @@ HELPERS_REFUTED = {
     "a helper through a helper": (
         "def inner(value, other):\n    return other\n\n\ndef do_something(value):\n    return inner(value, 'x')\n"
     ),
+    "a helper that returns early when a condition always holds": (
+        "def do_something(value):\n    if 7 * 42 - 86 > 200:\n        return 'always'\n    return value\n"
+    ),
     "a helper given the value by keyword, returning its default": (
         "def do_something(prefix='echo ', *, value):\n    return prefix + 'moresafe'\n"
     ),
@@ -293,6 +332,7 @@ HELPERS_KEPT = {
     ),
     "a helper reading the request itself": "def do_something(value):\n    return request.args['other']\n",
     "a helper called with too many arguments": "def do_something():\n    return 'safe'\n",
+    "a helper that always raises": "def do_something(value):\n    raise ValueError(value)\n",
 }
 
 

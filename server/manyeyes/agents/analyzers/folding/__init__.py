@@ -11,8 +11,9 @@ whose condition folds, `match` on a constant, lists and dicts with constant keys
 them, and the pure methods of constant strings. Everything else (a call it does not know, an attribute, a
 parameter, a loop that does not settle, a container handed to unknown code) is UNKNOWN, so it proves "constant"
 only where it is: a flow is refuted when every pass over the sink gives it a value built from constants alone,
-or when no path reaches the sink's statement. Early exits (`return`, `break`, an exception) are not followed:
-the paths they would cut only make a value less known, never more.
+or when no path reaches the sink's statement. A path ends at `return` and `raise` (a `finally` block still
+starts from any point of its `try`); `break` and `continue` do not cut a path, which only makes a value less
+known, never more.
 """
 
 from __future__ import annotations

@@ -90,11 +90,6 @@ def bind(arguments: ast.arguments, positional: list, keywords: dict) -> dict | N
     return bound
 
 
-def falls_off_the_end(definition: ast.FunctionDef) -> bool:
-    """Whether the body may end without `return` (the call then returns None)."""
-    return not definition.body or not isinstance(definition.body[-1], (ast.Return, ast.Raise))
-
-
 def local_names(function: ast.AST) -> set[str]:
     """Every name a function binds: its parameters and whatever its body assigns or imports."""
     arguments = function.args

@@ -1,6 +1,10 @@
 """The abstract interpreter: one Python function run over the values of values.py, statement by statement, both
 arms of a branch whose condition does not fold, loops until they settle; it records the sink's value each time
-the sink is evaluated, and whether the sink's statement ran on any path."""
+the sink is evaluated, and whether the sink's statement ran on any path.
+
+A path ends at `return` and `raise` (its state is None from there: `if 7 * 42 - 86 > 200: return "a"` makes what
+follows dead); `break` and `continue` do not end it, which only adds paths. A `finally` block runs on every way
+out of its `try`, so it also starts from a state where whatever the `try` binds is UNKNOWN."""
 
 from __future__ import annotations
 
@@ -91,17 +95,20 @@ class Interpreter:
         self.reached = False  # whether the statement holding the sink ran on some path
         self.holder = _statement_holding(function, sink) if function is not None and sink is not None else None
 
-    def run(self, parameters: dict | None = None) -> None:
+    def run(self, parameters: dict | None = None) -> State | None:
+        """The state at the end of the body, None when every path returns or raises before it."""
         local = _assigned_names(self.function.body)
         for node in ast.walk(self.function):
             if isinstance(node, ast.Lambda) and _names_in(node.body) & local:
                 raise Unsupported("a lambda over local names")  # it may run later and change them
-        self.block(self.function.body, State(self.module, parameters or {}))
+        return self.block(self.function.body, State(self.module, parameters or {}))
 
-    # statements
+    # statements: each returns the state after it, None where no path goes on
 
-    def block(self, statements: list[ast.stmt], state: State) -> State:
+    def block(self, statements: list[ast.stmt], state: State | None) -> State | None:
         for statement in statements:
+            if state is None:
+                return None
             state = self.statement(statement, state)
         return state
 
@@ -142,7 +149,7 @@ class Interpreter:
             return self.block(node.body, state)
         if taken is False:
             return self.block(node.orelse, state)
-        return self.block(node.body, state.copy()).joined(self.block(node.orelse, state.copy()))
+        return _joined(self.block(node.body, state.copy()), self.block(node.orelse, state.copy()))
 
     def _For(self, node: ast.For, state: State) -> State:
         items = self.expr(node.iter, state)
@@ -163,15 +170,15 @@ class Interpreter:
         for _ in range(MAX_LOOP_PASSES):
             current = entry.copy()
             enter(current)
-            after = entry.joined(self.block(node.body, current))
+            after = _joined(entry, self.block(node.body, current))
             if after == entry:
                 break
             entry = after
         else:
             entry = State(self.module, {n: v if entry.look(n) == after.look(n) else UNKNOWN for n, v in after.items()})
-        return self.block(node.orelse, entry.copy()).joined(entry)
+        return _joined(self.block(node.orelse, entry.copy()), entry)
 
-    def _Try(self, node: ast.Try, state: State) -> State:
+    def _Try(self, node: ast.Try, state: State) -> State | None:
         after_body = self.block(node.orelse, self.block(node.body, state.copy()))
         start = _interrupted(node.body, state)
         ends = [after_body]
@@ -180,10 +187,13 @@ class Interpreter:
             if handler.name:
                 entry[handler.name] = UNKNOWN
             ends.append(self.block(handler.body, entry))
-        result = ends[0]
-        for end in ends[1:]:
-            result = result.joined(end)
-        return self.block(node.finalbody, result)
+        result = _joined(*ends)
+        if not node.finalbody:
+            return result
+        # `finally` also runs where a return or a raise left the try: from any point of it, or of a handler.
+        left = _interrupted([*node.body, *node.orelse, *(s for h in node.handlers for s in h.body)], state)
+        after = self.block(node.finalbody, _joined(result, left))
+        return after if result is not None else None
 
     _TryStar = _Try
 
@@ -195,7 +205,7 @@ class Interpreter:
             if item.optional_vars is not None:
                 self.assign(item.optional_vars, UNKNOWN, state)
         interrupted = _interrupted(node.body, state)
-        return self.block(node.body, state).joined(interrupted)
+        return _joined(self.block(node.body, state), interrupted)
 
     _AsyncWith = _With
 
@@ -219,21 +229,18 @@ class Interpreter:
                 break
         else:
             ends.append(state)  # no case matched
-        result = ends[0]
-        for end in ends[1:]:
-            result = result.joined(end)
-        return result
+        return _joined(*ends)
 
-    def _Return(self, node: ast.Return, state: State) -> State:
+    def _Return(self, node: ast.Return, state: State) -> None:
         # A container returned is the caller's alone: any other name for it was made UNKNOWN when it was bound.
         self.returned.append(self.expr(node.value, state) if node.value is not None else const(None))
-        return state
+        return None
 
-    def _Raise(self, node: ast.Raise, state: State) -> State:
+    def _Raise(self, node: ast.Raise, state: State) -> None:
         for part in (node.exc, node.cause):
             if part is not None:
                 self.expr(part, state)
-        return state
+        return None
 
     def _Assert(self, node: ast.Assert, state: State) -> State:
         self.expr(node.test, state)
@@ -542,12 +549,14 @@ class Interpreter:
         self.budget.left -= 1
         self.budget.running.append(definition)
         try:
-            callee.run(parameters)
+            end = callee.run(parameters)
         except Unsupported:
             return UNKNOWN
         finally:
             self.budget.running.pop()
-        results = callee.returned + ([const(None)] if calls.falls_off_the_end(definition) else [])
+        results = callee.returned + ([const(None)] if end is not None else [])  # falling off the end returns None
+        if not results:
+            return UNKNOWN  # every path raises: the call returns nothing
         result = results[0]
         for value in results[1:]:
             result = join(result, value)
@@ -607,6 +616,17 @@ def _dotted(node: ast.expr) -> str | None:
         base = _dotted(node.value)
         return f"{base}.{node.attr}" if base else None
     return None
+
+
+def _joined(*states: State | None) -> State | None:
+    """The join of the paths that go on (None: none does)."""
+    going = [s for s in states if s is not None]
+    if not going:
+        return None
+    result = going[0]
+    for other in going[1:]:
+        result = result.joined(other)
+    return result
 
 
 def _merge_into(state: State, one: State, other: State) -> None:
