@@ -71,10 +71,13 @@ def test_three_voters_give_counts_and_confidences_and_the_skeptic_drops_a_lone_f
         "analyzer hit (B307); calls eval; unconfirmed high finding 'eval of caller input'; "
         "voters disagree on 'label leaks the value'"
     )
-    found = next(f for f in result.findings if f.title == "eval of caller input")
-    # the voters' 0.8, graded 0.75 as a model's word alone (synthesis/policy.py), unanimous: halfway to 1
-    assert (found.consensus.found_by, found.consensus.asked, found.confidence) == (3, 3, 0.875)
-    assert found.confidence_reasons == ["3 of 3 voters (model:openai/fake-model)"]
+    # the voters' finding and bandit's B307 name the same weakness (CWE-95) on the same line: one finding
+    [found] = [f for f in result.findings if f.span.start_line == 2]
+    assert found.rules == ["B307"] and found.cwe == ["CWE-95"]
+    # the voters' 0.8, graded 0.75 as a model's word alone (synthesis/policy.py), unanimous: halfway to 1, 0.875;
+    # bandit's hit (0.9) backs it independently: 1 - 0.125 * 0.1
+    assert (found.consensus.found_by, found.consensus.asked, found.confidence) == (3, 3, 0.988)
+    assert found.confidence_reasons == ["3 of 3 voters (model:openai/fake-model)", "backed by bandit B307"]
     # the lone finding faced the skeptic, who made the case against it: dropped, listed with the reason
     [request] = fake.requests_for("verify")
     sent = request["messages"][1]["content"]
@@ -91,8 +94,8 @@ def test_three_voters_give_counts_and_confidences_and_the_skeptic_drops_a_lone_f
         and "1 task(s) escalated" in text
     )
     sarif = json.loads(render(result, "sarif"))["runs"][0]["results"]
-    ranked = next(r for r in sarif if r["message"]["text"].startswith("eval of caller input"))
-    assert ranked["rank"] == 87.5 and ranked["properties"]["confidenceReasons"] == found.confidence_reasons
+    ranked = next(r for r in sarif if r["ruleId"] == "B307")
+    assert ranked["rank"] == 98.8 and ranked["properties"]["confidenceReasons"] == found.confidence_reasons
 
 
 def test_only_risky_or_uncertain_tasks_get_more_votes(workspace, fake, model_settings):
@@ -157,5 +160,5 @@ def test_votes_stop_at_the_run_token_budget(workspace, fake, model_settings):
     vote = next(o for o in result.outcomes if o.vote == 2)
     assert vote.state == "skipped" and "run token budget" in vote.error
     assert len(fake.requests_for("security")) == 1
-    found = next(f for f in result.findings if f.title == EVAL["title"])
+    found = next(f for f in result.findings if f.span.start_line == 2)  # with bandit's B307 (CWE-95 both)
     assert found.consensus.asked == 1  # the vote that did not run was not asked
