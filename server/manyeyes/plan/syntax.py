@@ -132,11 +132,16 @@ def _python(path: str, text: str) -> Parsed:
 _AST_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
+def ast_lines(node: ast.stmt) -> tuple[int, int]:
+    """A statement's first and last line, a definition's decorators included."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return first, node.end_lineno or node.lineno
+
+
 def _from_ast(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Definition:
-    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     members = tuple(_from_ast(child) for child in node.body if isinstance(child, _AST_DEFINITIONS))
     kind = "class" if isinstance(node, ast.ClassDef) else "function"
-    return Definition(kind, node.name, start, node.end_lineno or node.lineno, members if kind == "class" else ())
+    return Definition(kind, node.name, *ast_lines(node), members if kind == "class" else ())
 
 
 def syntax_tree(document: Document):

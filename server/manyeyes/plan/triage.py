@@ -21,6 +21,7 @@ from manyeyes.models import Concern
 from manyeyes.plan.languages import CONFIG_LANGUAGES, TEMPLATE_LANGUAGES
 from manyeyes.plan.signals import LARGE_LITERAL, Signals, code_lines, tree_signals
 from manyeyes.plan.slicing import Chunk
+from manyeyes.plan.syntax import ast_lines
 from manyeyes.safety.redact import might_hold_secret
 
 # Modules, objects and attributes whose mere mention means the code reaches input, the network, processes, files
@@ -165,8 +166,7 @@ def _statements_in(tree: ast.Module, start: int, end: int) -> list[ast.stmt]:
     pending: list[ast.stmt] = list(tree.body)
     while pending:
         node = pending.pop(0)
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        last = node.end_lineno or node.lineno
+        first, last = ast_lines(node)
         if last < start or first > end:
             continue
         if start <= first and last <= end:

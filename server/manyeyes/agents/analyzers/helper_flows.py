@@ -21,7 +21,9 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from manyeyes.agents.analyzers.semgrep_targets import ROUTE_DECORATOR
 from manyeyes.plan.documents import Document
+from manyeyes.plan.syntax import ast_lines
 
 VIA_HELPER = "--via-helper"
 TO_HELPER = "--to-helper"
@@ -56,7 +58,7 @@ def called_helpers(documents: list[Document]) -> dict[str, set[str]]:
 # What the rules' sources read (rules/python-web.yaml): Flask's request, a Django or Starlette request's data, a
 # route's parameters.
 _REQUEST_DATA = {"GET", "POST", "body", "COOKIES", "META", "FILES", "headers", "data", "query_params", "path_params"}
-_ROUTE = re.compile(r"^\s*@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(")
+_ROUTE = re.compile(r"^\s*" + ROUTE_DECORATOR)
 
 
 def _reads_request_data(document: Document, function: ast.AST, flask_request: set[str]) -> bool:
@@ -151,9 +153,7 @@ def join(results: list[tuple[str, dict]], documents: dict[str, Document]) -> Joi
 def definition_lines(document: Document, helper: str) -> tuple[int, int] | None:
     """A helper's lines, its decorators included (as the slicer's definitions give them)."""
     node = _helpers(document).get(helper)
-    if node is None:
-        return None
-    return min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno or node.lineno
+    return ast_lines(node) if node is not None else None
 
 
 def _helpers(document: Document) -> dict[str, ast.FunctionDef]:
@@ -167,31 +167,22 @@ def _helpers(document: Document) -> dict[str, ast.FunctionDef]:
 
 
 def _parameters(names: str) -> dict:
-    return {
-        "patterns": [
-            {
-                "pattern-either": [
-                    {"pattern-inside": "def $HELPER(..., $PARAMETER, ...):\n  ...\n"},
-                    {"pattern-inside": "async def $HELPER(..., $PARAMETER, ...):\n  ...\n"},
-                ]
-            },
-            {"metavariable-regex": {"metavariable": "$HELPER", "regex": names}},
-            {"focus-metavariable": "$PARAMETER"},
-        ]
-    }
+    inside = [f"{d}def $HELPER(..., $PARAMETER, ...):\n  ...\n" for d in ("", "async ")]
+    return _of_helpers([{"pattern-inside": p} for p in inside], names, "$PARAMETER")
 
 
 def _arguments(names: str) -> dict:
+    calls = ["$HELPER(..., $ARGUMENT, ...)", "$HELPER(..., $K=$ARGUMENT, ...)"]
+    return _of_helpers([{"pattern": p} for p in calls], names, "$ARGUMENT")
+
+
+def _of_helpers(alternatives: list[dict], names: str, focus: str) -> dict:
+    """A semgrep pattern: one of `alternatives`, where $HELPER is one of `names`, focused on `focus`."""
     return {
         "patterns": [
-            {
-                "pattern-either": [
-                    {"pattern": "$HELPER(..., $ARGUMENT, ...)"},
-                    {"pattern": "$HELPER(..., $K=$ARGUMENT, ...)"},
-                ]
-            },
+            {"pattern-either": alternatives},
             {"metavariable-regex": {"metavariable": "$HELPER", "regex": names}},
-            {"focus-metavariable": "$ARGUMENT"},
+            {"focus-metavariable": focus},
         ]
     }
 

@@ -23,13 +23,11 @@ import re
 from pathlib import Path
 
 from manyeyes.plan.documents import Document
+from manyeyes.plan.syntax import ast_lines
 
+ROUTE_DECORATOR = r"@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\("  # Flask, FastAPI
 RULES_NEED = {
-    "python": re.compile(
-        r"request|cookie|csrf|cors|exempt|allow_origins"
-        r"|@\s*[\w.]+\s*\.\s*(route|get|post|put|patch|delete|api_route|websocket)\s*\(",
-        re.IGNORECASE,
-    ),
+    "python": re.compile(r"request|cookie|csrf|cors|exempt|allow_origins|" + ROUTE_DECORATOR, re.IGNORECASE),
     "javascript": re.compile(
         r"\b(req|request|ctx)\b|URLSearchParams|addEventListener|\blocation\b|document\s*\.\s*URL|noent"
         r"|\.\s*(sign|verify)\s*\("
@@ -70,8 +68,8 @@ def python_view(document: Document, keep: set[str] = frozenset()) -> str:
 
 def reads_request(lines: list[str], node: ast.AST) -> bool:
     """Whether a definition (its decorators included) holds a word a Python rule needs."""
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-    return RULES_NEED["python"].search("\n".join(lines[first - 1 : node.end_lineno or node.lineno])) is not None
+    first, last = ast_lines(node)
+    return RULES_NEED["python"].search("\n".join(lines[first - 1 : last])) is not None
 
 
 def _inert_functions(tree: ast.AST, lines: list[str], keep: set[str] = frozenset()):
@@ -84,5 +82,4 @@ def _inert_functions(tree: ast.AST, lines: list[str], keep: set[str] = frozenset
             if reads_request(lines, node):
                 yield from _inert_functions(node, lines)
             elif not (isinstance(tree, ast.Module) and node.name in keep):
-                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                yield first, node.end_lineno or node.lineno, node.col_offset
+                yield *ast_lines(node), node.col_offset
